@@ -1,0 +1,77 @@
+"""SDK clients and connections: built lazily, once per storage, shared by threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+__all__ = ["client_property"]
+
+T = TypeVar("T")
+_LOCK_ATTR = "_storages_client_lock"
+_CREATE_LOCK = threading.Lock()
+
+
+class client_property(Generic[T]):  # noqa: N801 - used like @cached_property
+    """A ``cached_property`` for clients: built on first use under a lock, never twice.
+
+    The value lives in the instance ``__dict__``, so after the first access reads cost
+    nothing; :meth:`storages_base.storage.BaseStorage.__getstate__` drops it, so a
+    pickled storage rebuilds its client (sockets and locks do not pickle).
+    """
+
+    def __init__(self, factory: Callable[[Any], T]) -> None:
+        self.factory = factory
+        self.attr = factory.__name__
+        self.__doc__ = factory.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> client_property[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object | None, owner: type) -> T | client_property[T]:
+        if obj is None:
+            return self
+        cache = obj.__dict__
+        try:
+            return cache[self.attr]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with _instance_lock(obj):
+            if self.attr not in cache:
+                cache[self.attr] = self.factory(obj)
+            return cache[self.attr]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def names(cls: type) -> list[str]:
+        """Return the attribute names of every client property of ``cls``."""
+        return [
+            name
+            for klass in cls.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, client_property)
+        ]
+
+    @staticmethod
+    def reset(obj: object) -> None:
+        """Forget every built client of ``obj`` (the next access builds a new one)."""
+        for name in client_property.names(type(obj)):
+            obj.__dict__.pop(name, None)
+
+
+def _instance_lock(obj: object) -> threading.RLock:
+    lock = obj.__dict__.get(_LOCK_ATTR)
+    if lock is None:
+        with _CREATE_LOCK:
+            lock = obj.__dict__.setdefault(_LOCK_ATTR, threading.RLock())
+    return lock  # type: ignore[no-any-return]
+
+
+def drop_unpicklable(state: dict[str, Any], cls: type) -> dict[str, Any]:
+    """Return ``state`` without clients and locks, for ``__getstate__``."""
+    dropped = set(client_property.names(cls)) | {_LOCK_ATTR}
+    return {key: value for key, value in state.items() if key not in dropped}

@@ -1,0 +1,138 @@
+"""File names: cleaning, joining under a location, validation and truncation.
+
+Every backend turns a user's name into a key through these functions, so the
+rules (and the refusals) are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import unicodedata
+from pathlib import PurePath
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.utils import validate_file_name
+from django.utils.crypto import get_random_string
+
+__all__ = [
+    "clean_name",
+    "join_location",
+    "random_suffix_name",
+    "safe_join",
+    "truncate_name",
+    "validate_name",
+]
+
+
+def clean_name(name: str | PurePath) -> str:
+    """Return ``name`` with backslashes, ``./`` and duplicate slashes removed.
+
+    A trailing slash is kept (it names a folder) and ``"."`` becomes ``""``. Leading
+    ``..`` parts are kept: refusing them is :func:`safe_join`'s job.
+    """
+    text = str(name).replace("\\", "/")
+    if not text:
+        return ""
+    cleaned = posixpath.normpath(text)
+    if text.endswith("/") and not cleaned.endswith("/"):
+        cleaned += "/"
+    if cleaned == ".":
+        return ""
+    if cleaned.startswith("//"):  # normpath keeps exactly two leading slashes (POSIX)
+        cleaned = "/" + cleaned.lstrip("/")
+    return cleaned
+
+
+def safe_join(base: str, *paths: str | PurePath) -> str:
+    """Join ``paths`` under ``base`` and return the key, without a leading slash.
+
+    Raise :class:`SuspiciousFileOperation` when the result would leave ``base``,
+    also when ``base`` is empty (the bucket root is a boundary too) and for absolute
+    paths. A trailing slash on the last part is kept.
+    """
+    base = clean_name(base).strip("/") if base else ""
+    parts = [str(p).replace("\\", "/") for p in paths]
+    for part in parts:
+        if part.startswith("/"):
+            raise SuspiciousFileOperation(f"Absolute path {part!r} is not allowed.")
+    joined = posixpath.join(base, *parts)
+    # Normalise relative to the base, so ".." that climbs above it stays visible
+    # instead of being clamped at "/" (the empty-location traversal bug).
+    final = posixpath.normpath(joined) if joined else ""
+    if final == ".":
+        final = ""
+    if joined.endswith("/") and final and not final.endswith("/"):
+        final += "/"
+    if final == ".." or final.startswith("../") or (
+        base and not (final == base or final.startswith(base + "/"))
+    ):
+        raise SuspiciousFileOperation(
+            f"The joined path ({joined!r}) is located outside of the base path "
+            f"component ({base!r})."
+        )
+    return final.lstrip("/")
+
+
+def join_location(location: str, name: str) -> str:
+    """Return the storage key for ``name`` under ``location`` (traversal refused)."""
+    return safe_join(location, clean_name(name))
+
+
+def validate_name(name: str) -> None:
+    """Refuse names Django or the backends cannot store safely.
+
+    Django's own rules (no ``..`` parts, no empty or ``.`` base name), plus NUL and
+    other control characters, which most servers reject or truncate silently.
+    """
+    for char in name:
+        if unicodedata.category(char) == "Cc":
+            raise SuspiciousFileOperation(
+                f"File name {name!r} contains a control character ({char!r}), which is not allowed."
+            )
+    validate_file_name(name, allow_relative_path=True)
+    if any(part == ".." for part in name.replace("\\", "/").split("/")):
+        raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}")
+
+
+def truncate_name(name: str, max_length: int | None) -> str:
+    """Return ``name`` shortened to ``max_length`` characters, keeping its extension.
+
+    The file's root is cut; the folder and the extension stay. Raise
+    :class:`SuspiciousFileOperation` when nothing of the root would be left.
+    """
+    if max_length is None or len(name) <= max_length:
+        return name
+    folder, filename = posixpath.split(name)
+    root, ext = _split_ext(filename)
+    excess = len(name) - max_length
+    if excess >= len(root):
+        raise SuspiciousFileOperation(
+            f"Storage cannot find an available filename for {name!r}: shorten the name "
+            f"or the folder (the storage allows {max_length} characters)."
+        )
+    return posixpath.join(folder, root[:-excess] + ext)
+
+
+def random_suffix_name(name: str, max_length: int | None = None) -> str:
+    """Return ``name`` with a random suffix before the extension (Django's alternative)."""
+    folder, filename = posixpath.split(name)
+    root, ext = _split_ext(filename)
+    suffix = "_" + get_random_string(7)
+    if max_length is not None:
+        room = max_length - len(folder) - (1 if folder else 0) - len(ext) - len(suffix)
+        if room < 1:
+            raise SuspiciousFileOperation(
+                f"Storage cannot find an available filename for {name!r} within "
+                f"{max_length} characters."
+            )
+        root = root[:room]
+    return posixpath.join(folder, root + suffix + ext)
+
+
+def _split_ext(filename: str) -> tuple[str, str]:
+    # "archive.tar.gz" keeps ".tar.gz" together, as Django does for alternatives.
+    root, ext = os.path.splitext(filename)
+    if ext and root.endswith(".tar"):
+        root, ext = root[:-4], ".tar" + ext
+    return root, ext

@@ -1,0 +1,369 @@
+"""``BaseStorage``: the Django Storage API, written once for every backend.
+
+A provider subclasses it, declares its :class:`~storages_base.options.Options` table
+and :class:`Capabilities`, and implements a handful of key-level hooks (``_read``,
+``_write``, ``_stat``, ``_delete``, ``_list``, ``_url``). Everything a user sees
+(name rules, location, overwrite policy, content type, gzip, file objects, times,
+pickling, ``repr`` and ``deconstruct`` without secrets) is decided here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.utils import timezone as dj_timezone
+from django.utils.deconstruct import deconstructible
+
+from . import names
+from .clients import drop_unpicklable
+from .content import (
+    DEFAULT_CONTENT_TYPE,
+    GZIP_CONTENT_TYPES,
+    GzipCompressor,
+    guess_content_type,
+    should_gzip,
+)
+from .errors import AlreadyExistsError, NotFoundError
+from .files import BinaryReader, Stat, StorageFile, spooled_file
+from .options import Option, Options
+
+__all__ = ["BASE_OPTIONS", "GZIP_OPTIONS", "BaseStorage", "Capabilities", "WriteRequest"]
+
+#: Options every backend has; a provider re-declares them with its own setting names.
+BASE_OPTIONS = Options(
+    Option("location", None, "", "Prefix under which every name is stored."),
+    Option(
+        "file_overwrite",
+        None,
+        True,
+        "Save over an existing file of the same name (False: pick a free name, atomically "
+        "where the server has conditional writes).",
+    ),
+    Option(
+        "max_memory_size",
+        None,
+        2 * 1024 * 1024,
+        "Bytes a file being written or downloaded keeps in memory before it spills to a "
+        "temporary file in `FILE_UPLOAD_TEMP_DIR` (0 keeps the default bound).",
+        doc_default="`2097152` (2 MiB)",
+    ),
+)
+
+#: The gzip options of the backends that compress (S3, GCS).
+GZIP_OPTIONS = (
+    Option("gzip", None, False, "Gzip files whose content type is in `gzip_content_types`."),
+    Option(
+        "gzip_content_types",
+        "GZIP_CONTENT_TYPES",
+        GZIP_CONTENT_TYPES,
+        "Content types compressed when `gzip` is on.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond the core API; the conformance suite reads these."""
+
+    conditional_create: bool = False  # atomic create-only write (no-overwrite is race-free)
+    ranged_reads: bool = True  # a read can start at any offset without reading the start
+    created_time: bool = False
+    accessed_time: bool = False
+    signed_urls: bool = False  # url() grants access to a private file for a while
+    http_urls: bool = False  # url() can be fetched over HTTP in tests
+    empty_folders: bool = False  # folders exist on their own (file servers)
+
+
+@dataclass
+class WriteRequest:
+    """Everything a backend's ``_write`` needs to store one file."""
+
+    key: str
+    content: IO[bytes]
+    content_type: str
+    content_encoding: str | None = None
+    size: int | None = None  # None when unknown (streamed, compressed)
+    exclusive: bool = False  # fail with AlreadyExistsError if the key exists
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@deconstructible
+class BaseStorage(Storage):
+    """The shared half of every backend; see the module docstring."""
+
+    options: ClassVar[Options] = BASE_OPTIONS
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: Short name used in errors and logs ("s3", "ftp", ...).
+    backend_name: ClassVar[str] = "storage"
+    #: The longest key the provider accepts (location included).
+    max_key_length: ClassVar[int | None] = 1024
+    default_content_type: ClassVar[str] = DEFAULT_CONTENT_TYPE
+
+    # Values resolved from ``options``; declared, never assigned here, so that a
+    # subclass attribute of the same name is recognised as the user's choice.
+    location: str
+    file_overwrite: bool
+    max_memory_size: int
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._init_kwargs = kwargs
+        for name, value in self.options.resolve(type(self), kwargs).items():
+            setattr(self, name, value)
+        self.configure()
+
+    def configure(self) -> None:
+        """Check and normalise the resolved options (raise ImproperlyConfigured)."""
+        location = getattr(self, "location", "") or ""
+        if location.startswith("/"):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: location {location!r} must not start with '/'."
+            )
+        self.location = names.clean_name(location).strip("/") if location else ""
+
+    # -- provider hooks ------------------------------------------------------------------
+
+    def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
+        """Return a stream of the file from ``offset`` and, if known, its stat."""
+        raise NotImplementedError
+
+    def _write(self, request: WriteRequest) -> None:
+        """Store ``request.content`` at ``request.key``; honour ``request.exclusive``."""
+        raise NotImplementedError
+
+    def _stat(self, key: str) -> Stat:
+        """Return the file's metadata; raise NotFoundError when it does not exist."""
+        raise NotImplementedError
+
+    def _delete(self, key: str) -> None:
+        """Delete the file; a missing file is not an error."""
+        raise NotImplementedError
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        """Return (folders, files) directly under ``prefix`` (ends with "/" or is "")."""
+        raise NotImplementedError
+
+    def _url(self, key: str, **kwargs: Any) -> str:
+        raise NotImplementedError(f"{type(self).__name__} has no URLs.")
+
+    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+        """Return where ``open(name, "w")`` writes; the default spools and stores on close.
+
+        A backend that streams uploads returns a writer with ``commit()`` instead.
+        """
+        return self._spool()
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._stat(key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    # -- names ---------------------------------------------------------------------------
+
+    @property
+    def key_prefix(self) -> str:
+        """The prefix every key starts with (``location`` by default)."""
+        return self.location
+
+    def _key(self, name: str) -> str:
+        """Return the key for ``name`` under the location; refuse traversal."""
+        if name is None:
+            raise ValueError("A file name is required.")
+        return names.safe_join(self.key_prefix, names.clean_name(name))
+
+    def _name_for_key(self, key: str) -> str:
+        prefix = self.key_prefix
+        return key[len(prefix) + 1 :] if prefix and key.startswith(prefix + "/") else key
+
+    def get_valid_name(self, name: str) -> str:
+        return str(super().get_valid_name(name))
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        """Return a name to save under: ``name`` itself when overwriting, else a free one."""
+        name = names.clean_name(name)
+        names.validate_name(name)
+        self._key(name)  # refuse traversal before any request is made
+        max_length = self._max_name_length(max_length)
+        if self.file_overwrite or self.capabilities.conditional_create:
+            # With a conditional create, _save() finds the free name atomically: no
+            # exists() request here, and no window between the check and the write.
+            return names.truncate_name(name, max_length)
+        return str(super().get_available_name(name, max_length))
+
+    def _max_name_length(self, max_length: int | None) -> int | None:
+        if self.max_key_length is None:
+            return max_length
+        room = self.max_key_length - (len(self.key_prefix) + 1 if self.key_prefix else 0)
+        return room if max_length is None else min(room, max_length)
+
+    # -- the Django Storage API ----------------------------------------------------------
+
+    def _open(self, name: str, mode: str = "rb") -> StorageFile:
+        return StorageFile(self, names.clean_name(name), self._key(name), mode)
+
+    def _save(self, name: str, content: File) -> str:
+        name = names.clean_name(name)
+        # Without a conditional create, Django's exists() loop already picked the name
+        # and a concurrent writer can still win; with one, a clash retries elsewhere.
+        exclusive = not self.file_overwrite and self.capabilities.conditional_create
+        for _attempt in range(100):
+            try:
+                self._store(self._key(name), content, exclusive=exclusive, name=name)
+            except AlreadyExistsError:
+                if not exclusive or not _rewindable(content):
+                    raise
+                name = names.random_suffix_name(name, self._max_name_length(None))
+            else:
+                return name
+        raise AlreadyExistsError(
+            "no free name found after 100 attempts", name=name, operation="save"
+        )
+
+    def _store(self, key: str, content: Any, exclusive: bool = False, name: str = "") -> None:
+        """Upload ``content`` to ``key`` with its content type, parameters and gzip."""
+        if hasattr(content, "seekable") and content.seekable():
+            content.seek(0)
+        name = name or self._name_for_key(key)
+        request = self._write_request(name, key, content)
+        request.exclusive = exclusive
+        self._write(request)
+
+    def _write_request(self, name: str, key: str, content: Any) -> WriteRequest:
+        """Build the write for ``content``: what is sent, with which type and encoding."""
+        parameters = self.get_write_parameters(name, content)
+        content_type = parameters.pop("content_type", None) or guess_content_type(
+            name, content, self.default_content_type
+        )
+        encoding = parameters.pop("content_encoding", None)
+        stream: IO[bytes] = content if _is_binary_stream(content) else BinaryReader(content)  # type: ignore[assignment]
+        size = _known_size(content)
+        if encoding is None and getattr(self, "gzip", False):
+            if should_gzip(content_type, getattr(self, "gzip_content_types", ())):
+                stream, encoding, size = GzipCompressor(stream), "gzip", None
+        return WriteRequest(
+            key=key,
+            content=stream,
+            content_type=content_type,
+            content_encoding=encoding,
+            size=size,
+            parameters=parameters,
+        )
+
+    def get_write_parameters(self, name: str, content: Any) -> dict[str, Any]:
+        """Return provider parameters for writing ``name``; ``content_type`` and
+        ``content_encoding`` keys, if present, override the guesses."""
+        return {}
+
+    def delete(self, name: str) -> None:
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        self._delete(self._key(name))
+
+    def exists(self, name: str) -> bool:
+        return self._exists(self._key(name))
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        prefix = self._key(path or "")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        folders, files = self._list(prefix)
+        return sorted(set(folders)), sorted(set(files))
+
+    def size(self, name: str) -> int:
+        return self._stat(self._key(name)).size
+
+    def url(self, name: str | None, **kwargs: Any) -> str:
+        return self._url(self._key(name or ""), **kwargs)
+
+    def get_modified_time(self, name: str) -> datetime:
+        return self._time(name, "modified")
+
+    def get_created_time(self, name: str) -> datetime:
+        return self._time(name, "created")
+
+    def get_accessed_time(self, name: str) -> datetime:
+        return self._time(name, "accessed")
+
+    def _time(self, name: str, which: str) -> datetime:
+        value = getattr(self._stat(self._key(name)), which)
+        if value is None:
+            raise NotImplementedError(f"{type(self).__name__} does not record {which} times.")
+        return _django_time(value)
+
+    # -- helpers for providers -------------------------------------------------------------
+
+    def _spool(self) -> IO[bytes]:
+        return spooled_file(self.max_memory_size or BASE_OPTIONS["max_memory_size"].default)
+
+    def _not_found(self, key: str, operation: str) -> NotFoundError:
+        return NotFoundError(
+            "No such file", name=self._name_for_key(key), operation=operation,
+            backend=self.backend_name,
+        )
+
+    # -- identity: repr, deconstruct, pickling ---------------------------------------------
+
+    def __repr__(self) -> str:
+        secrets = self.options.secret_names
+        shown = ", ".join(
+            f"{item.name}={'***' if item.name in secrets and getattr(self, item.name, None) else getattr(self, item.name, None)!r}"
+            for item in self.options
+            if not item.setting_only
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        """Return what migrations serialise; secrets are left to the settings."""
+        path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        secrets = self.options.secret_names
+        return path, args, {k: v for k, v in kwargs.items() if k not in secrets}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return drop_unpicklable(self.__dict__, type(self))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def _is_binary_stream(content: Any) -> bool:
+    """Whether ``content`` is a plain binary stream (no Django ``File`` around it)."""
+    return isinstance(content, (io.RawIOBase, io.BufferedIOBase)) and not isinstance(content, File)
+
+
+def _rewindable(content: Any) -> bool:
+    try:
+        return bool(content.seekable())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _known_size(content: Any) -> int | None:
+    try:
+        size = content.size
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None
+    return size if isinstance(size, int) and not _is_text(content) else None
+
+
+def _is_text(content: Any) -> bool:
+    inner = getattr(content, "file", content)
+    return isinstance(inner, io.TextIOBase)
+
+
+def _django_time(value: datetime) -> datetime:
+    """Return ``value`` (aware UTC) as Django expects: aware with USE_TZ, else naive local."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    if settings.USE_TZ:
+        return value.astimezone(timezone.utc)
+    return dj_timezone.make_naive(value)
+

@@ -1,0 +1,1 @@
+"""Django storage backend for FTP and FTPS servers (standard library ftplib)."""

@@ -1,0 +1,1 @@
+"""Django storage backend for SFTP servers (paramiko)."""
