@@ -1,0 +1,1 @@
+"""A Django app holding the model the conformance suite saves files through."""

@@ -1,0 +1,37 @@
+"""A minimal Django configuration for backend test suites (no project needed)."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import django
+from django.conf import settings
+
+#: Settings every suite runs with; ``setup_django(**overrides)`` changes them.
+TEST_SETTINGS: dict[str, Any] = {
+    "DEBUG": False,
+    "SECRET_KEY": "storages-tests-only",
+    "USE_TZ": True,
+    "TIME_ZONE": "UTC",
+    "MEDIA_URL": "/media/",
+    "STATIC_URL": "/static/",
+    "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    "INSTALLED_APPS": [
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "storages_base.testing.app",
+    ],
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    "DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
+}
+
+
+def setup_django(**overrides: Any) -> None:
+    """Configure Django for tests once per process (idempotent)."""
+    if settings.configured:
+        return
+    values = {**TEST_SETTINGS, **overrides}
+    values.setdefault("FILE_UPLOAD_TEMP_DIR", tempfile.gettempdir())
+    settings.configure(**values)
+    django.setup()
