@@ -83,7 +83,11 @@ def check_package(package: str, wheels: dict[str, Path], python: str) -> bool:
     run("uv", "pip", "install", "--quiet", "--python", py, "--group", f"{pyproject}:test")
     result = subprocess.run(
         [
-            str(py), "-m", "pytest", f"packages/{package}/tests", "-q",
+            str(py),
+            "-m",
+            "pytest",
+            f"packages/{package}/tests",
+            "-q",
             f"--junitxml={ARTIFACTS / f'independent-{package}.xml'}",
         ],
         cwd=ROOT,
@@ -97,7 +101,9 @@ def main() -> int:
     parser.add_argument("packages", nargs="*", help="only these packages")
     args = parser.parse_args()
     dist = ARTIFACTS / "dist"
-    packages = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+    packages = sorted(
+        p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists()
+    )
     wheels = {package: build(package, dist)[0] for package in packages}
     ok = True
     for package in args.packages or packages:
