@@ -212,9 +212,11 @@ class BaseStorage(Storage):
 
     def _save(self, name: str, content: File) -> str:
         name = names.clean_name(name)
-        # Without a conditional create, Django's exists() loop already picked the name
-        # and a concurrent writer can still win; with one, a clash retries elsewhere.
-        exclusive = not self.file_overwrite and self.capabilities.conditional_create
+        # With a conditional create, a clash is found atomically and retries elsewhere.
+        # Without one, Django's exists() loop already picked the name; the backend is
+        # still asked not to replace a file (it may check just before the write, which
+        # narrows the race to that instant), and a clash it sees retries elsewhere too.
+        exclusive = not self.file_overwrite
         for _attempt in range(100):
             try:
                 self._store(self._key(name), content, exclusive=exclusive, name=name)
