@@ -1,0 +1,114 @@
+"""Building the boto3 session and client from a storage's options.
+
+One client per storage, shared by every thread (botocore clients are thread-safe;
+boto3 resources are not, so none is used). Credentials are passed to the session
+only when the user configured them; otherwise boto3's own chain finds them, and the
+temporary credentials of an assumed role or IRSA keep refreshing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from .storage import S3Storage
+
+__all__ = ["build_client", "build_session", "client_config", "is_aws_endpoint"]
+
+_AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+# Environment variables boto3 reads itself: a value found only there is left to boto3,
+# which then also refreshes it, instead of being frozen into the session.
+_BOTO_ENV = {
+    "access_key": "AWS_ACCESS_KEY_ID",
+    "secret_key": "AWS_SECRET_ACCESS_KEY",
+    "security_token": "AWS_SESSION_TOKEN",
+}
+
+
+def build_session(storage: S3Storage) -> boto3.Session:
+    """Return the storage's session: explicit keys or profile, else boto3's chain."""
+    kwargs: dict[str, Any] = {}
+    if storage.session_profile:
+        kwargs["profile_name"] = storage.session_profile
+    explicit = {name: value for name in _BOTO_ENV if (value := _explicit(storage, name))}
+    if "access_key" in explicit or "secret_key" in explicit:
+        kwargs["aws_access_key_id"] = storage.access_key
+        kwargs["aws_secret_access_key"] = storage.secret_key
+        kwargs["aws_session_token"] = storage.security_token
+    return boto3.Session(**kwargs)
+
+
+def _explicit(storage: S3Storage, name: str) -> str | None:
+    """Return the option's value unless it merely repeats boto3's own env variable."""
+    value = getattr(storage, name)
+    if not value:
+        return None
+    if value == os.environ.get(_BOTO_ENV[name]) and not _configured(storage, name):
+        return None
+    return str(value)
+
+
+def _configured(storage: S3Storage, name: str) -> bool:
+    """Whether OPTIONS, a class attribute or a Django setting gave the option."""
+    if name in storage._init_kwargs or hasattr(type(storage), name):
+        return True
+    return any(hasattr(settings, setting) for setting in storage.options[name].settings)
+
+
+def client_config(storage: S3Storage) -> Config:
+    """Return the botocore Config: the user's, or one from the separate options.
+
+    S3-compatible services (MinIO, R2, B2, Spaces...) reject the optional integrity
+    checksums boto3 >= 1.36 sends by default, so a non-AWS endpoint asks for them only
+    when an operation requires them, unless the user's config or environment decides.
+    """
+    config = storage.client_config
+    if config is None:
+        config = Config(
+            s3={"addressing_style": storage.addressing_style} if storage.addressing_style else None,
+            signature_version=storage.signature_version,
+            proxies=storage.proxies,
+        )
+    if not is_aws_endpoint(storage.endpoint_url):
+        config = _when_required(config)
+    return config
+
+
+def _when_required(config: Config) -> Config:
+    extra: dict[str, str] = {}
+    for option, env in (
+        ("request_checksum_calculation", "AWS_REQUEST_CHECKSUM_CALCULATION"),
+        ("response_checksum_validation", "AWS_RESPONSE_CHECKSUM_VALIDATION"),
+    ):
+        if getattr(config, option, None) is None and not os.environ.get(env):
+            extra[option] = "when_required"
+    return config.merge(Config(**extra)) if extra else config
+
+
+def is_aws_endpoint(endpoint_url: str | None) -> bool:
+    """Whether requests go to AWS itself (no endpoint, or an ``*.amazonaws.com`` one)."""
+    if not endpoint_url:
+        return True
+    host = (urlsplit(endpoint_url).hostname or "").lower()
+    return host.endswith(_AWS_HOST_SUFFIXES) or host in {"amazonaws.com", "api.aws"}
+
+
+def build_client(storage: S3Storage) -> S3Client:
+    """Return the storage's S3 client (built once, shared by all threads)."""
+    kwargs: dict[str, Any] = {
+        "endpoint_url": storage.endpoint_url,
+        "region_name": storage.region_name,
+        "use_ssl": storage.use_ssl,
+        "config": client_config(storage),
+    }
+    if storage.verify is not None:
+        kwargs["verify"] = storage.verify
+    return storage.session.client("s3", **kwargs)

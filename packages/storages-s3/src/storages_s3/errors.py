@@ -1,0 +1,126 @@
+"""botocore errors -> the common error vocabulary, by HTTP status first.
+
+A 403 names the IAM permission the operation needs: S3 answers HeadObject of a
+missing key with 403 instead of 404 when the caller lacks ``s3:ListBucket``, which
+is the usual reason ``exists()`` fails with "Forbidden" (django-storages #1104).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+from storages_base.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    PermissionDeniedError,
+    StorageError,
+    TransientError,
+    error_for_status,
+)
+
+__all__ = ["PERMISSIONS", "s3_errors", "status_of", "translate"]
+
+#: The IAM actions each storage operation needs (the seed's IAM policy).
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "open": ("s3:GetObject",),
+    "stat": ("s3:GetObject", "s3:ListBucket"),
+    "exists": ("s3:GetObject", "s3:ListBucket"),
+    "save": ("s3:PutObject",),
+    "delete": ("s3:DeleteObject",),
+    "listdir": ("s3:ListBucket",),
+    "abort": ("s3:AbortMultipartUpload",),
+}
+
+_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
+_PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+
+
+def status_of(exc: ClientError) -> int | None:
+    """Return the HTTP status of a botocore ``ClientError``."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status else None
+
+
+def code_of(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def translate(
+    exc: BaseException,
+    *,
+    name: str | None,
+    operation: str,
+    bucket: str | None = None,
+    exclusive: bool = False,
+) -> StorageError:
+    """Return the storage error for a botocore exception (the caller chains it)."""
+    context: dict[str, Any] = {"name": name, "operation": operation, "backend": "s3"}
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return PermissionDeniedError(f"No usable AWS credentials: {exc}", **context)
+    if isinstance(exc, (BotoConnectionError, ReadTimeoutError)):
+        return TransientError(str(exc), **context)
+    if isinstance(exc, BotoCoreError):
+        return StorageError(str(exc), **context)
+    if not isinstance(exc, ClientError):
+        return StorageError(str(exc), **context)
+    status, code = status_of(exc), code_of(exc)
+    if exclusive and (status in (409, 412) or code in _PRECONDITION_CODES):
+        return AlreadyExistsError("File exists", **context)
+    if status == 404 and code == "NoSuchBucket":
+        return StorageError(f"The bucket {bucket!r} does not exist (NoSuchBucket)", **context)
+    if status in (401, 403):
+        return PermissionDeniedError(_denied_message(code, operation, bucket, name), **context)
+    if code in _NOT_FOUND_CODES:
+        return NotFoundError("No such file", **context)
+    return error_for_status(status)(f"{code or status}: {_message(exc)}", **context)
+
+
+def _message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message") or exc)
+
+
+def _denied_message(code: str, operation: str, bucket: str | None, name: str | None) -> str:
+    needs = PERMISSIONS.get(operation, ())
+    if not needs:
+        return f"S3 refused the request ({code or 'AccessDenied'})."
+    needed = " and ".join(needs)
+    text = (
+        f"S3 refused the request ({code or 'AccessDenied'}): the credentials need "
+        f"{needed} on bucket {bucket!r}"
+    )
+    if "s3:ListBucket" in needs:
+        text += (
+            "; without s3:ListBucket S3 answers 403 instead of 404 for a file that does not exist"
+        )
+    return text + "."
+
+
+@contextmanager
+def s3_errors(
+    operation: str,
+    name: str | None,
+    bucket: str | None,
+    exclusive: bool = False,
+) -> Iterator[None]:
+    """Translate the botocore errors raised in the block, chained to the original."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(
+            exc, name=name, operation=operation, bucket=bucket, exclusive=exclusive
+        ) from exc

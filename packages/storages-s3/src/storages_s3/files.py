@@ -1,0 +1,276 @@
+"""Streaming uploads (multipart with bounded memory) and gzip-decoding reads.
+
+A file up to the part size is one PutObject. A larger one is a multipart upload
+whose parts are sent as they fill, so memory holds at most ``concurrency + 1``
+parts whatever the file's size; any failure aborts the upload, so no invisible,
+billed, incomplete upload is left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import s3_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["GunzipReader", "MultipartUpload", "S3Writer", "read_chunks"]
+
+#: S3 refuses parts under 5 MiB (except the last) and more than 10,000 parts.
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+
+#: Parameters that UploadPart takes too (SSE-C keys must repeat on every part).
+_PART_PARAMETERS = frozenset(
+    {
+        "SSECustomerAlgorithm",
+        "SSECustomerKey",
+        "SSECustomerKeyMD5",
+        "RequestPayer",
+        "ExpectedBucketOwner",
+        "ChecksumAlgorithm",
+    }
+)
+
+
+def read_chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    """Yield ``stream`` in chunks of exactly ``size`` bytes (the last may be shorter)."""
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            return
+        if len(chunk) < size:  # raw streams may return short reads before the end
+            parts = [chunk]
+            got = len(chunk)
+            while got < size and (more := stream.read(size - got)):
+                parts.append(more)
+                got += len(more)
+            chunk = b"".join(parts)
+        yield bytes(chunk)
+        if len(chunk) < size:
+            return
+
+
+class MultipartUpload:
+    """One multipart upload: created on the first part, completed or aborted once."""
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        key: str,
+        parameters: dict[str, Any],
+        *,
+        name: str,
+        exclusive: bool = False,
+        concurrency: int = 1,
+    ) -> None:
+        self.client, self.bucket, self.key, self.name = client, bucket, key, name
+        self.parameters = parameters
+        self.part_parameters = {k: v for k, v in parameters.items() if k in _PART_PARAMETERS}
+        self.exclusive = exclusive
+        self.upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._futures: list[Future[dict[str, Any]]] = []
+        self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    def send(self, data: bytes) -> None:
+        """Upload ``data`` as the next part (from a worker thread when concurrent)."""
+        if self.upload_id is None:
+            with s3_errors("save", self.name, self.bucket):
+                created = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, **self.parameters
+                )
+            self.upload_id = created["UploadId"]
+        number = len(self._parts) + len(self._futures) + 1
+        if self._pool is None:
+            self._parts.append(self._upload_part(number, data))
+            return
+        self._raise_failed()
+        self._slots.acquire()  # at most `concurrency` parts in memory and in flight
+        self._futures.append(self._pool.submit(self._upload_part, number, data))
+
+    def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
+        try:
+            with s3_errors("save", self.name, self.bucket):
+                response = self.client.upload_part(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self.upload_id,  # type: ignore[arg-type]
+                    PartNumber=number,
+                    Body=data,
+                    **self.part_parameters,
+                )
+        finally:
+            if self._pool is not None:
+                self._slots.release()
+        part = {"PartNumber": number, "ETag": response["ETag"]}
+        for checksum in ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256"):
+            if response.get(checksum):
+                part[checksum] = response[checksum]  # type: ignore[literal-required]
+        return part
+
+    def _raise_failed(self) -> None:
+        for future in self._futures:
+            if future.done() and future.exception() is not None:
+                future.result()
+
+    def complete(self) -> None:
+        """Wait for the parts and complete the upload (conditionally when exclusive)."""
+        parts = self._parts + [future.result() for future in self._futures]
+        self._close_pool()
+        extra: dict[str, Any] = {"IfNoneMatch": "*"} if self.exclusive else {}
+        with s3_errors("save", self.name, self.bucket, exclusive=self.exclusive):
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,  # type: ignore[arg-type]
+                MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
+                **{k: v for k, v in self.part_parameters.items() if k.startswith("SSE")},
+                **extra,
+            )
+        self.upload_id = None
+
+    def abort(self) -> None:
+        """Abandon the upload: S3 drops the parts already sent."""
+        self._close_pool(cancel=True)
+        if self.upload_id is None:
+            return
+        upload_id, self.upload_id = self.upload_id, None
+        with s3_errors("abort", self.name, self.bucket):
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
+
+    def _close_pool(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+
+class S3Writer(io.RawIOBase):
+    """What ``open(name, "wb")`` writes to: parts are uploaded as the buffer fills.
+
+    ``commit()`` stores the file (one PutObject if it never outgrew a part);
+    ``close()`` without ``commit()`` aborts, leaving the old object untouched.
+    """
+
+    def __init__(
+        self,
+        upload: MultipartUpload,
+        part_size: int,
+        *,
+        compress: bool = False,
+    ) -> None:
+        super().__init__()
+        self._upload = upload
+        self._part_size = part_size
+        self._buffer = bytearray()
+        self._written = 0
+        self._committed = False
+        self._compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if compress else None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        view = memoryview(data).cast("B")
+        size = len(view)
+        self._buffer += self._compressor.compress(view) if self._compressor else view
+        self._written += size
+        while len(self._buffer) > self._part_size:  # keep one part back for commit()
+            self._send(bytes(self._buffer[: self._part_size]))
+            del self._buffer[: self._part_size]
+        return size
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self._upload.send(data)
+        except BaseException:
+            self.close()
+            raise
+
+    def tell(self) -> int:
+        return self._written
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # Only "where am I" seeks (StorageFile.size asks for the end) are possible.
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._written + offset}.get(whence)
+        if (whence == io.SEEK_END and offset == 0) or target == self._written:
+            return self._written
+        raise io.UnsupportedOperation("an S3 upload stream cannot seek")
+
+    def commit(self) -> None:
+        """Store what was written; raise (after aborting) if S3 refuses it."""
+        if self._compressor:
+            self._buffer += self._compressor.flush()
+        try:
+            if self._upload.upload_id is None:
+                put_object(self._upload, bytes(self._buffer))
+            else:
+                if self._buffer:
+                    self._upload.send(bytes(self._buffer))
+                self._upload.complete()
+            self._committed = True
+        finally:
+            self._buffer = bytearray()
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed and not self._committed:
+            self._buffer = bytearray()
+            self._upload.abort()
+        super().close()
+
+
+def put_object(upload: MultipartUpload, body: bytes) -> None:
+    """Store ``body`` in one PutObject with the upload's parameters."""
+    extra: dict[str, Any] = {"IfNoneMatch": "*"} if upload.exclusive else {}
+    with s3_errors("save", upload.name, upload.bucket, exclusive=upload.exclusive):
+        upload.client.put_object(
+            Bucket=upload.bucket, Key=upload.key, Body=body, **upload.parameters, **extra
+        )
+    upload._close_pool()
+
+
+class GunzipReader(io.RawIOBase):
+    """A readable stream of the decompressed bytes of a gzip stream, skipping ``offset``."""
+
+    def __init__(self, source: IO[bytes], offset: int = 0) -> None:
+        super().__init__()
+        self._source = source
+        self._decompressor = zlib.decompressobj(31)
+        self._pending = b""
+        self._skip = offset
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            chunk = self._source.read(64 * 1024)
+            if not chunk:
+                self._pending = self._decompressor.flush()
+                if not self._pending:
+                    return 0
+            else:
+                self._pending = self._decompressor.decompress(chunk)
+            if self._skip:
+                dropped = min(self._skip, len(self._pending))
+                self._pending, self._skip = self._pending[dropped:], self._skip - dropped
+        size = min(len(view), len(self._pending))
+        view[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()

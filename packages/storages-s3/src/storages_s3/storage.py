@@ -1,0 +1,337 @@
+"""``S3Storage``: Amazon S3 and S3-compatible services for Django.
+
+Thin on purpose: the Django API, names, overwrite policy, content types, gzip and
+file objects come from :class:`storages_base.BaseStorage`; this class maps its
+key-level hooks onto S3 requests, one request per operation where S3 allows it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from botocore.exceptions import ClientError
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.deconstruct import deconstructible
+
+from storages_base import (
+    BaseStorage,
+    Capabilities,
+    Stat,
+    StorageError,
+    WriteRequest,
+    client_property,
+)
+from storages_base.content import should_gzip
+
+from .client import build_client, build_session
+from .errors import code_of, s3_errors, status_of
+from .files import MIN_PART_SIZE, GunzipReader, MultipartUpload, S3Writer, put_object, read_chunks
+from .options import S3_OPTIONS
+from .urls import S3UrlBuilder
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+
+__all__ = ["S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]
+
+#: Object parameters a read must repeat (SSE-C keys, requester pays).
+_READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+#: Metadata key holding a gzipped file's decompressed size (what read() returns).
+UNCOMPRESSED_SIZE = "uncompressed-size"
+
+
+@deconstructible
+class S3Storage(BaseStorage):
+    """Files in an S3 bucket (``STORAGES = {"default": {"BACKEND": "storages_s3.S3Storage"}}``)."""
+
+    backend_name = "s3"
+    options = S3_OPTIONS
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        conditional_create=True, ranged_reads=True, signed_urls=True, http_urls=True
+    )
+    max_key_length = 1024
+
+    access_key: str | None
+    secret_key: str | None
+    security_token: str | None
+    session_profile: str | None
+    bucket_name: str
+    object_parameters: dict[str, Any]
+    default_acl: str | None
+    querystring_auth: bool
+    querystring_expire: int
+    signature_version: str | None
+    addressing_style: str | None
+    custom_domain: str | None
+    url_protocol: str
+    cloudfront_key_id: str | None
+    cloudfront_key: bytes | str | None
+    cloudfront_signer: Any
+    endpoint_url: str | None
+    region_name: str | None
+    use_ssl: bool
+    verify: bool | str | None
+    proxies: dict[str, str] | None
+    client_config: Any
+    transfer_config: Any
+    use_threads: bool
+    gzip: bool
+    gzip_content_types: tuple[str, ...]
+    file_buffer_size: int
+    file_name_charset: str
+
+    def configure(self) -> None:
+        super().configure()
+        if self.session_profile and (self.access_key or self.secret_key):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: set either session_profile or access_key/secret_key, "
+                "not both."
+            )
+        if not self.bucket_name:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: no bucket; set AWS_STORAGE_BUCKET_NAME or the "
+                "bucket_name option."
+            )
+        legacy = getattr(type(self), "config", None)  # django-storages' deprecated class attr
+        if self.client_config is None and legacy is not None:
+            self.client_config = legacy
+        self.object_parameters = dict(self.object_parameters or {})
+        self.url_protocol = self.url_protocol or "https:"
+
+    session = client_property(build_session)
+    client = client_property(build_client)
+    url_builder = client_property(lambda self: S3UrlBuilder.for_storage(self))
+
+    # -- parameters ----------------------------------------------------------------------
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Return the PutObject parameters of ``name``; override for per-file values."""
+        return self.object_parameters.copy()
+
+    def get_write_parameters(self, name: str, content: Any) -> dict[str, Any]:
+        parameters = self.get_object_parameters(name)
+        if self.default_acl and "ACL" not in parameters:
+            parameters["ACL"] = self.default_acl
+        if "ContentType" in parameters:
+            parameters["content_type"] = parameters.pop("ContentType")
+        if "ContentEncoding" in parameters:
+            parameters["content_encoding"] = parameters.pop("ContentEncoding")
+        return parameters
+
+    def _read_parameters(self, key: str) -> dict[str, Any]:
+        parameters = self.get_object_parameters(self._name_for_key(key))
+        return {k: parameters[k] for k in _READ_PARAMETERS if k in parameters}
+
+    def _put_parameters(self, request: WriteRequest) -> dict[str, Any]:
+        parameters = {**request.parameters, "ContentType": request.content_type}
+        if request.content_encoding:
+            parameters["ContentEncoding"] = request.content_encoding
+        return parameters
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
+        """GET the object from ``offset``: one request gives the stream and its stat."""
+        params: dict[str, Any] = {"Bucket": self.bucket_name, "Key": key}
+        params.update(self._read_parameters(key))
+        if offset:
+            params["Range"] = f"bytes={offset}-"
+        try:
+            with s3_errors("open", self._name_for_key(key), self.bucket_name):
+                response = self.client.get_object(**params)
+        except StorageError as exc:
+            if offset and _is_invalid_range(exc.__cause__):
+                return io.BytesIO(b""), None  # at or past the end: nothing left to read
+            raise
+        stat = _stat_from(response, response.get("ContentRange"))
+        if not self._decodes(stat):
+            return response["Body"], stat  # type: ignore[return-value]
+        if offset:  # a gzip stream cannot start mid-way: read it from the start
+            response["Body"].close()
+            params.pop("Range")
+            with s3_errors("open", self._name_for_key(key), self.bucket_name):
+                response = self.client.get_object(**params)
+        return GunzipReader(response["Body"], offset), self._decoded_stat(key, stat)
+
+    def _decodes(self, stat: Stat) -> bool:
+        return self._decodes_encoding(stat.content_encoding)
+
+    def _decodes_encoding(self, encoding: str | None) -> bool:
+        """Whether reads return decompressed bytes (django-storages does so with gzip on)."""
+        return bool(self.gzip) and (encoding or "").lower() == "gzip"
+
+    def _decoded_stat(self, key: str, stat: Stat, metadata: dict[str, str] | None = None) -> Stat:
+        size = (metadata or {}).get(UNCOMPRESSED_SIZE)
+        if size is None:
+            size = str(self._gzip_size_from_trailer(key))
+        return Stat(
+            size=int(size),
+            modified=stat.modified,
+            etag=stat.etag,
+            content_type=stat.content_type,
+            content_encoding=stat.content_encoding,
+        )
+
+    def _gzip_size_from_trailer(self, key: str) -> int:
+        # A gzip stream ends with its decompressed size (mod 2**32); one small GET.
+        with s3_errors("stat", self._name_for_key(key), self.bucket_name):
+            response = self.client.get_object(
+                Bucket=self.bucket_name, Key=key, Range="bytes=-4", **self._read_parameters(key)
+            )
+        return int.from_bytes(response["Body"].read(), "little")
+
+    def _head(self, key: str, operation: str) -> HeadObjectOutputTypeDef:
+        with s3_errors(operation, self._name_for_key(key), self.bucket_name):
+            return self.client.head_object(
+                Bucket=self.bucket_name, Key=key, **self._read_parameters(key)
+            )
+
+    def _stat(self, key: str) -> Stat:
+        response = self._head(key, "stat")
+        stat = _stat_from(response)
+        if self._decodes(stat):
+            return self._decoded_stat(key, stat, response.get("Metadata"))
+        return stat
+
+    def _exists(self, key: str) -> bool:
+        """Real existence: 404 is False; 403 raises, naming the missing permission."""
+        try:
+            self._head(key, "exists")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        folders: list[str] = []
+        files: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        with s3_errors("listdir", prefix, self.bucket_name):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix, Delimiter="/"):
+                for common in page.get("CommonPrefixes", ()):
+                    folders.append(common["Prefix"][len(prefix) :].rstrip("/"))
+                for item in page.get("Contents", ()):
+                    rest = item["Key"][len(prefix) :]
+                    if rest:  # the "folder/" marker object itself is not a file
+                        files.append(rest)
+        return folders, files
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _write(self, request: WriteRequest) -> None:
+        """One PutObject up to the part size; a bounded-memory multipart upload above."""
+        upload = self._upload(request.key, self._put_parameters(request), request.exclusive)
+        part_size = self._part_size(request.size)
+        chunks = read_chunks(request.content, part_size)
+        first = next(chunks, b"")
+        second = next(chunks, None)
+        if second is None:
+            if self._decodes_encoding(request.content_encoding):
+                upload.parameters["Metadata"] = {
+                    **upload.parameters.get("Metadata", {}),
+                    UNCOMPRESSED_SIZE: str(int.from_bytes(first[-4:], "little")),
+                }
+            put_object(upload, first)
+            return
+        try:
+            for chunk in _chain(first, second, chunks):
+                upload.send(chunk)
+            upload.complete()
+        except BaseException:
+            upload.abort()
+            raise
+
+    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+        """A streaming multipart writer for ``open(name, "wb")``."""
+        name = self._name_for_key(key)
+        request = self._write_request(name, key, io.BytesIO())
+        compress = bool(self.gzip) and request.content_encoding is None
+        compress = compress and should_gzip(request.content_type, self.gzip_content_types)
+        parameters = self._put_parameters(request)
+        if compress:
+            parameters["ContentEncoding"] = "gzip"
+        upload = self._upload(key, parameters, exclusive)
+        return S3Writer(upload, self._part_size(None), compress=compress)
+
+    def _upload(self, key: str, parameters: dict[str, Any], exclusive: bool) -> MultipartUpload:
+        return MultipartUpload(
+            self.client,
+            self.bucket_name,
+            key,
+            parameters,
+            name=self._name_for_key(key),
+            exclusive=exclusive,
+            concurrency=self._concurrency(),
+        )
+
+    def _part_size(self, size: int | None) -> int:
+        configured = getattr(self.transfer_config, "multipart_chunksize", None)
+        part = max(MIN_PART_SIZE, int(configured or self.file_buffer_size or MIN_PART_SIZE))
+        if size is not None:  # S3 allows 10,000 parts: grow them for huge known sizes
+            part = max(part, -(-size // 10_000))
+        return part
+
+    def _concurrency(self) -> int:
+        if not self.use_threads or getattr(self.transfer_config, "use_threads", True) is False:
+            return 1
+        return max(1, min(int(getattr(self.transfer_config, "max_concurrency", 4) or 4), 4))
+
+    def _delete(self, key: str) -> None:
+        try:
+            with s3_errors("delete", self._name_for_key(key), self.bucket_name):
+                self.client.delete_object(Bucket=self.bucket_name, Key=key)
+        except FileNotFoundError:
+            pass  # S3 itself answers 204 for a missing key; other servers say 404
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    def _url(
+        self,
+        key: str,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        return self.url_builder.url(
+            key, parameters=parameters, expire=expire, http_method=http_method
+        )
+
+
+def _stat_from(response: Any, content_range: str | None = None) -> Stat:
+    size = int(response.get("ContentLength") or 0)
+    if content_range and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        size = int(total) if total.isdigit() else size
+    return Stat(
+        size=size,
+        modified=response.get("LastModified"),
+        etag=response.get("ETag"),
+        content_type=response.get("ContentType"),
+        content_encoding=response.get("ContentEncoding"),
+    )
+
+
+def _is_invalid_range(exc: BaseException | None) -> bool:
+    return isinstance(exc, ClientError) and (
+        status_of(exc) == 416 or code_of(exc) == "InvalidRange"
+    )
+
+
+def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield second
+    yield from rest
+
+
+@deconstructible
+class S3StaticStorage(S3Storage):
+    """For static files: public, unsigned URLs (``querystring_auth = False``)."""
+
+    querystring_auth = False
+
+
+@deconstructible
+class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ignore[misc]
+    """Static files with hashed names and a manifest (Django's ManifestStaticFilesStorage)."""

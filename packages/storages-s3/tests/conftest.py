@@ -1,0 +1,175 @@
+from storages_base.testing import setup_django
+
+setup_django()
+
+import logging  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from storages_base.testing import free_port, wait_port  # noqa: E402
+
+from storages_s3 import S3Storage  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[3]
+S3RVER_BIN = REPO / "node_modules" / ".bin" / "s3rver"
+S3RVER_KEY = "S3RVER"  # s3rver's fixed built-in test credential (not a secret)
+
+
+@dataclass
+class S3Server:
+    """A running S3 server on loopback, and (for our own moto) its request log."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    log: list[tuple[str, str, str]] | None = None
+    conditional_writes: bool = True  # False: the server ignores If-None-Match
+    buckets: list[str] = field(default_factory=list)
+
+    def client(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    def new_bucket(self) -> str:
+        name = f"test-{secrets.token_hex(6)}"
+        self.client().create_bucket(Bucket=name)
+        self.buckets.append(name)
+        return name
+
+    def storage(self, bucket: str, **options: Any) -> S3Storage:
+        options.setdefault("access_key", self.access_key)
+        options.setdefault("secret_key", self.secret_key)
+        return S3Storage(
+            bucket_name=bucket, endpoint_url=self.endpoint, region_name="us-east-1", **options
+        )
+
+    def requests(self, start: int = 0) -> list[tuple[str, str, str]]:
+        """Return the requests the server saw since ``start`` (an index in the log)."""
+        assert self.log is not None, "this server has no request log"
+        return self.log[start:]
+
+
+class RequestLog:
+    """WSGI middleware recording (method, path, query) of every request: server-side counts."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.entries: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.lock:
+            self.entries.append(
+                (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
+            )
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def moto_counted() -> Iterator[S3Server]:
+    """moto's server mode over real HTTP on 127.0.0.1, with a server-side request log."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    log = RequestLog(DomainDispatcherApplication(create_backend_app))
+    port = free_port()
+    server = make_server("127.0.0.1", port, log, True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    wait_port(port)
+    yield S3Server(
+        f"http://127.0.0.1:{port}", secrets.token_hex(8), secrets.token_hex(16), log.entries
+    )
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def moto(request: pytest.FixtureRequest) -> S3Server:
+    """moto over HTTP: the one at STORAGES_TEST_S3_ENDPOINT if set, else our own."""
+    endpoint = os.environ.get("STORAGES_TEST_S3_ENDPOINT")
+    if endpoint:
+        return S3Server(endpoint, secrets.token_hex(8), secrets.token_hex(16))
+    server: S3Server = request.getfixturevalue("moto_counted")
+    return server
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """The npm s3rver (a second, independent S3 implementation) on 127.0.0.1."""
+    if not S3RVER_BIN.exists() or shutil.which("node") is None:
+        pytest.skip(f"s3rver is not installed ({S3RVER_BIN}); run `npm install` at the repo root")
+    port = free_port()
+    directory = tmp_path_factory.mktemp("s3rver")
+    proc = subprocess.Popen(
+        [str(S3RVER_BIN), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port), "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc)
+        yield S3Server(f"http://127.0.0.1:{port}", S3RVER_KEY, S3RVER_KEY, conditional_writes=False)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(params=["moto", "s3rver"])
+def server(request: pytest.FixtureRequest) -> S3Server:
+    """Each S3 implementation in turn."""
+    result: S3Server = request.getfixturevalue(request.param)
+    return result
+
+
+@pytest.fixture
+def bucket(server: S3Server) -> str:
+    return server.new_bucket()
+
+
+@pytest.fixture
+def make_storage(server: S3Server, bucket: str) -> Callable[..., S3Storage]:
+    """Build a storage of the current server's fresh bucket with extra options."""
+
+    def make(**options: Any) -> S3Storage:
+        return server.storage(bucket, **options)
+
+    return make
+
+
+@pytest.fixture
+def storage(make_storage: Callable[..., S3Storage]) -> S3Storage:
+    return make_storage()
+
+
+@pytest.fixture
+def moto_bucket(moto: S3Server) -> str:
+    return moto.new_bucket()
+
+
+@pytest.fixture
+def moto_storage(moto: S3Server, moto_bucket: str) -> S3Storage:
+    return moto.storage(moto_bucket)
