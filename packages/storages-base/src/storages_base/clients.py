@@ -13,7 +13,7 @@ _LOCK_ATTR = "_storages_client_lock"
 _CREATE_LOCK = threading.Lock()
 
 
-class client_property(Generic[T]):  # noqa: N801 - used like @cached_property
+class client_property(Generic[T]):
     """A ``cached_property`` for clients: built on first use under a lock, never twice.
 
     The value lives in the instance ``__dict__``, so after the first access reads cost

@@ -40,9 +40,7 @@ _ARCHIVE_TYPES = {
 }
 
 
-def guess_content_type(
-    name: str, content: Any = None, default: str = DEFAULT_CONTENT_TYPE
-) -> str:
+def guess_content_type(name: str, content: Any = None, default: str = DEFAULT_CONTENT_TYPE) -> str:
     """Return the content type to store ``name`` with.
 
     A ``content_type`` attribute on the content (Django's ``UploadedFile`` has one)
@@ -59,9 +57,7 @@ def guess_content_type(
 
 def should_gzip(content_type: str, gzip_content_types: Iterable[str]) -> bool:
     """Return whether a file of ``content_type`` is compressed when gzip is enabled."""
-    return content_type.split(";", 1)[0].strip().lower() in {
-        t.lower() for t in gzip_content_types
-    }
+    return content_type.split(";", 1)[0].strip().lower() in {t.lower() for t in gzip_content_types}
 
 
 class GzipCompressor(io.RawIOBase):

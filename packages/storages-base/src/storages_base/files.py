@@ -9,6 +9,7 @@ streaming writer of its own.
 
 from __future__ import annotations
 
+import gzip
 import io
 import tempfile
 from collections.abc import Callable
@@ -19,10 +20,21 @@ from typing import IO, TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import File
 
+from .errors import AlreadyExistsError
+
 if TYPE_CHECKING:
     from .storage import BaseStorage
 
-__all__ = ["BinaryReader", "RangedReader", "Stat", "StorageFile", "spooled_file"]
+__all__ = [
+    "CHUNK_SIZE",
+    "BinaryReader",
+    "RangedReader",
+    "SpooledFile",
+    "Stat",
+    "StorageFile",
+    "copy_stream",
+    "spooled_file",
+]
 
 #: How much an upload or a download moves per call.
 CHUNK_SIZE = 1024 * 1024
@@ -161,9 +173,34 @@ class BinaryReader(io.RawIOBase):
         return size
 
 
+class SpooledFile(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A temporary file in memory up to ``max_size`` bytes, then on disk.
+
+    It states what it can do (``readable`` and friends, missing before Python 3.11),
+    so ``io.TextIOWrapper`` can sit on it, and says where its bytes are (``on_disk``).
+    """
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the content spilled over ``max_size`` into a file on disk."""
+        return bool(getattr(self, "_rolled", False))
+
+
 def spooled_file(max_memory_size: int) -> IO[bytes]:
-    """Return an empty temporary file: in memory up to the limit, then on disk."""
-    return tempfile.SpooledTemporaryFile(  # noqa: SIM115 - the caller owns it
+    """Return an empty temporary file: in memory up to the limit, then on disk.
+
+    The disk file goes to ``FILE_UPLOAD_TEMP_DIR`` (the system default when unset).
+    """
+    return SpooledFile(
         max_size=max_memory_size,
         dir=getattr(settings, "FILE_UPLOAD_TEMP_DIR", None),
     )
@@ -178,13 +215,16 @@ def copy_stream(source: IO[bytes], target: IO[bytes]) -> int:
     return total
 
 
-class StorageFile(File):  # type: ignore[misc]
+class StorageFile(File):  # type: ignore[type-arg]
     """What ``storage.open(name, mode)`` returns, for every backend.
 
-    Read modes stream through a :class:`RangedReader`; ``w``/``x`` modes write to the
-    backend's writer (a spool stored on close by default); ``a`` and ``+`` modes work
-    on a spooled copy that is stored back on close. Text modes wrap the binary stream
-    the way Python's ``open()`` does (universal newlines).
+    Read modes stream through a :class:`RangedReader` (a file stored with
+    ``Content-Encoding: gzip`` is decompressed as it is read); ``w``/``x`` modes write
+    to the backend's writer (a spool stored on close by default); ``a`` and ``+``
+    modes work on a spooled copy that is stored back on close. Text modes wrap the
+    binary stream the way Python's ``open()`` does (UTF-8, universal newlines).
+
+    A ``with`` block that raises stores nothing: the write is abandoned.
     """
 
     def __init__(self, storage: BaseStorage, name: str, key: str, mode: str = "rb") -> None:
@@ -192,51 +232,79 @@ class StorageFile(File):  # type: ignore[misc]
         self._key = key
         self._stat: Stat | None = None
         self._raw: IO[bytes] | None = None
+        self._under: list[IO[bytes]] = []  # streams closing ``file`` leaves open
         self._dirty = False
         self._store_on_close = False
         super().__init__(None, name)
         self.mode = mode
-        self._text = "b" not in mode
         self._open(mode)
 
     # -- opening -------------------------------------------------------------------------
 
+    @property
+    def _writing(self) -> bool:
+        return bool(set(self.mode) & set("wxa+"))
+
     def _open(self, mode: str) -> None:
-        reading = "r" in mode and "+" not in mode
-        creating = "w" in mode or "x" in mode
-        if reading:
-            stream, self._stat = self._storage._read(self._key, 0)
-            size = self._stat.size if self._stat else None
-            raw: IO[bytes] = io.BufferedReader(
-                RangedReader(
-                    lambda offset: self._storage._read(self._key, offset)[0],
-                    size=size,
-                    stream=stream,
-                    ranged=self._storage.capabilities.ranged_reads,
-                ),
-                buffer_size=CHUNK_SIZE if size is None else max(8192, min(CHUNK_SIZE, size)),
-            )
-        elif creating:
-            raw = self._storage._open_writer(self._key, exclusive="x" in mode)
-            self._store_on_close = not hasattr(raw, "commit")
-        else:  # "a", "r+", "w+"-like updates: work on a local copy
-            raw = self._storage._spool()
-            try:
-                stream, self._stat = self._storage._read(self._key, 0)
-            except FileNotFoundError:
-                if "r" in mode:
-                    raise
-            else:
-                with stream:
-                    copy_stream(stream, raw)
-            raw.seek(0, io.SEEK_END if "a" in mode else io.SEEK_SET)
-            self._store_on_close = True
+        self._stat, self._dirty, self._under = None, False, []
+        if "r" in mode and "+" not in mode:
+            raw = self._open_reader()
+        elif "w" in mode or "x" in mode:
+            raw = self._open_writer(exclusive="x" in mode)
+        else:  # "a", "r+": work on a local copy
+            raw = self._open_copy(mode)
         self._raw = raw
         self.file = (
-            io.TextIOWrapper(raw, encoding="utf-8", newline=None, write_through=True)  # type: ignore[type-var]
-            if self._text
-            else raw
+            raw
+            if "b" in mode
+            else io.TextIOWrapper(raw, encoding="utf-8", newline=None, write_through=True)
         )
+
+    def _open_reader(self) -> IO[bytes]:
+        stream, self._stat = self._storage._read(self._key, 0)
+        size = self._stat.size if self._stat else None
+        reader: IO[bytes] = io.BufferedReader(
+            RangedReader(
+                lambda offset: self._storage._read(self._key, offset)[0],
+                size=size,
+                stream=stream,
+                ranged=self._storage.capabilities.ranged_reads,
+            ),
+            buffer_size=CHUNK_SIZE if size is None else max(8192, min(CHUNK_SIZE, size)),
+        )
+        if self._stat is None or self._stat.content_encoding != "gzip":
+            return reader
+        self._under.append(reader)  # GzipFile.close() leaves its source open
+        return gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[return-value]
+
+    def _open_writer(self, exclusive: bool) -> IO[bytes]:
+        if exclusive and self._storage._exists(self._key):
+            # Fail early, as open(name, "x") does; the store on close checks again.
+            raise AlreadyExistsError(
+                "File exists",
+                name=self.name,
+                operation="open",
+                backend=self._storage.backend_name,
+            )
+        raw = self._storage._open_writer(self._key, exclusive=exclusive)
+        self._store_on_close = not hasattr(raw, "commit")
+        return raw
+
+    def _open_copy(self, mode: str) -> IO[bytes]:
+        raw = self._storage._spool()
+        try:
+            stream, self._stat = self._storage._read(self._key, 0)
+        except FileNotFoundError:
+            if "r" in mode:
+                raw.close()
+                raise
+            self._dirty = True  # "a" creates a missing file, as open() does
+        else:
+            with stream:
+                copy_stream(stream, raw)
+        raw.seek(0, io.SEEK_END if "a" in mode else io.SEEK_SET)
+        self._store_on_close = True
+        return raw
 
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> StorageFile:
         """Reopen the file (Django's ``FieldFile.open()`` calls this)."""
@@ -246,8 +314,6 @@ class StorageFile(File):  # type: ignore[misc]
                 return self
             self.close()
         self.mode = mode or self.mode
-        self._text = "b" not in self.mode
-        self._dirty = False
         self._open(self.mode)
         return self
 
@@ -257,27 +323,35 @@ class StorageFile(File):  # type: ignore[misc]
         if self.closed:
             raise ValueError("I/O operation on closed file.")
         self._dirty = True
-        return self.file.write(data)  # type: ignore[no-any-return]
+        return int(self._io.write(data))
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def truncate(self, size: int | None = None) -> int:
+        self._dirty = True
+        return int(self._io.truncate(size))
 
     @property
-    def size(self) -> int:  # type: ignore[override]
-        if self._raw is not None and not self.closed and ("r" not in self.mode or "+" in self.mode):
-            self.file.flush()
-            return self._raw_size()
+    def _io(self) -> IO[Any]:
+        assert self.file is not None, "the file was never opened"
+        return self.file
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far while writing; the stored size otherwise."""
+        if self._writing and not self.closed:
+            self._io.flush()
+            assert self._raw is not None
+            return _written_size(self._raw)
         if self._stat is None:
             self._stat = self._storage._stat(self._key)
         return self._stat.size
 
-    def _raw_size(self) -> int:
-        assert self._raw is not None
-        position = self._raw.tell()
-        end = self._raw.seek(0, io.SEEK_END)
-        self._raw.seek(position)
-        return end
-
     @property
     def closed(self) -> bool:
-        return self.file is None or self.file.closed
+        return self.file is None or bool(self.file.closed)
 
     def close(self) -> None:
         """Close the file; a written file is stored now, and errors are raised here.
@@ -290,17 +364,42 @@ class StorageFile(File):  # type: ignore[misc]
         raw = self._raw
         assert raw is not None
         try:
-            self.file.flush()
-            if self._store_on_close:
-                if self._dirty or "w" in self.mode or "x" in self.mode:
-                    raw.seek(0)
-                    self._storage._store(self._key, raw, exclusive="x" in self.mode)
-            elif hasattr(raw, "commit"):
+            self._io.flush()
+            if self._store_on_close and (self._dirty or "w" in self.mode or "x" in self.mode):
+                raw.seek(0)
+                self._storage._store(self._key, raw, exclusive="x" in self.mode)
+            elif not self._store_on_close and hasattr(raw, "commit"):
                 raw.commit()
         finally:
-            self.file.close()  # a text wrapper closes the binary stream under it
+            self._release()
+
+    def _release(self) -> None:
+        """Close every stream without storing anything (an abandoned write)."""
+        try:
+            self._io.close()  # a text wrapper closes the binary stream under it
+        finally:
+            for stream in self._under:
+                stream.close()
+            if self._writing:
+                self._stat = None  # the stored file changed; ask again
             self._dirty = False
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        if exc_type is not None and self._writing and not self.closed:
+            self._release()  # a failed ``with`` block stores nothing
+        else:
+            self.close()
 
     def __getstate__(self) -> dict[str, Any]:
         # A file is pickled by name only (FieldFile does the same); reopen to use it.
         raise TypeError("an open StorageFile cannot be pickled; pickle its name instead")
+
+
+def _written_size(raw: IO[bytes]) -> int:
+    """Return how many bytes ``raw`` holds (a spool) or has taken (a stream)."""
+    if not raw.seekable():
+        return raw.tell()
+    position = raw.tell()
+    end = raw.seek(0, io.SEEK_END)
+    raw.seek(position)
+    return end

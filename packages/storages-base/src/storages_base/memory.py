@@ -84,7 +84,8 @@ class MemoryStorage(BaseStorage):
             self._files.pop(key, None)
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
-        folders, files = set(), set()
+        folders: set[str] = set()
+        files: set[str] = set()
         with self._guard:
             keys = list(self._files)
         for key in keys:
@@ -116,5 +117,3 @@ class MemoryStorage(BaseStorage):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-

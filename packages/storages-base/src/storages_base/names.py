@@ -19,6 +19,7 @@ __all__ = [
     "clean_name",
     "join_location",
     "random_suffix_name",
+    "refuse_control_characters",
     "safe_join",
     "truncate_name",
     "validate_name",
@@ -64,8 +65,10 @@ def safe_join(base: str, *paths: str | PurePath) -> str:
         final = ""
     if joined.endswith("/") and final and not final.endswith("/"):
         final += "/"
-    if final == ".." or final.startswith("../") or (
-        base and not (final == base or final.startswith(base + "/"))
+    if (
+        final == ".."
+        or final.startswith("../")
+        or (base and not (final == base or final.startswith(base + "/")))
     ):
         raise SuspiciousFileOperation(
             f"The joined path ({joined!r}) is located outside of the base path "
@@ -85,14 +88,19 @@ def validate_name(name: str) -> None:
     Django's own rules (no ``..`` parts, no empty or ``.`` base name), plus NUL and
     other control characters, which most servers reject or truncate silently.
     """
+    refuse_control_characters(name)
+    validate_file_name(name, allow_relative_path=True)
+    if any(part == ".." for part in name.replace("\\", "/").split("/")):
+        raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}")
+
+
+def refuse_control_characters(name: str) -> None:
+    """Refuse NUL and other control characters, which servers reject or cut silently."""
     for char in name:
         if unicodedata.category(char) == "Cc":
             raise SuspiciousFileOperation(
                 f"File name {name!r} contains a control character ({char!r}), which is not allowed."
             )
-    validate_file_name(name, allow_relative_path=True)
-    if any(part == ".." for part in name.replace("\\", "/").split("/")):
-        raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}")
 
 
 def truncate_name(name: str, max_length: int | None) -> str:

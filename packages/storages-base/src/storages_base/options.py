@@ -147,9 +147,7 @@ class Options:
             setting = " / ".join(f"`{s}`" for s in item.settings) or "—"
             if item.env:
                 setting += " (env " + ", ".join(f"`{e}`" for e in item.env) + ")"
-            default = item.doc_default or (
-                "—" if item.default is None else f"`{item.default!r}`"
-            )
+            default = item.doc_default or ("—" if item.default is None else f"`{item.default!r}`")
             doc = describe(item) if describe else item.doc
             lines.append(f"| {name} | {setting} | {default} | {doc} |")
         return "\n".join(lines) + "\n"

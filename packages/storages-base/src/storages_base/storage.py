@@ -9,18 +9,19 @@ pickling, ``repr`` and ``deconstruct`` without secrets) is decided here.
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import Storage
+from django.core.files.utils import validate_file_name
 from django.utils import timezone as dj_timezone
-from django.utils.deconstruct import deconstructible
 
 from . import names
 from .clients import drop_unpicklable
@@ -95,9 +96,12 @@ class WriteRequest:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-@deconstructible
 class BaseStorage(Storage):
-    """The shared half of every backend; see the module docstring."""
+    """The shared half of every backend; see the module docstring.
+
+    Not ``@deconstructible``: that decorator would replace :meth:`deconstruct`, which
+    must leave secrets out, so the constructor arguments are captured here instead.
+    """
 
     options: ClassVar[Options] = BASE_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities()
@@ -111,7 +115,13 @@ class BaseStorage(Storage):
     # subclass attribute of the same name is recognised as the user's choice.
     location: str
     file_overwrite: bool
+    _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
     max_memory_size: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BaseStorage:
+        obj = super().__new__(cls)
+        obj._constructor_args = (args, kwargs)  # what deconstruct() returns
+        return obj
 
     def __init__(self, **kwargs: Any) -> None:
         self._init_kwargs = kwargs
@@ -175,9 +185,10 @@ class BaseStorage(Storage):
         return self.location
 
     def _key(self, name: str) -> str:
-        """Return the key for ``name`` under the location; refuse traversal."""
+        """Return the key for ``name`` under the location; refuse traversal and NUL."""
         if name is None:
             raise ValueError("A file name is required.")
+        names.refuse_control_characters(str(name))
         return names.safe_join(self.key_prefix, names.clean_name(name))
 
     def _name_for_key(self, key: str) -> str:
@@ -207,23 +218,42 @@ class BaseStorage(Storage):
 
     # -- the Django Storage API ----------------------------------------------------------
 
-    def _open(self, name: str, mode: str = "rb") -> StorageFile:
-        return StorageFile(self, names.clean_name(name), self._key(name), mode)
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        """Save ``content`` under ``name`` (or a free name) and return the name used.
 
-    def _save(self, name: str, content: File) -> str:
+        Django's own ``save()``, except that ``max_length`` also reaches ``_save()``,
+        where a no-overwrite clash picks its new name.
+        """
+        if name is None:
+            name = content.name
+        if not hasattr(content, "chunks"):
+            content = File(content, name)
+        validate_file_name(name, allow_relative_path=True)
+        name = self.get_available_name(name, max_length=max_length)
+        validate_file_name(name, allow_relative_path=True)
+        name = self._save(name, content, max_length=max_length)
+        validate_file_name(name, allow_relative_path=True)
+        return name
+
+    def _open(self, name: str, mode: str = "rb") -> StorageFile:
+        key = self._key(name)
         name = names.clean_name(name)
-        # With a conditional create, a clash is found atomically and retries elsewhere.
-        # Without one, Django's exists() loop already picked the name; the backend is
-        # still asked not to replace a file (it may check just before the write, which
-        # narrows the race to that instant), and a clash it sees retries elsewhere too.
-        exclusive = not self.file_overwrite
+        if set(mode) & set("wxa+"):
+            names.validate_name(name)
+        return StorageFile(self, name, key, mode)
+
+    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+        name = names.clean_name(name)
+        # Without a conditional create, Django's exists() loop already picked the name
+        # and a concurrent writer can still win; with one, a clash retries elsewhere.
+        exclusive = not self.file_overwrite and self.capabilities.conditional_create
         for _attempt in range(100):
             try:
                 self._store(self._key(name), content, exclusive=exclusive, name=name)
             except AlreadyExistsError:
                 if not exclusive or not _rewindable(content):
                     raise
-                name = names.random_suffix_name(name, self._max_name_length(None))
+                name = names.random_suffix_name(name, self._max_name_length(max_length))
             else:
                 return name
         raise AlreadyExistsError(
@@ -231,11 +261,22 @@ class BaseStorage(Storage):
         )
 
     def _store(self, key: str, content: Any, exclusive: bool = False, name: str = "") -> None:
-        """Upload ``content`` to ``key`` with its content type, parameters and gzip."""
-        if hasattr(content, "seekable") and content.seekable():
+        """Upload ``content`` to ``key`` with its content type, parameters and gzip.
+
+        ``exclusive`` refuses an existing file with :class:`AlreadyExistsError`:
+        atomically where the backend declares ``conditional_create``, else by a check
+        just before the write.
+        """
+        if _rewindable(content):
             content.seek(0)
-        name = name or self._name_for_key(key)
-        request = self._write_request(name, key, content)
+        if exclusive and not self.capabilities.conditional_create and self._exists(key):
+            raise AlreadyExistsError(
+                "File exists",
+                name=name or self._name_for_key(key),
+                operation="save",
+                backend=self.backend_name,
+            )
+        request = self._write_request(name or self._name_for_key(key), key, content)
         request.exclusive = exclusive
         self._write(request)
 
@@ -246,11 +287,14 @@ class BaseStorage(Storage):
             name, content, self.default_content_type
         )
         encoding = parameters.pop("content_encoding", None)
-        stream: IO[bytes] = content if _is_binary_stream(content) else BinaryReader(content)  # type: ignore[assignment]
+        stream = cast(IO[bytes], content if _is_binary_stream(content) else BinaryReader(content))
         size = _known_size(content)
-        if encoding is None and getattr(self, "gzip", False):
-            if should_gzip(content_type, getattr(self, "gzip_content_types", ())):
-                stream, encoding, size = GzipCompressor(stream), "gzip", None
+        if (
+            encoding is None
+            and getattr(self, "gzip", False)
+            and should_gzip(content_type, getattr(self, "gzip_content_types", ()))
+        ):
+            stream, encoding, size = cast(IO[bytes], GzipCompressor(stream)), "gzip", None
         return WriteRequest(
             key=key,
             content=stream,
@@ -274,6 +318,7 @@ class BaseStorage(Storage):
         return self._exists(self._key(name))
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """Return (folders, files) directly in ``path``; a missing folder is empty."""
         prefix = self._key(path or "")
         if prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -308,26 +353,36 @@ class BaseStorage(Storage):
 
     def _not_found(self, key: str, operation: str) -> NotFoundError:
         return NotFoundError(
-            "No such file", name=self._name_for_key(key), operation=operation,
+            "No such file",
+            name=self._name_for_key(key),
+            operation=operation,
             backend=self.backend_name,
         )
 
     # -- identity: repr, deconstruct, pickling ---------------------------------------------
 
     def __repr__(self) -> str:
-        secrets = self.options.secret_names
         shown = ", ".join(
-            f"{item.name}={'***' if item.name in secrets and getattr(self, item.name, None) else getattr(self, item.name, None)!r}"
+            f"{item.name}={self._shown_value(item.name)}"
             for item in self.options
             if not item.setting_only
         )
         return f"{type(self).__name__}({shown})"
 
+    def _shown_value(self, name: str) -> str:
+        value = getattr(self, name, None)
+        return "***" if value and name in self.options.secret_names else repr(value)
+
     def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
         """Return what migrations serialise; secrets are left to the settings."""
-        path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        cls = type(self)
+        args, kwargs = getattr(self, "_constructor_args", ((), {}))
         secrets = self.options.secret_names
-        return path, args, {k: v for k, v in kwargs.items() if k not in secrets}
+        return (
+            f"{cls.__module__}.{cls.__qualname__}",
+            tuple(args),
+            {k: v for k, v in kwargs.items() if k not in secrets},
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         return drop_unpicklable(self.__dict__, type(self))
@@ -344,21 +399,37 @@ def _is_binary_stream(content: Any) -> bool:
 def _rewindable(content: Any) -> bool:
     try:
         return bool(content.seekable())
-    except (AttributeError, ValueError):
+    except (AttributeError, ValueError, OSError):
         return False
 
 
 def _known_size(content: Any) -> int | None:
+    """Return the byte size of ``content`` if it is cheap to know, else None.
+
+    Text is encoded on the way out, so its length in characters is not its size.
+    """
+    if _is_text(content):
+        return None
     try:
-        size = content.size
+        size = content.size if hasattr(content, "size") else _stream_size(content)
     except (AttributeError, OSError, ValueError, TypeError):
         return None
-    return size if isinstance(size, int) and not _is_text(content) else None
+    return size if isinstance(size, int) else None
+
+
+def _stream_size(stream: Any) -> int | None:
+    if not _rewindable(stream):
+        return None
+    position = stream.tell()
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(position)
+    return int(end)
 
 
 def _is_text(content: Any) -> bool:
+    """Whether ``content`` gives text, or bytes other than its ``size`` (gunzipped)."""
     inner = getattr(content, "file", content)
-    return isinstance(inner, io.TextIOBase)
+    return isinstance(inner, (io.TextIOBase, gzip.GzipFile)) or isinstance(content, io.TextIOBase)
 
 
 def _django_time(value: datetime) -> datetime:
@@ -368,4 +439,3 @@ def _django_time(value: datetime) -> datetime:
     if settings.USE_TZ:
         return value.astimezone(timezone.utc)
     return dj_timezone.make_naive(value)
-
