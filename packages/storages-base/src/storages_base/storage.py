@@ -244,9 +244,11 @@ class BaseStorage(Storage):
 
     def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         name = names.clean_name(name)
-        # Without a conditional create, Django's exists() loop already picked the name
-        # and a concurrent writer can still win; with one, a clash retries elsewhere.
-        exclusive = not self.file_overwrite and self.capabilities.conditional_create
+        # With a conditional create, a clash is found atomically and retries elsewhere.
+        # Without one, Django's exists() loop already picked the name; the backend is
+        # still asked not to replace a file (it may check just before the write, which
+        # narrows the race to that instant), and a clash it sees retries elsewhere too.
+        exclusive = not self.file_overwrite
         for _attempt in range(100):
             try:
                 self._store(self._key(name), content, exclusive=exclusive, name=name)
@@ -263,19 +265,12 @@ class BaseStorage(Storage):
     def _store(self, key: str, content: Any, exclusive: bool = False, name: str = "") -> None:
         """Upload ``content`` to ``key`` with its content type, parameters and gzip.
 
-        ``exclusive`` refuses an existing file with :class:`AlreadyExistsError`:
-        atomically where the backend declares ``conditional_create``, else by a check
-        just before the write.
+        ``exclusive`` asks the backend to refuse an existing file with
+        :class:`AlreadyExistsError`: atomically where it declares ``conditional_create``,
+        else as best it can (a check just before the write).
         """
         if _rewindable(content):
             content.seek(0)
-        if exclusive and not self.capabilities.conditional_create and self._exists(key):
-            raise AlreadyExistsError(
-                "File exists",
-                name=name or self._name_for_key(key),
-                operation="save",
-                backend=self.backend_name,
-            )
         request = self._write_request(name or self._name_for_key(key), key, content)
         request.exclusive = exclusive
         self._write(request)
