@@ -1,0 +1,270 @@
+"""SSH connections: host-key checking, login, and the pool threads borrow them from.
+
+paramiko's ``SFTPClient`` is not safe for concurrent use (two threads reading one
+channel steal each other's replies), so a storage never shares one: each operation
+borrows a whole connection from a :class:`~storages_base.remote.ConnectionPool` and
+gives it back, and an open file keeps its connection until it is closed or read to
+the end. Threads therefore run in parallel, each on its own connection.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import paramiko
+from django.core.exceptions import ImproperlyConfigured
+
+from storages_base.errors import StorageError, TransientError
+from storages_base.remote import ConnectionPool, retrying
+
+from .errors import BACKEND, HostKeyError, error_for, is_transient, translate
+from .options import HOST_KEY_POLICIES
+
+__all__ = ["Connection", "ConnectionSettings", "SFTPPool"]
+
+logger = logging.getLogger("storages.sftp")
+T = TypeVar("T")
+
+#: Seconds before connecting, authenticating or a silent server gives up (#1344 hangs).
+DEFAULT_TIMEOUT = 30.0
+#: Runs of an operation when the connection fails (the first included).
+ATTEMPTS = 3
+
+
+@dataclass
+class ConnectionSettings:
+    """What a connection needs, resolved from the storage's options."""
+
+    host: str
+    params: dict[str, Any] = field(default_factory=dict)
+    known_host_file: str | None = None
+    host_key_policy: Any = "reject"
+    interactive: bool = False
+
+
+class Connection:
+    """One SSH connection and its SFTP session, used by one thread at a time."""
+
+    def __init__(self, ssh: paramiko.SSHClient, sftp: paramiko.SFTPClient) -> None:
+        self.ssh = ssh
+        self.sftp = sftp
+        #: Whether the server has the posix-rename@openssh.com extension (None: untried).
+        self.posix_rename: bool | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the connection still looks usable (no network round trip)."""
+        transport = self.ssh.get_transport()
+        channel = self.sftp.get_channel()
+        return bool(
+            transport is not None
+            and transport.is_active()
+            and channel is not None
+            and not channel.closed
+        )
+
+    def check(self) -> None:
+        if not self.alive:
+            raise TransientError("the SSH connection was closed", backend=BACKEND)
+
+    def close(self) -> None:
+        try:
+            self.sftp.close()
+        finally:
+            self.ssh.close()
+
+
+class _RejectUnknown(paramiko.MissingHostKeyPolicy):
+    """Refuse an unknown host key with an error that says how to trust the host."""
+
+    def __init__(self, known_host_file: str | None) -> None:
+        self.known_host_file = known_host_file
+
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
+        where = self.known_host_file or "~/.ssh/known_hosts"
+        host, _, port = hostname.strip("[").partition("]:")
+        scan = f"ssh-keyscan {'-p ' + port + ' ' if port else ''}{host}"
+        raise HostKeyError(
+            f"The SFTP server {hostname} presented an unknown {key.get_name()} host key "
+            f"({key.fingerprint}); the storage refuses to connect. To trust this host, add "
+            f"its key to {where} (e.g. `{scan} >> {where}`, after checking the fingerprint "
+            f"with the server's administrator) and point SFTP_KNOWN_HOST_FILE at that "
+            f"file, or accept unknown keys explicitly with "
+            f"SFTP_STORAGE_HOST_KEY_POLICY = 'auto_add' (trust on first use).",
+            operation="connect",
+            backend=BACKEND,
+        )
+
+
+def host_key_policy(policy: Any, known_host_file: str | None) -> paramiko.MissingHostKeyPolicy:
+    """Return the paramiko policy for the ``host_key_policy`` option."""
+    if isinstance(policy, paramiko.MissingHostKeyPolicy):
+        return policy
+    if isinstance(policy, type) and issubclass(policy, paramiko.MissingHostKeyPolicy):
+        return policy()
+    if policy in (None, "reject"):
+        return _RejectUnknown(known_host_file)
+    if policy == "auto_add":
+        return paramiko.AutoAddPolicy()
+    if policy == "warning":
+        return paramiko.WarningPolicy()
+    raise ImproperlyConfigured(
+        f"SFTPStorage: host_key_policy {policy!r} is not one of "
+        f"{', '.join(HOST_KEY_POLICIES)} or a paramiko MissingHostKeyPolicy."
+    )
+
+
+def connect(settings: ConnectionSettings) -> Connection:
+    """Open an SSH connection and an SFTP session; refuse unknown host keys by default."""
+    ssh = paramiko.SSHClient()
+    try:
+        _load_host_keys(ssh, settings.known_host_file)
+        ssh.set_missing_host_key_policy(
+            host_key_policy(settings.host_key_policy, settings.known_host_file)
+        )
+        _login(ssh, settings)
+        sftp = ssh.open_sftp()
+        channel = sftp.get_channel()
+        if channel is not None:  # a server that stops answering must not hang a worker
+            channel.settimeout(settings.params.get("timeout") or DEFAULT_TIMEOUT)
+    except paramiko.BadHostKeyException as exc:
+        ssh.close()
+        raise HostKeyError(
+            f"The SFTP server {settings.host} presented a host key that differs from the "
+            f"one in the known_hosts file ({exc.key.fingerprint}, expected "
+            f"{exc.expected_key.fingerprint}): the key changed, or someone is intercepting "
+            f"the connection. The storage refuses to connect.",
+            operation="connect",
+            backend=BACKEND,
+        ) from exc
+    except BaseException:
+        ssh.close()
+        raise
+    return Connection(ssh, sftp)
+
+
+def _load_host_keys(ssh: paramiko.SSHClient, known_host_file: str | None) -> None:
+    if known_host_file:
+        # A named file is also where auto_add records the keys it accepts.
+        if not os.path.exists(known_host_file):
+            raise ImproperlyConfigured(
+                f"SFTPStorage: SFTP_KNOWN_HOST_FILE {known_host_file!r} does not exist."
+            )
+        ssh.load_host_keys(known_host_file)
+    else:
+        ssh.load_system_host_keys()  # ~/.ssh/known_hosts, read-only
+
+
+def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
+    params = dict(settings.params)
+    params.setdefault("timeout", DEFAULT_TIMEOUT)
+    params.setdefault("banner_timeout", DEFAULT_TIMEOUT)
+    params.setdefault("auth_timeout", DEFAULT_TIMEOUT)
+    try:
+        ssh.connect(settings.host, **params)
+    except paramiko.AuthenticationException:
+        if not settings.interactive or "password" in params:
+            raise
+        # Ask once and remember it: later connections of the pool reuse the answer.
+        settings.params.setdefault("username", params.get("username") or getpass.getuser())
+        settings.params["password"] = getpass.getpass(
+            f"Password for {settings.params['username']}@{settings.host}: "
+        )
+        _login(ssh, settings)
+
+
+class SFTPPool:
+    """Connections of one storage: borrowed per operation, rebuilt after a failure."""
+
+    def __init__(self, settings: ConnectionSettings, max_idle: int = 4) -> None:
+        self.settings = settings
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            lambda: connect(settings),
+            Connection.close,
+            max_idle=max_idle,
+            check=Connection.check,
+            check_after=0.0,  # the check costs no round trip: always run it
+        )
+        #: Temporary files an interrupted upload left behind, removed on a later run.
+        self.orphans: set[str] = set()
+
+    def acquire(self) -> Connection:
+        with translate(None, "connect"):
+            return self._pool.acquire()
+
+    def release(self, conn: Connection) -> None:
+        if conn.alive:
+            self._pool.release(conn)
+        else:
+            self._pool.discard(conn)
+
+    def discard(self, conn: Connection) -> None:
+        self._pool.discard(conn)
+
+    def run(
+        self,
+        operation: Callable[[Connection], T],
+        *,
+        name: str | None = None,
+        what: str = "",
+        can_retry: Callable[[], bool] = lambda: True,
+    ) -> T:
+        """Run ``operation`` on a borrowed connection; reconnect and retry when it drops."""
+
+        def once() -> T:
+            conn = self.acquire()
+            try:
+                self._clean_orphans(conn)
+                result = operation(conn)
+            except BaseException as exc:
+                error = as_storage_error(exc, conn, name, what)
+                if isinstance(error, TransientError):
+                    self.discard(conn)
+                    self._pool.close()  # the idle ones most likely died the same way
+                else:
+                    self.release(conn)
+                if error is exc:
+                    raise
+                raise error from exc
+            self.release(conn)
+            return result
+
+        return retrying(once, transient=is_transient, attempts=ATTEMPTS, can_retry=can_retry)
+
+    def _clean_orphans(self, conn: Connection) -> None:
+        while self.orphans:
+            path = self.orphans.pop()
+            try:
+                conn.sftp.remove(path)
+            except OSError as exc:
+                if not isinstance(exc, FileNotFoundError) and not conn.alive:
+                    self.orphans.add(path)
+                    raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def as_storage_error(
+    exc: BaseException, conn: Connection | None, name: str | None, operation: str
+) -> BaseException:
+    """Return the common error for ``exc``; any failure on a dead connection is transient."""
+    if isinstance(exc, StorageError) or not isinstance(
+        exc, (OSError, EOFError, paramiko.SSHException)
+    ):
+        return exc
+    if conn is not None and not conn.alive:
+        return TransientError(
+            f"SFTP connection lost: {exc or type(exc).__name__}",
+            name=name,
+            operation=operation,
+            backend=BACKEND,
+        )
+    return error_for(exc, name, operation)

@@ -1,0 +1,136 @@
+"""Streaming reads of a file on the server.
+
+:class:`SFTPReader` is what the storage's ``_read`` hook returns: paramiko's
+``SFTPFile`` positioned at the requested offset, read ahead a window at a time with
+paramiko's prefetch. The window bounds memory: prefetching a whole file buffers
+whatever the consumer has not read yet, and keeps fetching after an early close.
+The reader holds a connection of the pool until it is closed or read to the end,
+and reopens the file at its position on a new connection when the old one drops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import TYPE_CHECKING, Any
+
+from storages_base.errors import TransientError
+from storages_base.remote import retrying
+
+from .client import ATTEMPTS, Connection, as_storage_error
+from .errors import is_transient
+
+if TYPE_CHECKING:
+    import paramiko
+
+    from .client import SFTPPool
+
+__all__ = ["SFTPReader"]
+
+#: Bytes requested ahead of the reader (128 requests of 32 KiB in flight).
+WINDOW = 4 * 1024 * 1024
+
+
+class SFTPReader(io.RawIOBase):
+    """A read-only, forward stream of one remote file from ``offset``."""
+
+    def __init__(
+        self,
+        pool: SFTPPool,
+        path: str,
+        size: int,
+        offset: int = 0,
+        *,
+        name: str | None = None,
+        conn: Connection | None = None,
+        file: paramiko.SFTPFile | None = None,
+    ) -> None:
+        super().__init__()
+        self._pool = pool
+        self._path = path
+        self._name = name
+        self.size = size
+        self._pos = offset
+        self._conn = conn
+        self._file = file
+        self._window_end = offset
+        if file is not None:
+            self._read_ahead()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if not len(view) or self._pos >= self.size:
+            self._release()
+            return 0
+        data = retrying(
+            lambda: self._read_once(len(view)), transient=is_transient, attempts=ATTEMPTS
+        )
+        view[: len(data)] = data
+        self._pos += len(data)
+        if not data or self._pos >= self.size:
+            self._release()  # read to the end: give the connection back early
+        return len(data)
+
+    def _read_once(self, count: int) -> bytes:
+        if self._file is None:
+            self._open()
+        assert self._file is not None
+        if self._pos >= self._window_end:
+            self._read_ahead()
+        try:
+            return self._file.read(count)
+        except BaseException as exc:
+            error = as_storage_error(exc, self._conn, self._name, "read")
+            if isinstance(error, TransientError):
+                self._drop()
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _open(self) -> None:
+        """Open the file at the current position on a (new) connection."""
+        conn = self._pool.acquire()
+        try:
+            file = conn.sftp.open(self._path, "rb")
+            file.seek(self._pos)
+        except BaseException as exc:
+            error = as_storage_error(exc, conn, self._name, "read")
+            if isinstance(error, TransientError):
+                self._pool.discard(conn)
+            else:
+                self._pool.release(conn)
+            if error is exc:
+                raise
+            raise error from exc
+        self._conn, self._file = conn, file
+        self._window_end = self._pos
+
+    def _read_ahead(self) -> None:
+        assert self._file is not None
+        end = min(self.size, self._pos + WINDOW)
+        if end > self._pos:
+            self._file.prefetch(end)
+        self._window_end = end
+
+    def _drop(self) -> None:
+        """Forget a file and connection that failed; the next read reopens."""
+        conn, self._conn, self._file = self._conn, None, None
+        if conn is not None:
+            self._pool.discard(conn)
+
+    def _release(self) -> None:
+        file, conn = self._file, self._conn
+        self._file = self._conn = None
+        if file is not None:
+            # A dead connection fails to close the file; release() then drops it.
+            with contextlib.suppress(Exception):
+                file.close()
+        if conn is not None:
+            self._pool.release(conn)
+
+    def close(self) -> None:
+        self._release()
+        super().close()

@@ -1,0 +1,427 @@
+"""``SFTPStorage``: files on an SSH server, through paramiko.
+
+Writes never show a half-written file: the bytes go to a hidden temporary name in
+the target's folder, and only a complete upload is renamed into place (with the
+posix-rename@openssh.com extension when replacing, which is atomic; with a plain
+SFTP rename, which refuses an existing target, when not). Reads stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import stat as stat_mode
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import IO, Any, ClassVar, TypeVar, cast
+from urllib.parse import urljoin
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.utils.deconstruct import deconstructible
+from django.utils.encoding import filepath_to_uri
+
+from storages_base import names
+from storages_base.clients import client_property
+from storages_base.errors import AlreadyExistsError, StorageError, TransientError
+from storages_base.files import CHUNK_SIZE, Stat
+from storages_base.remote import is_temporary_name, retrying, temporary_name
+from storages_base.storage import BaseStorage, Capabilities, WriteRequest
+
+from .client import (
+    ATTEMPTS,
+    Connection,
+    ConnectionSettings,
+    SFTPPool,
+    as_storage_error,
+    host_key_policy,
+)
+from .errors import BACKEND, is_transient
+from .files import SFTPReader
+from .options import OPTIONS
+
+__all__ = ["SFTPStorage"]
+
+T = TypeVar("T")
+
+#: Folders a connection has checked (inside the root, symlinks resolved) before it forgets.
+_CHECKED_FOLDERS = 1024
+
+
+@deconstructible
+class SFTPStorage(BaseStorage):
+    """Django storage on an SFTP server; see the package README for the options."""
+
+    backend_name = BACKEND
+    options = OPTIONS
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        conditional_create=True,  # a plain SFTP rename refuses an existing target
+        ranged_reads=True,
+        accessed_time=True,
+        empty_folders=True,
+    )
+    max_key_length = 4096  # PATH_MAX; each folder or file name is limited to 255 by the server
+
+    host: str
+    root_path: str
+    params: dict[str, Any]
+    interactive: bool
+    file_mode: int | None
+    dir_mode: int | None
+    uid: int | None
+    gid: int | None
+    known_host_file: str | None
+    host_key_policy: Any
+    max_idle: int
+    base_url: str | None
+
+    def configure(self) -> None:
+        super().configure()
+        if not self.host:
+            raise ImproperlyConfigured("SFTPStorage needs a host: set SFTP_STORAGE_HOST.")
+        self.params = dict(self.params or {})
+        if "hostname" in self.params:
+            raise ImproperlyConfigured(
+                "SFTP_STORAGE_PARAMS must not contain 'hostname': set SFTP_STORAGE_HOST."
+            )
+        host_key_policy(self.host_key_policy, self.known_host_file)  # refuse bad values now
+        self.file_mode, self.dir_mode = _mode(self.file_mode), _mode(self.dir_mode)
+        root = names.clean_name(self.root_path or "")
+        self._absolute = root.startswith("/")
+        self._root = root.strip("/")
+
+    # -- connections ---------------------------------------------------------------------
+
+    @client_property
+    def _pool(self) -> SFTPPool:
+        settings = ConnectionSettings(
+            host=self.host,
+            params=dict(self.params),
+            known_host_file=self.known_host_file,
+            host_key_policy=self.host_key_policy,
+            interactive=self.interactive,
+        )
+        return SFTPPool(settings, max_idle=self.max_idle)
+
+    def close(self) -> None:
+        """Close the idle connections (files still open keep theirs until closed)."""
+        pool = self.__dict__.get("_pool")
+        if pool is not None:
+            pool.close()
+        client_property.reset(self)
+
+    def __enter__(self) -> SFTPStorage:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- names -----------------------------------------------------------------------------
+
+    @property
+    def key_prefix(self) -> str:
+        return "/".join(part for part in (self._root, self.location) if part)
+
+    def _path(self, key: str) -> str:
+        """Return the server path of ``key`` (keys are relative; the root may not be)."""
+        if self._absolute:
+            return "/" + key
+        return key or "."
+
+    # -- the storage hooks -----------------------------------------------------------------
+
+    def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
+        return retrying(
+            lambda: self._open_reader(key, offset), transient=is_transient, attempts=ATTEMPTS
+        )
+
+    def _open_reader(self, key: str, offset: int) -> tuple[IO[bytes], Stat | None]:
+        """Open the file on a connection the reader keeps until it is closed."""
+        path, name = self._path(key), self._name_for_key(key)
+        conn = self._pool.acquire()
+        try:
+            file = conn.sftp.open(path, "rb")
+            attrs = file.stat()
+            if stat_mode.S_ISDIR(attrs.st_mode or 0):
+                file.close()
+                raise self._not_found(key, "open")
+            file.seek(offset)
+        except BaseException as exc:
+            error = as_storage_error(exc, conn, name, "open")
+            if isinstance(error, TransientError):
+                self._pool.discard(conn)
+            else:
+                self._pool.release(conn)
+            if error is exc:
+                raise
+            raise error from exc
+        info = _stat(attrs)
+        reader = SFTPReader(self._pool, path, info.size, offset, name=name, conn=conn, file=file)
+        return cast(IO[bytes], reader), info
+
+    def _stat(self, key: str) -> Stat:
+        attrs = self._run(lambda conn: conn.sftp.stat(self._path(key)), key, "stat")
+        if stat_mode.S_ISDIR(attrs.st_mode or 0):
+            raise self._not_found(key, "stat")
+        return _stat(attrs)
+
+    def _exists(self, key: str) -> bool:
+        # A folder exists too, as on django-storages and FileSystemStorage.
+        try:
+            self._run(lambda conn: conn.sftp.stat(self._path(key)), key, "exists")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _delete(self, key: str) -> None:
+        self._run(lambda conn: self._remove(conn, self._path(key)), key, "delete")
+
+    def _remove(self, conn: Connection, path: str) -> None:
+        try:
+            conn.sftp.remove(path)
+        except FileNotFoundError:
+            return
+        except OSError:
+            # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
+            if not conn.alive or not stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0):
+                raise
+            conn.sftp.rmdir(path)
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        path = self._path(prefix.rstrip("/"))
+
+        def listing(conn: Connection) -> tuple[list[str], list[str]]:
+            try:
+                entries = conn.sftp.listdir_attr(path)
+            except FileNotFoundError:
+                return [], []
+            folders = [e.filename for e in entries if stat_mode.S_ISDIR(e.st_mode or 0)]
+            files = [
+                e.filename
+                for e in entries
+                if not stat_mode.S_ISDIR(e.st_mode or 0) and not is_temporary_name(e.filename)
+            ]
+            return folders, files
+
+        return self._run(listing, prefix, "listdir")
+
+    def _url(self, key: str, **kwargs: Any) -> str:
+        if self.base_url is None:
+            raise ValueError("This file is not accessible via a URL: set SFTP_BASE_URL.")
+        return urljoin(self.base_url, filepath_to_uri(self._name_for_key(key)))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write(self, request: WriteRequest) -> None:
+        content = request.content
+        start = _position(content)
+
+        def attempt(conn: Connection) -> None:
+            if start is not None and content.tell() != start:
+                content.seek(start)  # a retry after a dropped connection starts over
+            self._upload(conn, request)
+
+        self._pool.run(
+            attempt,
+            name=self._name_for_key(request.key),
+            what="save",
+            can_retry=lambda: start is not None,
+        )
+
+    def _upload(self, conn: Connection, request: WriteRequest) -> None:
+        """Stream the content to a temporary name, then move it into place."""
+        path = self._path(request.key)
+        folder = posixpath.dirname(path)
+        temp = temporary_name(path)
+        sftp = conn.sftp
+        self._prepare_folder(conn, folder)
+        try:
+            file = sftp.open(temp, "wxb")  # exclusive: never write into someone else's file
+        except FileNotFoundError:  # the folder was removed since this connection checked it
+            conn.__dict__.get("checked_folders", set()).discard(folder)
+            self._prepare_folder(conn, folder)
+            file = sftp.open(temp, "wxb")
+        try:
+            with file:
+                file.set_pipelined(True)
+                written = 0
+                while chunk := request.content.read(CHUNK_SIZE):
+                    file.write(chunk)
+                    written += len(chunk)
+            # Pipelined writes report errors late or not at all: check what arrived.
+            if sftp.stat(temp).st_size != written:
+                raise StorageError(
+                    f"the server stored {sftp.stat(temp).st_size} of {written} bytes",
+                    name=self._name_for_key(request.key),
+                    operation="save",
+                    backend=BACKEND,
+                )
+            self._set_owner_and_mode(conn, temp, self.file_mode)
+            self._move_into_place(conn, temp, path, request)
+        except BaseException:
+            self._forget_temporary(conn, temp)
+            raise
+
+    def _move_into_place(
+        self, conn: Connection, temp: str, path: str, request: WriteRequest
+    ) -> None:
+        sftp = conn.sftp
+        if request.exclusive:
+            try:
+                sftp.rename(temp, path)  # SSH_FXP_RENAME never replaces (OpenSSH: link+unlink)
+            except OSError as exc:
+                if conn.alive and self._present(conn, path):
+                    raise AlreadyExistsError(
+                        "File exists",
+                        name=self._name_for_key(request.key),
+                        operation="save",
+                        backend=BACKEND,
+                    ) from exc
+                raise
+            return
+        if conn.posix_rename is not False:
+            try:
+                sftp.posix_rename(temp, path)
+            except OSError as exc:
+                unsupported = exc.errno is None and "unsupported" in str(exc).lower()
+                if conn.posix_rename or not unsupported:
+                    raise
+                conn.posix_rename = False  # the server lacks the extension
+            else:
+                conn.posix_rename = True
+                return
+        # Without posix-rename, replacing is remove-then-rename: not atomic, but a
+        # reader sees the old file, no file, or the new one, never a partial one.
+        with contextlib.suppress(FileNotFoundError):
+            sftp.remove(path)
+        sftp.rename(temp, path)
+
+    def _present(self, conn: Connection, path: str) -> bool:
+        try:
+            conn.sftp.lstat(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _forget_temporary(self, conn: Connection, temp: str) -> None:
+        """Remove an abandoned upload now, or on the next connection if this one died."""
+        if conn.alive:
+            try:
+                conn.sftp.remove(temp)
+                return
+            except FileNotFoundError:
+                return
+            except Exception:
+                pass  # leave it to the next connection
+        self._pool.orphans.add(temp)
+
+    def _prepare_folder(self, conn: Connection, folder: str) -> None:
+        """Create ``folder`` if missing, and refuse it if a symlink leads it out of the root.
+
+        The deepest existing ancestor is resolved on the server (realpath) and must lie
+        inside the resolved root; missing folders are then created below it. A
+        connection remembers the folders it checked.
+        """
+        checked: set[str] = conn.__dict__.setdefault("checked_folders", set())
+        if folder in checked:
+            return
+        root = self._root_realpath(conn)
+        missing: list[str] = []
+        current = folder or "."
+        while True:
+            try:
+                conn.sftp.stat(current)  # realpath (normalize) accepts a missing last part
+                real = conn.sftp.normalize(current)
+                break
+            except FileNotFoundError:
+                if current in ("/", "."):
+                    raise
+                missing.append(current)
+                current = posixpath.dirname(current) or "."
+        if real != root and not real.startswith(root.rstrip("/") + "/"):
+            raise SuspiciousFileOperation(
+                f"The folder {folder!r} resolves to {real!r} on the server, outside the "
+                f"storage root {root!r} (a symbolic link?): refusing to write there."
+            )
+        for path in reversed(missing):
+            self._mkdir(conn, path)
+        if len(checked) >= _CHECKED_FOLDERS:
+            checked.clear()
+        checked.add(folder)
+
+    def _root_realpath(self, conn: Connection) -> str:
+        root = conn.__dict__.get("root_realpath")
+        if root is None:
+            path = self._path(self.key_prefix)
+            if not self._present(conn, path):
+                self._makedirs(conn, path)
+            root = conn.sftp.normalize(path)
+            conn.__dict__["root_realpath"] = root
+        return str(root)
+
+    def _makedirs(self, conn: Connection, path: str) -> None:
+        parent = posixpath.dirname(path)
+        if parent and parent not in ("/", ".") and not self._present(conn, parent):
+            self._makedirs(conn, parent)
+        self._mkdir(conn, path)
+
+    def _mkdir(self, conn: Connection, path: str) -> None:
+        try:
+            conn.sftp.mkdir(path)
+        except OSError:
+            # Another writer may have made it in the meantime; anything else is an error.
+            if not conn.alive or not stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0):
+                raise
+            return
+        self._set_owner_and_mode(conn, path, self.dir_mode)
+
+    def _set_owner_and_mode(self, conn: Connection, path: str, mode: int | None) -> None:
+        if mode is not None:
+            conn.sftp.chmod(path, mode)
+        if self.uid is not None or self.gid is not None:
+            uid, gid = self.uid, self.gid
+            if uid is None or gid is None:
+                attrs = conn.sftp.stat(path)
+                uid = attrs.st_uid if uid is None else uid
+                gid = attrs.st_gid if gid is None else gid
+            conn.sftp.chown(path, int(uid or 0), int(gid or 0))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _run(self, operation: Callable[[Connection], T], key: str, what: str) -> T:
+        return self._pool.run(operation, name=self._name_for_key(key), what=what)
+
+
+def _stat(attrs: Any) -> Stat:
+    return Stat(
+        size=int(attrs.st_size or 0),
+        modified=_time(attrs.st_mtime),
+        accessed=_time(attrs.st_atime),
+    )
+
+
+def _time(value: int | float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+def _mode(value: Any) -> int | None:
+    """Accept a mode as an int (``0o640``) or an octal string (``"640"``)."""
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(str(value), 8)
+    except ValueError:
+        raise ImproperlyConfigured(f"SFTPStorage: {value!r} is not a file mode.") from None
+
+
+def _position(content: Any) -> int | None:
+    """Return where a rewindable ``content`` starts, or None if it cannot be re-read."""
+    try:
+        return int(content.tell()) if content.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None

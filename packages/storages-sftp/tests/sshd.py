@@ -1,0 +1,139 @@
+"""A private OpenSSH sshd for the tests: own config, host key and client key, loopback only.
+
+It can be stopped (every session process with it, as a crashed or rebooted server
+would) and started again on the same port with the same host key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from storages_base.testing import free_port, wait_port
+
+SSHD_BINARY = "/usr/sbin/sshd"
+
+CONFIG = """\
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {d}/host_key
+PidFile {d}/sshd.pid
+AuthorizedKeysFile {d}/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+Subsystem sftp internal-sftp
+MaxStartups 100:30:200
+"""
+
+
+def write_ed25519_key(path: Path) -> str:
+    """Write a new private key at ``path`` (OpenSSH format, mode 600); return the public line."""
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return public.decode()
+
+
+class SSHServer:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.port = free_port()
+        self.host_public = write_ed25519_key(directory / "host_key")
+        client_public = write_ed25519_key(directory / "client_key")
+        (directory / "authorized_keys").write_text(client_public + "\n")
+        (directory / "sshd_config").write_text(CONFIG.format(port=self.port, d=directory))
+        (directory / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {self.host_public}\n")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        with open(self.dir / "sshd.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [SSHD_BINARY, "-D", "-e", "-f", str(self.dir / "sshd_config")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        """Kill the listener and every session it started (each session is its own group)."""
+        if self.proc is None:
+            return
+        for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+        self.proc = None
+        _wait_closed(self.port)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def address(self) -> dict[str, Any]:
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "username": getpass.getuser(),
+            "key_filename": str(self.dir / "client_key"),
+            "known_host_file": str(self.dir / "known_hosts"),
+            "host_public": self.host_public,
+            "server": self,
+        }
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (sshd's sessions call setsid(), so killpg misses them)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def _wait_closed(port: int, timeout: float = 10) -> None:
+    import socket
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+        except OSError:
+            return
+        time.sleep(0.05)
