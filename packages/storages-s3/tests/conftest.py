@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from storages_base.testing import setup_django
 
 setup_django()
@@ -9,16 +11,27 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from storages_base.testing import free_port, wait_port  # noqa: E402
 
+from storages_base.testing import free_port, wait_port  # noqa: E402
 from storages_s3 import S3Storage  # noqa: E402
+
+
+class IgnoredConditionS3Storage(S3Storage):
+    """For servers that ignore If-None-Match (s3rver): a no-overwrite save must check first.
+
+    Declaring the gap makes storages-base pick a free name with Django's exists() loop
+    before the (still conditional) write; two concurrent saves may still collide there.
+    """
+
+    capabilities = replace(S3Storage.capabilities, conditional_create=False)
+
 
 REPO = Path(__file__).resolve().parents[3]
 S3RVER_BIN = REPO / "node_modules" / ".bin" / "s3rver"
@@ -32,7 +45,7 @@ class S3Server:
     endpoint: str
     access_key: str
     secret_key: str
-    log: list[tuple[str, str, str]] | None = None
+    log: list[Request] | None = None
     conditional_writes: bool = True  # False: the server ignores If-None-Match
     buckets: list[str] = field(default_factory=list)
 
@@ -55,32 +68,60 @@ class S3Server:
         self.buckets.append(name)
         return name
 
-    def storage(self, bucket: str, **options: Any) -> S3Storage:
+    def storage(self, bucket: str, cls: type[S3Storage] | None = None, **options: Any) -> S3Storage:
         options.setdefault("access_key", self.access_key)
         options.setdefault("secret_key", self.secret_key)
-        return S3Storage(
+        cls = cls or (S3Storage if self.conditional_writes else IgnoredConditionS3Storage)
+        return cls(
             bucket_name=bucket, endpoint_url=self.endpoint, region_name="us-east-1", **options
         )
 
-    def requests(self, start: int = 0) -> list[tuple[str, str, str]]:
-        """Return the requests the server saw since ``start`` (an index in the log)."""
+    def mark(self) -> int:
+        """Return the current position in the request log."""
         assert self.log is not None, "this server has no request log"
-        return self.log[start:]
+        return len(self.log)
+
+    def requests(self, since: int) -> list[Request]:
+        """Return the requests the server saw since ``since`` (from :meth:`mark`)."""
+        assert self.log is not None, "this server has no request log"
+        return self.log[since:]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}?{self.query}"
 
 
 class RequestLog:
-    """WSGI middleware recording (method, path, query) of every request: server-side counts."""
+    """WSGI middleware recording every request: request counts measured on the server."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
-        self.entries: list[tuple[str, str, str]] = []
+        self.entries: list[Request] = []
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        request = Request(
+            environ["REQUEST_METHOD"],
+            environ["PATH_INFO"],
+            environ.get("QUERY_STRING", ""),
+            headers,
+        )
         with self.lock:
-            self.entries.append(
-                (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
-            )
+            self.entries.append(request)
         return self.app(environ, start_response)
 
 

@@ -20,7 +20,7 @@ from .errors import s3_errors
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["GunzipReader", "MultipartUpload", "S3Writer", "read_chunks"]
+__all__ = ["MultipartUpload", "S3Writer", "read_chunks"]
 
 #: S3 refuses parts under 5 MiB (except the last) and more than 10,000 parts.
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -238,39 +238,3 @@ def put_object(upload: MultipartUpload, body: bytes) -> None:
             Bucket=upload.bucket, Key=upload.key, Body=body, **upload.parameters, **extra
         )
     upload._close_pool()
-
-
-class GunzipReader(io.RawIOBase):
-    """A readable stream of the decompressed bytes of a gzip stream, skipping ``offset``."""
-
-    def __init__(self, source: IO[bytes], offset: int = 0) -> None:
-        super().__init__()
-        self._source = source
-        self._decompressor = zlib.decompressobj(31)
-        self._pending = b""
-        self._skip = offset
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while not self._pending:
-            chunk = self._source.read(64 * 1024)
-            if not chunk:
-                self._pending = self._decompressor.flush()
-                if not self._pending:
-                    return 0
-            else:
-                self._pending = self._decompressor.decompress(chunk)
-            if self._skip:
-                dropped = min(self._skip, len(self._pending))
-                self._pending, self._skip = self._pending[dropped:], self._skip - dropped
-        size = min(len(view), len(self._pending))
-        view[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-    def close(self) -> None:
-        self._source.close()
-        super().close()

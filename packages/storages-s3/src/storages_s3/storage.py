@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.deconstruct import deconstructible
 
 from storages_base import (
     BaseStorage,
@@ -24,11 +24,11 @@ from storages_base import (
     WriteRequest,
     client_property,
 )
-from storages_base.content import should_gzip
+from storages_base.content import guess_content_type, should_gzip
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
-from .files import MIN_PART_SIZE, GunzipReader, MultipartUpload, S3Writer, put_object, read_chunks
+from .files import MIN_PART_SIZE, MultipartUpload, S3Writer, put_object, read_chunks
 from .options import S3_OPTIONS
 from .urls import S3UrlBuilder
 
@@ -43,7 +43,6 @@ _READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5
 UNCOMPRESSED_SIZE = "uncompressed-size"
 
 
-@deconstructible
 class S3Storage(BaseStorage):
     """Files in an S3 bucket (``STORAGES = {"default": {"BACKEND": "storages_s3.S3Storage"}}``)."""
 
@@ -147,32 +146,16 @@ class S3Storage(BaseStorage):
                 return io.BytesIO(b""), None  # at or past the end: nothing left to read
             raise
         stat = _stat_from(response, response.get("ContentRange"))
-        if not self._decodes(stat):
-            return response["Body"], stat  # type: ignore[return-value]
-        if offset:  # a gzip stream cannot start mid-way: read it from the start
-            response["Body"].close()
-            params.pop("Range")
-            with s3_errors("open", self._name_for_key(key), self.bucket_name):
-                response = self.client.get_object(**params)
-        return GunzipReader(response["Body"], offset), self._decoded_stat(key, stat)
+        if stat.content_encoding == "gzip":  # read() decompresses: report that size
+            stat = self._gzip_stat(key, stat, response.get("Metadata"))
+        return response["Body"], stat  # type: ignore[return-value]
 
-    def _decodes(self, stat: Stat) -> bool:
-        return self._decodes_encoding(stat.content_encoding)
-
-    def _decodes_encoding(self, encoding: str | None) -> bool:
-        """Whether reads return decompressed bytes (django-storages does so with gzip on)."""
-        return bool(self.gzip) and (encoding or "").lower() == "gzip"
-
-    def _decoded_stat(self, key: str, stat: Stat, metadata: dict[str, str] | None = None) -> Stat:
+    def _gzip_stat(self, key: str, stat: Stat, metadata: dict[str, str] | None) -> Stat:
+        """The stat of a gzipped file, sized as ``open().read()`` returns it (decompressed)."""
         size = (metadata or {}).get(UNCOMPRESSED_SIZE)
-        if size is None:
-            size = str(self._gzip_size_from_trailer(key))
-        return Stat(
-            size=int(size),
-            modified=stat.modified,
-            etag=stat.etag,
-            content_type=stat.content_type,
-            content_encoding=stat.content_encoding,
+        return replace(
+            stat,
+            size=int(size) if size and size.isdigit() else self._gzip_size_from_trailer(key),
         )
 
     def _gzip_size_from_trailer(self, key: str) -> int:
@@ -192,8 +175,8 @@ class S3Storage(BaseStorage):
     def _stat(self, key: str) -> Stat:
         response = self._head(key, "stat")
         stat = _stat_from(response)
-        if self._decodes(stat):
-            return self._decoded_stat(key, stat, response.get("Metadata"))
+        if stat.content_encoding == "gzip":
+            return self._gzip_stat(key, stat, response.get("Metadata"))
         return stat
 
     def _exists(self, key: str) -> bool:
@@ -228,7 +211,8 @@ class S3Storage(BaseStorage):
         first = next(chunks, b"")
         second = next(chunks, None)
         if second is None:
-            if self._decodes_encoding(request.content_encoding):
+            if request.content_encoding == "gzip" and len(first) >= 18:
+                # The gzip trailer holds the decompressed size, which size() reports.
                 upload.parameters["Metadata"] = {
                     **upload.parameters.get("Metadata", {}),
                     UNCOMPRESSED_SIZE: str(int.from_bytes(first[-4:], "little")),
@@ -246,12 +230,16 @@ class S3Storage(BaseStorage):
     def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
         """A streaming multipart writer for ``open(name, "wb")``."""
         name = self._name_for_key(key)
-        request = self._write_request(name, key, io.BytesIO())
-        compress = bool(self.gzip) and request.content_encoding is None
-        compress = compress and should_gzip(request.content_type, self.gzip_content_types)
-        parameters = self._put_parameters(request)
-        if compress:
-            parameters["ContentEncoding"] = "gzip"
+        parameters = self.get_write_parameters(name, None)
+        content_type = parameters.pop("content_type", None) or guess_content_type(
+            name, None, self.default_content_type
+        )
+        encoding = parameters.pop("content_encoding", None)
+        compress = encoding is None and bool(self.gzip)
+        compress = compress and should_gzip(content_type, self.gzip_content_types)
+        parameters["ContentType"] = content_type
+        if encoding or compress:
+            parameters["ContentEncoding"] = encoding or "gzip"
         upload = self._upload(key, parameters, exclusive)
         return S3Writer(upload, self._part_size(None), compress=compress)
 
@@ -325,13 +313,11 @@ def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes
     yield from rest
 
 
-@deconstructible
 class S3StaticStorage(S3Storage):
     """For static files: public, unsigned URLs (``querystring_auth = False``)."""
 
     querystring_auth = False
 
 
-@deconstructible
 class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ignore[misc]
     """Static files with hashed names and a manifest (Django's ManifestStaticFilesStorage)."""
