@@ -262,7 +262,10 @@ class StorageFile(File):  # type: ignore[type-arg]
 
     def _open_reader(self) -> IO[bytes]:
         stream, self._stat = self._storage._read(self._key, 0)
-        size = self._stat.size if self._stat else None
+        gzipped = self._stat is not None and self._stat.content_encoding == "gzip"
+        # A gzipped file's stat may give its decompressed size (what read() returns, as
+        # S3 does); the compressed stream under it then simply ends where the server's does.
+        size = self._stat.size if self._stat and not gzipped else None
         reader: IO[bytes] = io.BufferedReader(
             RangedReader(
                 lambda offset: self._storage._read(self._key, offset)[0],
@@ -272,7 +275,7 @@ class StorageFile(File):  # type: ignore[type-arg]
             ),
             buffer_size=CHUNK_SIZE if size is None else max(8192, min(CHUNK_SIZE, size)),
         )
-        if self._stat is None or self._stat.content_encoding != "gzip":
+        if not gzipped:
             return reader
         self._under.append(reader)  # GzipFile.close() leaves its source open
         return gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[return-value]
