@@ -2,6 +2,8 @@
 
 It passes the whole conformance suite with no server, and is handy in a project's
 own tests (``STORAGES = {"default": {"BACKEND": "storages_base.memory.MemoryStorage"}}``).
+Files live in named buckets of this process: storages built with the same ``bucket``
+share files (as two storages on one server do), and so does a pickled copy.
 """
 
 from __future__ import annotations
@@ -24,8 +26,25 @@ from .storage import BASE_OPTIONS, GZIP_OPTIONS, BaseStorage, Capabilities, Writ
 __all__ = ["MemoryStorage"]
 
 
+class _Bucket:
+    """The files of one bucket, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, Stat]] = {}
+        self.lock = threading.Lock()
+
+
+_BUCKETS: dict[str, _Bucket] = {}
+_BUCKETS_LOCK = threading.Lock()
+
+
+def _bucket(name: str) -> _Bucket:
+    with _BUCKETS_LOCK:
+        return _BUCKETS.setdefault(name, _Bucket())
+
+
 class MemoryStorage(BaseStorage):
-    """Files kept in a dict of this instance (a pickled copy starts empty)."""
+    """Files kept in memory, in the bucket named by the ``bucket`` option."""
 
     backend_name = "memory"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -34,85 +53,92 @@ class MemoryStorage(BaseStorage):
     options = BASE_OPTIONS.extend(
         *GZIP_OPTIONS,
         Option(
+            "bucket",
+            "MEMORY_STORAGE_BUCKET",
+            "default",
+            "Name of the in-memory bucket; storages with the same bucket share files.",
+        ),
+        Option(
             "base_url",
-            None,
+            "MEMORY_STORAGE_BASE_URL",
             lambda: settings.MEDIA_URL,
             "URL prefix of url().",
             doc_default="`MEDIA_URL`",
         ),
     )
+    bucket: str
     base_url: str
 
-    def configure(self) -> None:
-        super().configure()
-        self._files: dict[str, tuple[bytes, Stat]] = {}
-        self._guard = threading.Lock()
+    @property
+    def _memory(self) -> _Bucket:
+        return _bucket(self.bucket)
+
+    def clear(self) -> None:
+        """Forget every file of this storage's bucket (handy between tests)."""
+        store = self._memory
+        with store.lock:
+            store.files.clear()
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
         data, stat = self._entry(key, "open")
-        with self._guard:
-            self._files[key] = (data, replace(stat, accessed=_now()))
+        store = self._memory
+        with store.lock:
+            store.files[key] = (data, replace(stat, accessed=_now()))
         return io.BytesIO(data[offset:]), stat
 
     def _write(self, request: WriteRequest) -> None:
         data = request.content.read()
         now = _now()
-        with self._guard:
-            existing = self._files.get(request.key)
+        store = self._memory
+        with store.lock:
+            existing = store.files.get(request.key)
             if existing is not None and request.exclusive:
                 raise AlreadyExistsError(
-                    "File exists", name=request.key, operation="save", backend=self.backend_name
+                    "File exists",
+                    name=self._name_for_key(request.key),
+                    operation="save",
+                    backend=self.backend_name,
                 )
-            created = existing[1].created if existing else now
-            self._files[request.key] = (
-                data,
-                Stat(
-                    size=len(data),
-                    modified=now,
-                    created=created,
-                    accessed=now,
-                    content_type=request.content_type,
-                    content_encoding=request.content_encoding,
-                ),
+            stat = Stat(
+                size=len(data),
+                modified=now,
+                created=existing[1].created if existing else now,
+                accessed=now,
+                content_type=request.content_type,
+                content_encoding=request.content_encoding,
             )
+            store.files[request.key] = (data, stat)
 
     def _stat(self, key: str) -> Stat:
         return self._entry(key, "stat")[1]
 
     def _delete(self, key: str) -> None:
-        with self._guard:
-            self._files.pop(key, None)
+        store = self._memory
+        with store.lock:
+            store.files.pop(key, None)
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         folders: set[str] = set()
         files: set[str] = set()
-        with self._guard:
-            keys = list(self._files)
+        store = self._memory
+        with store.lock:
+            keys = list(store.files)
         for key in keys:
-            if not key.startswith(prefix):
-                continue
-            head, sep, _rest = key[len(prefix) :].partition("/")
-            (folders if sep else files).add(head)
+            if key.startswith(prefix):
+                head, sep, _rest = key[len(prefix) :].partition("/")
+                (folders if sep else files).add(head)
         return sorted(folders), sorted(files)
 
     def _url(self, key: str, **kwargs: Any) -> str:
         return urljoin(self.base_url or "/", filepath_to_uri(self._name_for_key(key)))
 
     def _entry(self, key: str, operation: str) -> tuple[bytes, Stat]:
-        with self._guard:
-            entry = self._files.get(key)
-        if entry is None or key.endswith("/"):
+        store = self._memory
+        with store.lock:
+            entry = store.files.get(key)
+        if entry is None:
             raise self._not_found(key, operation)
         return entry
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_guard", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._guard = threading.Lock()
 
 
 def _now() -> datetime:

@@ -6,12 +6,26 @@ A backend's test module subclasses :class:`StorageContract` and gives it a
     class TestS3(StorageContract):
         @pytest.fixture
         def storage_factory(self, s3_server):
-            return lambda **options: S3Storage(endpoint_url=s3_server, **options)
+            return lambda **options: S3Storage(**{"endpoint_url": s3_server, **options})
 
-Importing this package needs pytest; the backends themselves never import it.
+``StorageContract`` needs pytest; the backends themselves never import this package.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .django import setup_django
 from .servers import free_port, wait_port
 
-__all__ = ["free_port", "setup_django", "wait_port"]
+if TYPE_CHECKING:
+    from .contract import StorageContract
+
+__all__ = ["StorageContract", "free_port", "setup_django", "wait_port"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on demand: the suite needs pytest and Django set up, setup_django does not.
+    if name == "StorageContract":
+        from .contract import StorageContract
+
+        return StorageContract
+    raise AttributeError(name)

@@ -1,0 +1,206 @@
+"""System checks of the configured storages (``manage.py check``), with no network.
+
+The shared part lives here: walking ``STORAGES``, importing and building each backend
+(an unknown option or a bad value is reported instead of failing the first request),
+and the registries through which a provider adds its own checks and the diagnoses
+``storages_check`` prints. A provider registers both from its package's ``checks.py``,
+which :func:`load_provider_checks` imports for every backend named in ``STORAGES``::
+
+    @register_storage_check(S3Storage)
+    def bucket_is_named(storage: ConfiguredStorage) -> list[CheckMessage]: ...
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage
+from django.utils.module_loading import import_string
+
+from .options import NOT_SET
+
+__all__ = [
+    "ConfiguredStorage",
+    "Diagnosis",
+    "check_storages",
+    "configured_storages",
+    "diagnose",
+    "load_provider_checks",
+    "missing_option",
+    "register_diagnosis",
+    "register_storage_check",
+]
+
+StorageCheck = Callable[["ConfiguredStorage"], Iterable[checks.CheckMessage]]
+#: ``(storage, step, error) -> advice or None``: what a person should do about a failure.
+Diagnosis = Callable[[Storage, str, BaseException], "str | None"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STORAGE_CHECKS: list[tuple[type, StorageCheck]] = []
+_DIAGNOSES: list[tuple[type, Diagnosis]] = []
+
+
+def register_storage_check(cls: type) -> Callable[[F], F]:
+    """Run the decorated check for every configured storage of class ``cls`` (or a subclass)."""
+
+    def decorator(func: F) -> F:
+        if (cls, func) not in _STORAGE_CHECKS:
+            _STORAGE_CHECKS.append((cls, func))
+        return func
+
+    return decorator
+
+
+def register_diagnosis(cls: type) -> Callable[[F], F]:
+    """Ask the decorated function to explain failures of storages of class ``cls``."""
+
+    def decorator(func: F) -> F:
+        if (cls, func) not in _DIAGNOSES:
+            _DIAGNOSES.append((cls, func))
+        return func
+
+    return decorator
+
+
+@dataclass
+class ConfiguredStorage:
+    """One entry of ``STORAGES``, as far as it can be understood without the network."""
+
+    alias: str
+    backend: str
+    options: dict[str, Any]
+    cls: type | None = None
+    values: dict[str, Any] = field(default_factory=dict)  # resolved options (our backends)
+
+    def value(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def source(self, name: str) -> str:
+        """Where the user sets option ``name``: the OPTIONS key, else its Django setting."""
+        table = getattr(self.cls, "options", None)
+        option_settings: tuple[str, ...] = ()
+        if table is not None and name in table:
+            option_settings = table[name].settings
+        if name in self.options or not option_settings:
+            return f"STORAGES[{self.alias!r}]['OPTIONS'][{name!r}]"
+        for setting in option_settings:
+            if getattr(settings, setting, NOT_SET) is not NOT_SET:
+                return setting
+        return f"{option_settings[0]} (or STORAGES[{self.alias!r}]['OPTIONS'][{name!r}])"
+
+    @property
+    def label(self) -> str:
+        return f"STORAGES[{self.alias!r}] ({self.backend})"
+
+
+def configured_storages() -> list[ConfiguredStorage]:
+    """Return every entry of ``STORAGES`` (importing each backend class when it can)."""
+    found = []
+    for alias, entry in getattr(settings, "STORAGES", {}).items():
+        entry = entry or {}
+        item = ConfiguredStorage(
+            alias=alias,
+            backend=str(entry.get("BACKEND", "")),
+            options=dict(entry.get("OPTIONS") or {}),
+        )
+        try:
+            item.cls = import_string(item.backend)
+        except ImportError:
+            pass
+        found.append(item)
+    return found
+
+
+def load_provider_checks() -> None:
+    """Import ``<package>.checks`` of every backend in ``STORAGES``, where there is one."""
+    for item in configured_storages():
+        package = item.backend.partition(".")[0]
+        if not package or package == "storages_base":
+            continue
+        module = f"{package}.checks"
+        try:
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+        except ImportError:
+            continue  # the provider is not (fully) installed: check_storages says so
+
+
+def check_storages(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The ``storages`` system check: each configured storage imports, builds and makes sense."""
+    load_provider_checks()
+    messages: list[checks.CheckMessage] = []
+    for item in configured_storages():
+        messages.extend(_check_one(item))
+    return messages
+
+
+def _check_one(item: ConfiguredStorage) -> list[checks.CheckMessage]:
+    if item.cls is None:
+        return [
+            checks.Error(
+                f"{item.label}: the backend cannot be imported.",
+                hint="Check the BACKEND path and that its package is installed "
+                "(pip install storages-s3, storages-ftp, ...).",
+                id="storages.E001",
+            )
+        ]
+    table = getattr(item.cls, "options", None)
+    if table is not None and hasattr(table, "resolve"):
+        try:
+            item.values = table.resolve(item.cls, item.options)
+            item.cls(**item.options)  # builds no client: connections are lazy
+        except ImproperlyConfigured as exc:
+            return [checks.Error(f"{item.label}: {exc}", id="storages.E002")]
+    messages: list[checks.CheckMessage] = []
+    for cls, check in _STORAGE_CHECKS:
+        if issubclass(item.cls, cls):
+            messages.extend(check(item))
+    return messages
+
+
+def missing_option(item: ConfiguredStorage, name: str, what: str, id: str) -> list[checks.Error]:
+    """An error when a required option (a bucket, a container, a host) is not set."""
+    if item.value(name):
+        return []
+    return [
+        checks.Error(
+            f"{item.label} has no {what}.",
+            hint=f"Set {item.source(name)}.",
+            id=id,
+        )
+    ]
+
+
+def diagnose(storage: Storage, step: str, error: BaseException) -> str:
+    """Return what a person can do about ``error`` raised by ``step`` of ``storage``.
+
+    The provider's registered diagnoses speak first; the shared fallback reads the
+    error class of the common vocabulary.
+    """
+    for cls, explain in _DIAGNOSES:
+        if isinstance(storage, cls):
+            advice = explain(storage, step, error)
+            if advice:
+                return advice
+    return _generic_advice(step, error)
+
+
+def _generic_advice(step: str, error: BaseException) -> str:
+    from .errors import TransientError
+
+    if isinstance(error, PermissionError):
+        return f"The credentials may not {step}: grant that permission to them."
+    if isinstance(error, TransientError):
+        return "The server could not be reached or failed: check the address and that it runs."
+    if isinstance(error, NotImplementedError):
+        return f"This backend does not support {step}."
+    if isinstance(error, FileNotFoundError):
+        return "The file was not found right after it was written: check the location."
+    return f"{type(error).__name__} during {step}."

@@ -1,0 +1,1 @@
+"""The conformance cases, grouped by topic; :mod:`..contract` assembles them."""

@@ -1,0 +1,3 @@
+from storages_base.testing import setup_django
+
+setup_django()
