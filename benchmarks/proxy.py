@@ -1,0 +1,226 @@
+"""Server-side request counting: proxies on loopback in front of the real servers.
+
+The client under test never counts its own requests. It only tells the harness which phase
+it is in (``GET /phase/<name>`` on the control port); every request a proxy forwards is
+counted under the current phase, so both columns are counted by the same code.
+
+- ``HttpCountingProxy``: an HTTP/1.1 keep-alive proxy (S3 in front of moto). Counts
+  ``METHOD kind`` where kind is ``object``, ``bucket`` or ``bucket?<sub-resource>``.
+- ``FtpCountingProxy``: relays the FTP control connection line by line and counts each
+  command verb (data connections go straight to the server, as PASV tells the client).
+- ``LogCounter``: for SFTP, whose traffic is encrypted, counts the requests sshd's
+  ``internal-sftp`` writes to its log between two phase marks.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import re
+import socket
+import socketserver
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+CHUNK = 256 * 1024
+HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect", "te"}
+
+
+class Counts:
+    """Requests per phase; the phase is switched by the client through the control port."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.phase = "idle"
+        self.by_phase: dict[str, Counter[str]] = {}
+        self.log_marks: list[tuple[str, int]] = []
+        self.log: LogCounter | None = None
+
+    def switch(self, phase: str) -> None:
+        with self.lock:
+            self.phase = phase
+            if self.log is not None:
+                self.log_marks.append((phase, self.log.offset()))
+
+    def add(self, what: str) -> None:
+        with self.lock:
+            self.by_phase.setdefault(self.phase, Counter())[what] += 1
+
+    def reset(self) -> None:
+        with self.lock:
+            self.phase, self.by_phase, self.log_marks = "idle", {}, []
+            if self.log is not None:
+                self.log_marks.append(("idle", self.log.offset()))
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """Counts per phase, including the SFTP log lines seen since the last reset."""
+        with self.lock:
+            result = {phase: dict(counter) for phase, counter in self.by_phase.items()}
+            if self.log is not None:
+                self.log.add_to(result, [*self.log_marks, ("end", self.log.offset())])
+            return result
+
+
+def _kind(path: str) -> str:
+    """``object``, ``bucket`` or ``bucket?<sub-resource>`` for an S3 path-style request."""
+    split = urlsplit(path)
+    parts = [p for p in split.path.split("/") if p]
+    if len(parts) >= 2:
+        return "object"
+    keys = sorted(q.split("=")[0] for q in split.query.split("&") if q)
+    sub = [k for k in keys if k in {"delete", "uploads", "list-type", "versions", "location"}]
+    return "bucket" + (f"?{sub[0]}" if sub else "")
+
+
+def start_control(counts: Counts) -> ThreadingHTTPServer:
+    """The control port: ``/phase/<name>``, ``/reset`` and ``/counts`` (JSON)."""
+
+    class Control(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"ok"
+            if self.path.startswith("/phase/"):
+                counts.switch(unquote(self.path[len("/phase/") :]))
+            elif self.path == "/reset":
+                counts.reset()
+            elif self.path == "/counts":
+                body = json.dumps(counts.snapshot()).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return _serve(ThreadingHTTPServer(("127.0.0.1", 0), Control))
+
+
+def start_http_proxy(upstream_port: int, counts: Counts) -> ThreadingHTTPServer:
+    """A keep-alive HTTP proxy to 127.0.0.1:``upstream_port`` counting every request."""
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else a body written after its headers waits ~40 ms
+        upstream: http.client.HTTPConnection | None = None
+
+        def _forward(self) -> None:
+            counts.add(f"{self.command} {_kind(self.path)}")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+            body = self._request_body()
+            for attempt in (1, 2):  # the server may have closed an idle keep-alive connection
+                if self.upstream is None:
+                    self.upstream = http.client.HTTPConnection("127.0.0.1", upstream_port)
+                try:
+                    self.upstream.request(self.command, self.path, body=body, headers=headers)
+                    response = self.upstream.getresponse()
+                    break
+                except (ConnectionError, http.client.HTTPException):
+                    self.upstream.close()
+                    self.upstream = None
+                    if attempt == 2:
+                        raise
+            self._relay(response)
+
+        def _request_body(self) -> bytes | None:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                return _read_chunked(self.rfile)
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else None
+
+        def _relay(self, response: http.client.HTTPResponse) -> None:
+            no_body = self.command == "HEAD" or response.status in (204, 304)
+            length = response.getheader("Content-Length")
+            data = b"" if no_body or length is not None else response.read()
+            self.send_response_only(response.status, response.reason)
+            for key, value in response.getheaders():
+                if key.lower() not in HOP_HEADERS and key.lower() != "content-length":
+                    self.send_header(key, value)
+            if length is not None:
+                self.send_header("Content-Length", length)
+            elif not no_body:
+                self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if data:
+                self.wfile.write(data)
+            elif length is not None and not no_body:
+                while chunk := response.read(CHUNK):
+                    self.wfile.write(chunk)
+            response.read()  # drain (HEAD), so the upstream connection can be reused
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return _serve(ThreadingHTTPServer(("127.0.0.1", 0), Proxy))
+
+
+def _read_chunked(rfile) -> bytes:  # type: ignore[no-untyped-def]
+    parts = []
+    while size := int(rfile.readline().split(b";")[0], 16):
+        parts.append(rfile.read(size))
+        rfile.readline()
+    while rfile.readline() not in (b"\r\n", b"\n", b""):
+        pass
+    return b"".join(parts)
+
+
+def start_ftp_proxy(upstream_port: int, counts: Counts) -> socketserver.ThreadingTCPServer:
+    """Relay FTP control connections to 127.0.0.1:``upstream_port``, counting commands."""
+
+    class Relay(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            upstream = socket.create_connection(("127.0.0.1", upstream_port))
+            down = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
+            down.start()
+            with self.request.makefile("rb") as lines:
+                for line in lines:
+                    verb = line.split(b" ", 1)[0].strip().upper().decode("ascii", "replace")
+                    counts.add(verb)
+                    upstream.sendall(line)
+            upstream.shutdown(socket.SHUT_WR)
+            down.join(5)
+            upstream.close()
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Relay)
+    server.daemon_threads = True
+    return _serve(server)
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(CHUNK):
+            target.sendall(data)
+        target.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+class LogCounter:
+    """Counts SFTP requests in sshd's log (``internal-sftp -l DEBUG3`` logs one per request)."""
+
+    REQUEST = re.compile(rb"debug3: request \d+: (\w+)")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def offset(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def add_to(self, result: dict[str, dict[str, int]], marks: list[tuple[str, int]]) -> None:
+        data = self.path.read_bytes() if self.path.exists() else b""
+        for (phase, start), (_, end) in itertools.pairwise(marks):
+            for match in self.REQUEST.finditer(data[start:end]):
+                verb = match.group(1).decode()
+                bucket = result.setdefault(phase, {})
+                bucket[verb] = bucket.get(verb, 0) + 1
+
+
+def _serve(server):  # type: ignore[no-untyped-def]
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

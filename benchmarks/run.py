@@ -1,0 +1,347 @@
+"""Side-by-side benchmarks: ours against django-storages. ``uv run python benchmarks/run.py``.
+
+Arguments: scenario names (default: all) and ``--repeats N``. It (re)creates
+``benchmarks/.venv-classic`` with the published django-storages pinned to the workspace's
+own boto3/botocore/Django versions, starts the servers (each in its own process) behind
+counting proxies, runs every step once per side per repeat, alternating which side goes
+first, and prints and writes ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import proxy
+import servers
+
+HERE = Path(__file__).resolve().parent
+CLASSIC_VENV = HERE / ".venv-classic"
+PINNED = ["boto3", "botocore", "s3transfer", "django", "cryptography", "paramiko"]
+CLASSES = {
+    "classic": {
+        "s3": "storages.backends.s3.S3Storage",
+        "static": "storages.backends.s3.S3StaticStorage",
+        "manifest": "storages.backends.s3.S3ManifestStaticStorage",
+        "ftp": "storages.backends.ftp.FTPStorage",
+        "sftp": "storages.backends.sftpstorage.SFTPStorage",
+    },
+    "ours": {
+        "s3": "storages_s3.S3Storage",
+        "static": "storages_s3.S3StaticStorage",
+        "manifest": "storages_s3.S3ManifestStaticStorage",
+        "ftp": "storages_ftp.FTPStorage",
+        "sftp": "storages_sftp.SFTPStorage",
+    },
+}
+
+
+@dataclass
+class Step:
+    """One client process: ``scenarios.py <script>`` with these config entries."""
+
+    script: str
+    server: str = "s3"
+    fresh: bool = True  # empty the store first
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def _collectstatic(kind: str, files: int, title: str) -> list[Step]:
+    config = {"static_kind": kind, "files": files}
+    return [
+        Step("collectstatic", config={**config, "label": f"{title}: empty store"}),
+        Step("collectstatic", fresh=False, config={**config, "label": f"{title}: nothing changed"}),
+    ]
+
+
+SCENARIOS: dict[str, tuple[str, list[Step]]] = {
+    "urls": ("1. url() for 2,000 distinct names (S3), per call", [Step("urls")]),
+    "ops-s3": ("2. Per operation, 1 KiB files, S3", [Step("ops", config={"provider": "s3"})]),
+    "ops-ftp": (
+        "2. Per operation, 1 KiB files, FTP",
+        [Step("ops", "ftp", config={"provider": "ftp"})],
+    ),
+    "ops-sftp": (
+        "2. Per operation, 1 KiB files, SFTP",
+        [Step("ops", "sftp", config={"provider": "sftp"})],
+    ),
+    "collectstatic": (
+        "3. collectstatic, 500 files of 1-20 KiB (S3StaticStorage), per run",
+        _collectstatic("static", 500, "S3StaticStorage, 500 files"),
+    ),
+    "collectstatic-manifest": (
+        "3. collectstatic, 250 files (S3ManifestStaticStorage), per run",
+        _collectstatic("manifest", 250, "S3ManifestStaticStorage, 250 files"),
+    ),
+    "import": ("5. Import footprint", [Step("import")]),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], default=[])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args()
+    chosen = args.scenarios or list(SCENARIOS)
+    pythons = {"classic": classic_python(), "ours": sys.executable}
+    with Harness() as harness:
+        sections = []
+        for name in chosen:
+            title, steps = SCENARIOS[name]
+            missing = harness.unavailable(name, steps, pythons)
+            if missing:
+                print(f"\n## {title}\n\nskipped: {missing}\n", flush=True)
+                sections.append(f"## {title}\n\nNot measured: {missing}\n")
+                continue
+            runs = harness.run(name, steps, pythons, args.repeats)
+            table = render(title, runs)
+            print("\n" + table, flush=True)
+            sections.append(table)
+    Path(args.output).write_text(header(args.repeats, pythons) + "\n".join(sections))
+    print(f"written {args.output}")
+
+
+def classic_python() -> str:
+    """Create or refresh the baseline's venv, pinned to the workspace's SDK and Django."""
+    pins = [f"{name}=={metadata.version(name)}" for name in PINNED]
+    python = CLASSIC_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run(
+            ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
+        )
+    install = ["uv", "pip", "install", "-q", "--python", str(python)]
+    subprocess.run([*install, "django-storages[s3,sftp]", *pins], check=True)
+    return str(python)
+
+
+class Harness:
+    """The servers, the counting proxies and the control port shared by every run."""
+
+    def __enter__(self) -> Harness:
+        self.workdir = Path(tempfile.mkdtemp(prefix="storages-bench-"))
+        self.counts = proxy.Counts()
+        self.control = proxy.start_control(self.counts)
+        self.moto = servers.start_moto()
+        self.s3_proxy = proxy.start_http_proxy(self.moto.port, self.counts)
+        self.ftp_root = self.workdir / "ftp"
+        self.ftp_root.mkdir()
+        self.ftp = servers.start_ftp(self.ftp_root)
+        self.ftp_proxy = proxy.start_ftp_proxy(self.ftp.port, self.counts)
+        (self.workdir / "sshd").mkdir()
+        self.sshd = servers.start_sshd(self.workdir / "sshd")
+        if self.sshd:
+            self.counts.log = proxy.LogCounter(self.workdir / "sshd" / "sshd.log")
+        self.sftp_root = self.workdir / "sftp"
+        self.sftp_root.mkdir()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in (self.moto, self.ftp, self.sshd[0] if self.sshd else None):
+            if server:
+                server.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def options(self, server: str, side: str) -> dict[str, Any]:
+        """The storage options, the same for both sides."""
+        if server == "s3":
+            return {
+                "bucket_name": f"bench-{side}",
+                "endpoint_url": f"http://127.0.0.1:{self.s3_proxy.server_address[1]}",
+                "access_key": "bench-access",
+                "secret_key": "bench-secret",
+                "region_name": "us-east-1",
+                "signature_version": "s3v4",
+            }
+        if server == "ftp":
+            port = self.ftp_proxy.server_address[1]
+            return {"location": f"ftp://bench:bench@127.0.0.1:{port}/{side}/"}
+        assert self.sshd, "no sshd"
+        info = self.sshd[1]
+        params = {**info["params"], "port": info["port"], "look_for_keys": False}
+        return {
+            "host": "127.0.0.1",
+            "params": {**params, "allow_agent": False},
+            "root_path": str(self.sftp_root / side),
+            "known_host_file": info["known_hosts"],
+        }
+
+    def empty(self, server: str, side: str) -> None:
+        if server == "s3":
+            moto = f"http://127.0.0.1:{self.moto.port}"
+            urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST"))
+            request = urllib.request.Request(f"{moto}/bench-{side}", method="PUT")
+            urllib.request.urlopen(request).read()
+        else:
+            root = (self.ftp_root if server == "ftp" else self.sftp_root) / side
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+
+    def unavailable(self, name: str, steps: list[Step], pythons: dict[str, str]) -> str:
+        """Why a scenario cannot run yet (a package not importable, no sshd), or ''."""
+        if steps[0].server == "sftp" and not self.sshd:
+            return "OpenSSH's sshd is not installed (apt-get install openssh-server)"
+        kinds = {s.config.get("provider") or s.config.get("static_kind") or "s3" for s in steps}
+        for side, python in pythons.items():
+            for kind in kinds:
+                module, _, cls = CLASSES[side][kind].rpartition(".")
+                probe = f"import django; from {module} import {cls}"
+                if subprocess.run([python, "-c", probe], capture_output=True).returncode:
+                    return f"{CLASSES[side][kind]} cannot be imported in the {side} environment"
+        return ""
+
+    def run(self, name: str, steps: list[Step], pythons: dict[str, str], repeats: int) -> list:
+        """Every step once per side per repeat, alternating the side that goes first."""
+        runs: list[dict[str, Any]] = []
+        for repeat in range(repeats):
+            sides = ["classic", "ours"] if repeat % 2 == 0 else ["ours", "classic"]
+            for side in sides:
+                for step in steps:
+                    print(f"  {name} {repeat + 1}/{repeats} {side} {step.config}", flush=True)
+                    runs.append({"side": side, **self.run_step(step, side, pythons[side])})
+        return runs
+
+    def run_step(self, step: Step, side: str, python: str) -> dict[str, Any]:
+        if step.fresh:
+            self.empty(step.server, side)
+        config = {
+            **step.config,
+            "side": side,
+            "classes": CLASSES[side],
+            "options": self.options(step.server, side),
+            "control": f"http://127.0.0.1:{self.control.server_address[1]}",
+            "s3_port": self.s3_proxy.server_address[1],
+            "workdir": str(self.workdir),
+        }
+        self.counts.reset()
+        env = {**os.environ, "BENCH_CONFIG": json.dumps(config), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        done = subprocess.run(
+            [python, str(HERE / "scenarios.py"), step.script],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+        )
+        if done.returncode:
+            raise SystemExit(f"{side} {step.script} failed:\n{done.stderr[-4000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["requests"] = self.counts.snapshot()
+        return result
+
+
+# -- reporting --------------------------------------------------------------------------
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def spread(values: list[float]) -> str:
+    """``median (min..max)``."""
+    median = fmt_time(statistics.median(values))
+    if len(values) == 1:
+        return median
+    return f"{median} ({fmt_time(min(values))}..{fmt_time(max(values))})"
+
+
+def fmt_requests(counter: dict[str, int], n: int) -> str:
+    total = sum(counter.values())
+    if not total:
+        return "0"
+    parts = ", ".join(f"{k} {v / n:g}" for k, v in sorted(counter.items()))
+    return f"{total / n:g} ({parts})"
+
+
+def ratio(classic: list[float], ours: list[float]) -> str:
+    if not classic or not ours or not statistics.median(ours):
+        return "-"
+    return f"{statistics.median(classic) / statistics.median(ours):.1f}x"
+
+
+def render(title: str, runs: list[dict[str, Any]]) -> str:
+    """The scenario's table: per metric, both sides' wall and CPU time, ratio and requests."""
+    metrics = list(dict.fromkeys(m for run in runs for m in run["metrics"]))
+    head = "| | ours | classic | ratio | ours CPU | classic CPU | CPU ratio | requests ours |"
+    lines = [f"## {title}", "", head + " requests classic |", "|---" * 9 + "|"]
+    for metric in metrics:
+        cells: dict[str, dict[str, Any]] = {}
+        for side in ("ours", "classic"):
+            rows = [r for r in runs if r["side"] == side and metric in r["metrics"]]
+            values = [r["metrics"][metric] for r in rows]
+            n = values[0]["n"] if values else 1
+            cells[side] = {
+                "wall": [v["wall"] / v["n"] for v in values],
+                "cpu": [v["cpu"] / v["n"] for v in values],
+                "req": fmt_requests(rows[-1]["requests"].get(metric, {}), n) if rows else "-",
+            }
+        o, c = cells["ours"], cells["classic"]
+        lines.append(
+            f"| {metric} | {spread(o['wall'])} | {spread(c['wall'])}"
+            f" | {ratio(c['wall'], o['wall'])}"
+            f" | {spread(o['cpu'])} | {spread(c['cpu'])} | {ratio(c['cpu'], o['cpu'])}"
+            f" | {o['req']} | {c['req']} |"
+        )
+    lines += ["", memory_line(runs), checks_line(runs), ""]
+    return "\n".join(lines)
+
+
+def memory_line(runs: list[dict[str, Any]]) -> str:
+    parts = []
+    for side in ("ours", "classic"):
+        peaks = [r["info"]["peak_rss_kib"] / 1024 for r in runs if r["side"] == side]
+        parts.append(f"{side} {statistics.median(peaks):.0f} MiB")
+    return "Peak RSS of the client process (median): " + ", ".join(parts) + "."
+
+
+def checks_line(runs: list[dict[str, Any]]) -> str:
+    failed = {
+        f"{r['side']}: {name}: {status}"
+        for r in runs
+        for name, status in r["checks"].items()
+        if status != "ok"
+    }
+    passed = sorted({name for r in runs for name, s in r["checks"].items() if s == "ok"})
+    text = "Checks passed: " + ("; ".join(passed) or "none") + "."
+    return text + ("\n\n**Failed:** " + "; ".join(sorted(failed)) if failed else "")
+
+
+def header(repeats: int, pythons: dict[str, str]) -> str:
+    probe = "import importlib.metadata as m; print(m.version('django-storages'))"
+    classic = subprocess.run([pythons["classic"], "-c", probe], capture_output=True, text=True)
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}" for name in ["Django", "boto3", "botocore", "moto"]
+    )
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return f"""# Benchmark results: ours against django-storages
+
+Generated by `uv run python benchmarks/run.py` on {now:%Y-%m-%d %H:%M} UTC.
+Python {platform.python_version()}, {versions}, django-storages {classic.stdout.strip()};
+{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end.
+{repeats} runs per side, alternating which side goes first; each cell is median (min..max) of
+the runs, per call or per operation. Ratio = classic / ours (above 1: ours is faster).
+Requests are counted on the server side by a proxy in front of the server, per operation.
+moto runs in its own process with one correction for both sides (see benchmarks/README.md).
+
+"""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,333 @@
+"""The scenarios, run in the client process: ``python scenarios.py SCENARIO`` (config in env).
+
+The same file runs in both environments: the classic one (django-storages) and the
+workspace one (ours). It drives the storage only through Django's public Storage API,
+built from the class path and options the harness passes, and prints one JSON line of
+measurements. Before each measured step it tells the counting proxy which phase it is
+in (``mark``), so requests are counted on the server side, not here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+CONFIG: dict[str, Any] = json.loads(os.environ.get("BENCH_CONFIG", "{}"))
+RESULT: dict[str, Any] = {"metrics": {}, "checks": {}, "info": {}}
+URL_NAMES = [f"media/photos/{i // 100:03d}/IMG_{i:05d}.jpg" for i in range(2000)]
+
+
+def mark(phase: str) -> None:
+    """Tell the counting proxy (server side) which phase the following requests belong to."""
+    urllib.request.urlopen(f"{CONFIG['control']}/phase/{quote(phase)}").read()
+
+
+@contextmanager
+def measure(name: str, n: int = 1):  # type: ignore[no-untyped-def]
+    """Wall and CPU time of the block, added to metric ``name`` (its requests counted too)."""
+    mark(name)
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    mark("between")
+    metric = RESULT["metrics"].setdefault(name, {"wall": 0.0, "cpu": 0.0, "n": 0})
+    metric["wall"] += wall
+    metric["cpu"] += cpu
+    metric["n"] += n
+
+
+def check(name: str, ok: bool, detail: str = "") -> None:
+    RESULT["checks"][name] = "ok" if ok else f"FAILED {detail}".strip()
+
+
+def setup_django(storages: dict[str, Any] | None = None, static_dir: str | None = None) -> None:
+    """A temporary settings module, as a project would have (STORAGES, static files)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-settings-"))
+    settings = {
+        "SECRET_KEY": "benchmark",
+        "USE_TZ": True,
+        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+        "STATIC_URL": "/static/",
+        "STATIC_ROOT": str(folder / "unused-static-root"),
+        "STATICFILES_DIRS": [static_dir] if static_dir else [],
+        "STORAGES": storages
+        or {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        },
+    }
+    lines = [f"{key} = {value!r}" for key, value in settings.items()]
+    (folder / "bench_settings.py").write_text("\n".join(lines) + "\n")
+    sys.path.insert(0, str(folder))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    import django
+
+    django.setup()
+
+
+def storage_class(kind: str) -> Any:
+    from django.utils.module_loading import import_string
+
+    return import_string(CONFIG["classes"][kind])
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+# -- 1. url() ---------------------------------------------------------------------------
+
+
+def scenario_urls() -> None:
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    cls, options = storage_class("s3"), CONFIG["options"]
+    with measure("url: first call on a new storage"):
+        cls(**options).url("first/call.jpg")
+    mark("setup")
+    samples = URL_NAMES[::499]
+    public = cls(**options, default_acl="public-read")
+    for name in samples:
+        public.save(name, ContentFile(name.encode()))
+    key_pem, public_key = _rsa_key()
+    site = f"127.0.0.1:{CONFIG['s3_port']}/{options['bucket_name']}"
+    variants = {
+        "presigned SigV4": {},
+        "unsigned (querystring_auth=False)": {"querystring_auth": False},
+        "custom domain": {"custom_domain": site, "url_protocol": "http:"},
+        "CloudFront-signed": {
+            "custom_domain": site,
+            "url_protocol": "http:",
+            "cloudfront_key_id": "APKABENCHMARK",
+            "cloudfront_key": key_pem,
+        },
+    }
+    for variant, extra in variants.items():
+        storage = cls(**options, **extra)
+        storage.url(URL_NAMES[0])  # builds the client/signer: counted in the first-call row
+        with measure(f"url: {variant}", n=len(URL_NAMES)):
+            for name in URL_NAMES:
+                storage.url(name)
+        mark("checks")
+        urls = [storage.url(name) for name in samples]
+        _check_fetch(variant, urls, samples)
+        if "CloudFront" in variant:
+            check("CloudFront signature verifies", all(_cloudfront_ok(u, public_key) for u in urls))
+        if variant == "presigned SigV4" and CONFIG["side"] == "ours":
+            _check_same_as_botocore(urls[0], samples[0])
+    _reference_costs(key_pem)
+
+
+def _check_fetch(variant: str, urls: list[str], names: list[str]) -> None:
+    failures = []
+    for url, name in zip(urls, names, strict=True):
+        try:
+            with urllib.request.urlopen(url) as response:
+                if response.read() != name.encode():
+                    failures.append(f"{url}: wrong body")
+        except OSError as exc:
+            failures.append(f"{url}: {exc}")
+    check(f"{variant}: {len(urls)} URLs fetched, 200", not failures, "; ".join(failures))
+
+
+def _rsa_key() -> tuple[bytes, Any]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return pem, key.public_key()
+
+
+def _cloudfront_ok(url: str, public_key: Any) -> bool:
+    """Verify a canned-policy CloudFront URL with the public key (RSA-SHA1, CloudFront base64)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    base, _, query = url.partition("?")
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    condition = {"DateLessThan": {"AWS:EpochTime": int(params.get("Expires", 0))}}
+    policy = json.dumps(
+        {"Statement": [{"Resource": base, "Condition": condition}]}, separators=(",", ":")
+    )
+    signature = params.get("Signature", "").translate(str.maketrans("-_~", "+=/"))
+    try:
+        public_key.verify(
+            base64.b64decode(signature), policy.encode(), padding.PKCS1v15(), hashes.SHA1()
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return params.get("Key-Pair-Id") == "APKABENCHMARK"
+
+
+def _check_same_as_botocore(url: str, name: str) -> None:
+    """Our presigned URL is byte-identical to botocore's for the same instant."""
+    import datetime
+
+    import boto3
+    from botocore import auth
+    from botocore.config import Config
+
+    stamp = parse_qs(urlsplit(url).query)["X-Amz-Date"][0]
+    instant = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
+    options = CONFIG["options"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=options["endpoint_url"],
+        region_name=options["region_name"],
+        aws_access_key_id=options["access_key"],
+        aws_secret_access_key=options["secret_key"],
+        config=Config(signature_version="s3v4"),
+    )
+    saved, auth.get_current_datetime = auth.get_current_datetime, lambda *a, **k: instant
+    try:
+        expected = client.generate_presigned_url(
+            "get_object", Params={"Bucket": options["bucket_name"], "Key": name}, ExpiresIn=3600
+        )
+    finally:
+        auth.get_current_datetime = saved
+    check("presigned URL byte-identical to botocore's", url == expected, f"{url} != {expected}")
+
+
+def _reference_costs(key_pem: bytes) -> None:
+    """The floors the URL targets are stated against, measured in the same process."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    secret = b"AWS4" + CONFIG["options"]["secret_key"].encode()
+    with measure("reference: SigV4 HMACs (key derivation + sha256 + signature)", len(URL_NAMES)):
+        for name in URL_NAMES:
+            signing = secret
+            for part in (b"20260101", b"us-east-1", b"s3", b"aws4_request"):
+                signing = hmac.new(signing, part, hashlib.sha256).digest()
+            digest = hashlib.sha256(f"GET\n/{name}\n".encode()).hexdigest()
+            hmac.new(signing, digest.encode(), hashlib.sha256).hexdigest()
+    with measure("reference: bare RSA-SHA1 signature", len(URL_NAMES)):
+        for name in URL_NAMES:
+            key.sign(name.encode(), padding.PKCS1v15(), hashes.SHA1())  # type: ignore[union-attr]
+
+
+# -- 2. per operation -------------------------------------------------------------------
+
+
+def scenario_ops() -> None:
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    storage = storage_class(CONFIG["provider"])(**CONFIG["options"])
+    n = int(CONFIG.get("n", 50))
+    names = [f"ops/file-{i:03d}.bin" for i in range(n)]
+    body = random.Random(1).randbytes(1024)
+    mark("setup")
+    storage.exists("ops/warm-up")  # the connection/client: not part of any operation
+    for i in range(200):
+        storage.save(f"dir200/f{i:03d}.txt", ContentFile(b"x"))
+    for name in names:
+        with measure("save"):
+            saved = storage.save(name, ContentFile(body))
+        check("save keeps the name", saved == name, saved)
+    for name in names:
+        with measure("exists"):
+            storage.exists(name)
+        with measure("exists (missing)"):
+            storage.exists(name + ".missing")
+        with measure("size"):
+            storage.size(name)
+        with measure("get_modified_time"):
+            storage.get_modified_time(name)
+    for name in names:
+        with measure("open+read"):
+            file = storage.open(name, "rb")
+            data = file.read()
+        with measure("size right after open"):
+            size = storage.size(name)
+        with measure("get_modified_time right after open"):
+            storage.get_modified_time(name)
+        file.close()
+        check("read returns the bytes saved", data == body and size == len(body))
+    for _ in range(5):
+        with measure("listdir (200 files)"):
+            _dirs, files = storage.listdir("dir200")
+        check("listdir sees 200 files", len(files) == 200, str(len(files)))
+    for name in names:
+        with measure("delete"):
+            storage.delete(name)
+    check("deleted files are gone", not any(storage.exists(name) for name in names))
+
+
+# -- 3. collectstatic -------------------------------------------------------------------
+
+
+def scenario_collectstatic() -> None:
+    """One ``collectstatic`` run in this process (a deploy is a new process each time)."""
+    source = _static_tree(Path(CONFIG["workdir"]) / "static-src", int(CONFIG["files"]))
+    backend = {"BACKEND": CONFIG["classes"][CONFIG["static_kind"]], "OPTIONS": CONFIG["options"]}
+    setup_django({"default": backend, "staticfiles": backend}, str(source))
+    from django.core.management import call_command
+
+    label = CONFIG["label"]
+    with measure(label):
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _static_tree(root: Path, count: int) -> Path:
+    """``count`` files of 1-20 KiB in 50-file folders; a tenth are CSS referring to two PNGs."""
+    root = root / str(count)
+    if root.exists():
+        return root
+    rnd = random.Random(count)
+    for i in range(count):
+        path = root / f"app{i // 50}" / f"f{i}.{('css', *['js'] * 6, *['png'] * 3)[i % 10]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if i % 10 == 0:
+            rules = "".join(f'.c{j} {{ background: url("f{j}.png"); }}\n' for j in (i + 7, i + 8))
+            path.write_text(rules + "/* " + "x" * rnd.randint(1024, 20480) + " */\n")
+        else:
+            path.write_bytes(rnd.randbytes(rnd.randint(1024, 20480)))
+    return root
+
+
+# -- 5. import footprint ----------------------------------------------------------------
+
+
+def scenario_import() -> None:
+    setup_django()
+    module = CONFIG["classes"]["s3"].rpartition(".")[0]
+    with measure("import the S3 backend module"):
+        __import__(module)
+
+
+SCENARIOS = {
+    "urls": scenario_urls,
+    "ops": scenario_ops,
+    "collectstatic": scenario_collectstatic,
+    "import": scenario_import,
+}
+
+if __name__ == "__main__":
+    rss_start = rss_kib()
+    SCENARIOS[sys.argv[1]]()
+    RESULT["info"]["rss_start_kib"] = rss_start
+    RESULT["info"]["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(RESULT))

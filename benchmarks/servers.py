@@ -1,0 +1,133 @@
+"""The local servers, each in its own process on 127.0.0.1 (never in the client's process).
+
+``python benchmarks/servers.py moto PORT`` is moto's own server with one server-side
+correction, the same for both columns: stock moto lists and stats its ~200 package
+folders on every request (``backends.list_of_moto_modules``, to match the Host header to
+a service), which costs more than the S3 operation itself; the list is computed once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class Server:
+    """A server process (own session, so its children go with it) and its port."""
+
+    def __init__(self, argv: list[str], port: int, log: Path | None = None, **kwargs) -> None:
+        out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (lives with the process)
+        self.port = port
+        self.proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )
+        wait_port(port, self.proc)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
+def start_moto() -> Server:
+    port = free_port()
+    return Server([sys.executable, str(HERE / "servers.py"), "moto", str(port)], port)
+
+
+def start_ftp(root: Path) -> Server:
+    """pyftpdlib as its own process, serving ``root`` to user ``bench``."""
+    port = free_port()
+    argv = [sys.executable, "-W", "ignore", "-m", "pyftpdlib", "-i", "127.0.0.1", "-p", str(port)]
+    argv += ["-d", str(root), "-u", "bench", "-P", "bench", "-w"]
+    return Server(argv, port)
+
+
+SSHD_CONFIG = """\
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {d}/host_key
+PidFile {d}/sshd.pid
+AuthorizedKeysFile {d}/authorized_keys
+PasswordAuthentication no
+StrictModes no
+Subsystem sftp internal-sftp -l DEBUG3
+"""
+
+
+def start_sshd(d: Path) -> tuple[Server, dict[str, object]] | None:
+    """A private OpenSSH sshd whose internal-sftp logs each request (None if not installed)."""
+    if not Path("/usr/sbin/sshd").exists():
+        return None
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    port = free_port()
+    host_public = _ed25519_key(d / "host_key")
+    (d / "authorized_keys").write_text(_ed25519_key(d / "client_key") + "\n")
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public}\n")
+    (d / "sshd_config").write_text(SSHD_CONFIG.format(port=port, d=d))
+    argv = ["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")]
+    server = Server(argv, port, log=d / "sshd.log")
+    params = {"username": getpass.getuser(), "key_filename": str(d / "client_key")}
+    return server, {"port": port, "params": params, "known_hosts": str(d / "known_hosts")}
+
+
+def _ed25519_key(path: Path) -> str:
+    """Write a new private key to ``path`` (mode 600) and return its public line."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(private)
+    path.chmod(0o600)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return public.decode()
+
+
+def _run_moto(port: int) -> None:
+    import logging
+
+    from moto import backends, server
+
+    modules = list(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server.main(["-H", "127.0.0.1", "-p", str(port)])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["moto"]:
+        _run_moto(int(sys.argv[2]))
