@@ -10,6 +10,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+
 from storages_sftp import SFTPStorage  # noqa: E402
 
 from .sshd import SSHD_BINARY, SSHServer  # noqa: E402
@@ -65,9 +66,7 @@ def params_for(address: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def storage_factory(
-    sshd: dict[str, Any], root: Path
-) -> Iterator[Callable[..., SFTPStorage]]:
+def storage_factory(sshd: dict[str, Any], root: Path) -> Iterator[Callable[..., SFTPStorage]]:
     """Build storages on the test server, rooted in a fresh folder; close them after."""
     made: list[SFTPStorage] = []
 

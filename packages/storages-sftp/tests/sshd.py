@@ -6,6 +6,7 @@ would) and started again on the same port with the same host key.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from storages_base.testing import free_port, wait_port
 
 SSHD_BINARY = "/usr/sbin/sshd"
@@ -79,14 +81,10 @@ class SSHServer:
         if self.proc is None:
             return
         for pid in [*_descendants(self.proc.pid), self.proc.pid]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(10)
         self.proc = None
         _wait_closed(self.port)

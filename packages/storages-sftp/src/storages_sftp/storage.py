@@ -18,7 +18,6 @@ from typing import IO, Any, ClassVar, TypeVar, cast
 from urllib.parse import urljoin
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.utils.deconstruct import deconstructible
 from django.utils.encoding import filepath_to_uri
 
 from storages_base import names
@@ -48,7 +47,6 @@ T = TypeVar("T")
 _CHECKED_FOLDERS = 1024
 
 
-@deconstructible
 class SFTPStorage(BaseStorage):
     """Django storage on an SFTP server; see the package README for the options."""
 
@@ -87,6 +85,11 @@ class SFTPStorage(BaseStorage):
         host_key_policy(self.host_key_policy, self.known_host_file)  # refuse bad values now
         self.file_mode, self.dir_mode = _mode(self.file_mode), _mode(self.dir_mode)
         root = names.clean_name(self.root_path or "")
+        if ".." in root.split("/"):
+            raise ImproperlyConfigured(
+                f"SFTPStorage: root_path {self.root_path!r} climbs with '..': give the "
+                "folder as an absolute path instead."
+            )
         self._absolute = root.startswith("/")
         self._root = root.strip("/")
 
