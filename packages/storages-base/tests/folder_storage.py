@@ -7,6 +7,7 @@ exists) so that no-overwrite saves are race-free.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -69,7 +70,9 @@ class FolderStorage(BaseStorage):
                 os.replace(staged, path)
         except FileExistsError as exc:
             raise AlreadyExistsError(
-                "File exists", name=self._name_for_key(request.key), operation="save",
+                "File exists",
+                name=self._name_for_key(request.key),
+                operation="save",
                 backend=self.backend_name,
             ) from exc
         finally:
@@ -86,10 +89,8 @@ class FolderStorage(BaseStorage):
         return _stat(result)
 
     def _delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(*_MISSING):
             os.remove(self._path(key))
-        except _MISSING:
-            pass
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         folders: list[str] = []

@@ -17,9 +17,7 @@ class FileObjectCases(ContractFixtures):
         with storage.open(name, "rb") as file:
             assert file.read() == b"content"
 
-    def test_text_mode_reads_str_with_universal_newlines(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_text_mode_reads_str_with_universal_newlines(self, storage: Any, folder: str) -> None:
         name = storage.save(f"{folder}/t.txt", ContentFile("ünï\r\nline two\rthree\n".encode()))
         with storage.open(name, "r") as file:
             assert file.read() == "ünï\nline two\nthree\n"
@@ -71,9 +69,7 @@ class FileObjectCases(ContractFixtures):
         with storage.open(name) as file:
             assert list(file) == [b"one\n", b"two\n", b"three"]
 
-    def test_a_closed_file_can_be_reopened_and_read_again(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_a_closed_file_can_be_reopened_and_read_again(self, storage: Any, folder: str) -> None:
         name = storage.save(f"{folder}/reopen.txt", ContentFile(b"again"))
         file = storage.open(name)
         assert file.read() == b"again"
@@ -83,9 +79,7 @@ class FileObjectCases(ContractFixtures):
         assert file.read() == b"again"
         file.close()
 
-    def test_open_w_then_write_then_close_stores_the_text(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_open_w_then_write_then_close_stores_the_text(self, storage: Any, folder: str) -> None:
         file = storage.open(f"{folder}/written.txt", "w")
         file.write("first line ✓\n")
         file.write("second line\n")
@@ -117,9 +111,7 @@ class FileObjectCases(ContractFixtures):
             file.write(b"new")
         assert self.read(storage, name) == b"new"
 
-    def test_open_w_without_writing_creates_an_empty_file(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_open_w_without_writing_creates_an_empty_file(self, storage: Any, folder: str) -> None:
         with storage.open(f"{folder}/nothing.txt", "wb"):
             pass
         assert storage.exists(f"{folder}/nothing.txt")
@@ -134,16 +126,14 @@ class FileObjectCases(ContractFixtures):
         self, storage: Any, folder: str
     ) -> None:
         name = storage.save(f"{folder}/taken.txt", ContentFile(b"original"))
-        with pytest.raises(FileExistsError):  # noqa: PT012 - raised at open or at close
-            with storage.open(name, "xb") as file:
-                file.write(b"intruder")
+        with pytest.raises(FileExistsError):  # at open, or at close at the latest
+            self._write_exclusively(storage, name, b"intruder")
         assert self.read(storage, name) == b"original"
 
     def test_a_with_block_that_raises_stores_nothing(self, storage: Any, folder: str) -> None:
         name = f"{folder}/abandoned.txt"
-        with pytest.raises(RuntimeError), storage.open(name, "wb") as file:
-            file.write(b"half of it")
-            raise RuntimeError("the upload failed half way")
+        with pytest.raises(RuntimeError, match="half way"):
+            self._fail_while_writing(storage, name)
         assert storage.exists(name) is False
 
     def test_size_of_a_file_being_written_counts_the_bytes_written(
@@ -167,3 +157,14 @@ class FileObjectCases(ContractFixtures):
         with storage.open(name) as file:
             assert not file.closed
         assert file.closed
+
+    @staticmethod
+    def _write_exclusively(storage: Any, name: str, data: bytes) -> None:
+        with storage.open(name, "xb") as file:
+            file.write(data)
+
+    @staticmethod
+    def _fail_while_writing(storage: Any, name: str) -> None:
+        with storage.open(name, "wb") as file:
+            file.write(b"half of it")
+            raise RuntimeError("the upload failed half way")

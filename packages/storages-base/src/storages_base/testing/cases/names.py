@@ -47,16 +47,12 @@ class NameCases(ContractFixtures):
         assert storage.listdir(f"{folder}/a") == (["b"], [])
         assert storage.listdir(f"{folder}/a/b/c") == ([], ["deep.txt"])
 
-    def test_dot_segments_and_double_slashes_are_cleaned(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_dot_segments_and_double_slashes_are_cleaned(self, storage: Any, folder: str) -> None:
         name = storage.save(f"{folder}/./x//y.txt", ContentFile(b"clean"))
         assert name == f"{folder}/x/y.txt"
         assert self.read(storage, f"{folder}/x/y.txt") == b"clean"
 
-    def test_backslashes_in_names_become_folder_separators(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_backslashes_in_names_become_folder_separators(self, storage: Any, folder: str) -> None:
         name = storage.save(f"{folder}\\win\\path.txt", ContentFile(b"win"))
         assert name == f"{folder}/win/path.txt"
         assert storage.listdir(f"{folder}/win") == ([], ["path.txt"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import threading
-from typing import Any
 
 from django.core.files.base import ContentFile
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 import threading
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 from django.core.files.base import ContentFile, File
@@ -60,16 +60,12 @@ class ReadWriteCases(ContractFixtures):
                 name = storage.save(f"{folder}/disk.txt", File(source))
         assert self.read(storage, name) == b"from disk\n" * 100
 
-    def test_a_stream_that_cannot_seek_is_saved_completely(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_a_stream_that_cannot_seek_is_saved_completely(self, storage: Any, folder: str) -> None:
         data = self.payload(100_000)
-        name = storage.save(f"{folder}/oneway.bin", File(_OneWay(data)))
+        name = storage.save(f"{folder}/oneway.bin", File(cast(IO[bytes], _OneWay(data))))
         assert self.read(storage, name) == data
 
-    def test_saving_rewinds_content_that_was_already_read(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_saving_rewinds_content_that_was_already_read(self, storage: Any, folder: str) -> None:
         content = ContentFile(b"read before saving")
         content.read()
         name = storage.save(f"{folder}/rewound.txt", content)
@@ -89,9 +85,7 @@ class ReadWriteCases(ContractFixtures):
             assert list(file.chunks()) == []
 
     @pytest.mark.slow
-    def test_a_file_larger_than_the_part_size_round_trips(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_a_file_larger_than_the_part_size_round_trips(self, storage: Any, folder: str) -> None:
         data = self.payload(self.large_file_size)
         name = storage.save(f"{folder}/large.bin", ContentFile(data))
         assert storage.size(name) == len(data)

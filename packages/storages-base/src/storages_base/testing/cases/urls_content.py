@@ -33,9 +33,7 @@ class UrlAndContentCases(ContractFixtures):
         name = storage.save(f"{folder}/fetched ü.bin", ContentFile(data))
         assert self.fetch_url(storage.url(name)) == data
 
-    def test_a_signed_url_fetched_over_http_gives_the_file(
-        self, storage: Any, folder: str
-    ) -> None:
+    def test_a_signed_url_fetched_over_http_gives_the_file(self, storage: Any, folder: str) -> None:
         self.require(storage, "signed_urls", "it has no signed URLs")
         self.require(storage, "http_urls", "its URLs cannot be fetched in tests")
         name = storage.save(f"{folder}/private.txt", ContentFile(b"signed access"))
