@@ -1,0 +1,216 @@
+"""One logged-in FTP session and the commands a storage needs from it.
+
+:class:`Session` is an :class:`ftplib.FTP` that knows the server's features (FEAT)
+and its transfer type, and turns the storage's questions (what is this name, list
+this folder, store this stream, replace that file) into commands, with fallbacks
+for servers without MLST/MLSD. It raises ftplib's errors; the client maps them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import posixpath
+import socket
+from typing import IO, Any, BinaryIO
+
+from storages_base.remote import is_temporary_name, temporary_name
+
+from .errors import NOT_IMPLEMENTED, reply_code
+from .listing import FILE, FOLDER, Entry, parse_facts, parse_list, parse_mlst, parse_time
+
+__all__ = ["Session", "TLSSession"]
+
+#: Bytes moved per ``send`` of an upload (ftplib's default, 8 KiB, costs many calls).
+BLOCK_SIZE = 256 * 1024
+
+
+class Session(ftplib.FTP):
+    """An ftplib session that remembers the server's features and its transfer type."""
+
+    binary = False
+    features: frozenset[str] = frozenset()
+
+    def putcmd(self, line: str) -> None:
+        # ftplib switches to TYPE A for listings and to TYPE I for transfers without
+        # saying so; tracking it here saves a round trip per SIZE or RETR.
+        if line[:5].upper() == "TYPE ":
+            self.binary = line[5:].strip().upper() == "I"
+        super().putcmd(line)
+
+    def binary_mode(self) -> None:
+        """Switch to TYPE I: SIZE is refused in ASCII mode, and transfers need it."""
+        if not self.binary:
+            self.voidcmd("TYPE I")
+
+    def read_features(self) -> None:
+        try:
+            response = self.sendcmd("FEAT")
+        except ftplib.error_perm:
+            self.features = frozenset()
+            return
+        names = (line.strip().split(" ", 1)[0].upper() for line in response.splitlines()[1:-1])
+        self.features = frozenset(name for name in names if name)
+
+    # -- questions -------------------------------------------------------------------------
+
+    def entry(self, path: str) -> Entry:
+        """Return what ``path`` is; raise ``error_perm`` (550) when it does not exist."""
+        if "MLST" in self.features:
+            try:
+                entry = parse_mlst(self.sendcmd(f"MLST {path}"))
+            except ftplib.error_perm as exc:
+                if reply_code(exc) not in NOT_IMPLEMENTED:
+                    raise
+                self.features -= {"MLST"}
+            else:
+                if entry is not None:
+                    return entry
+        return self._entry_without_mlst(path)
+
+    def _entry_without_mlst(self, path: str) -> Entry:
+        self.binary_mode()
+        try:
+            size = self.size(path)
+        except ftplib.error_perm:
+            folder = self._find_in_parent(path)
+            if folder is None:
+                raise
+            return folder
+        return Entry(posixpath.basename(path), FILE, size=size, modified=self._mdtm(path))
+
+    def _mdtm(self, path: str) -> Any:
+        try:
+            return parse_time(self.sendcmd(f"MDTM {path}")[4:])
+        except ftplib.error_perm:
+            return None
+
+    def _find_in_parent(self, path: str) -> Entry | None:
+        parent, base = posixpath.split(path.rstrip("/"))
+        for entry in self.entries(parent):
+            if entry.name == base:
+                return entry
+        return None
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.entry(path)
+        except ftplib.error_perm as exc:
+            if reply_code(exc) == 550:
+                return False
+            raise
+        return True
+
+    def entries(self, path: str) -> list[Entry]:
+        """List ``path`` ("" is the root): MLSD where the server has it, else LIST."""
+        suffix = f" {path}" if path else ""
+        lines: list[str] = []
+        if "MLST" in self.features:
+            try:
+                self.retrlines(f"MLSD{suffix}", lines.append)
+            except ftplib.error_perm as exc:
+                if reply_code(exc) not in NOT_IMPLEMENTED:
+                    raise
+                self.features -= {"MLST"}
+                lines.clear()
+            else:
+                found = (parse_facts(line) for line in lines)
+                return [entry for entry in found if entry is not None]
+        self.retrlines(f"LIST{suffix}", lines.append)
+        return parse_list(lines)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        folders: list[str] = []
+        files: list[str] = []
+        for entry in self.entries(path):
+            name = posixpath.basename(entry.name.rstrip("/"))  # some servers list full paths
+            if not name or is_temporary_name(name):
+                continue
+            (folders if entry.kind == FOLDER else files).append(name)
+        return folders, files
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def makedirs(self, folder: str) -> None:
+        """Create ``folder`` and its missing parents (MKD is not recursive)."""
+        lead = "/" if folder.startswith("/") else ""
+        parts = [part for part in folder.split("/") if part]
+        for depth in range(1, len(parts) + 1):
+            # An error means it exists, or cannot be made: what follows says so.
+            with contextlib.suppress(ftplib.error_perm):
+                self.mkd(lead + "/".join(parts[:depth]))
+
+    def store(self, path: str, source: BinaryIO) -> None:
+        """STOR ``source`` to ``path``, creating the folder if the server says it is missing."""
+        try:
+            self.storbinary(f"STOR {path}", source, BLOCK_SIZE)
+        except ftplib.error_perm as exc:
+            folder = posixpath.dirname(path)
+            if reply_code(exc) != 550 or not folder or _consumed(source):
+                raise
+            self.makedirs(folder)
+            self.storbinary(f"STOR {path}", source, BLOCK_SIZE)
+
+    def replace(self, source: str, target: str, exclusive: bool) -> bool:
+        """Rename ``source`` to ``target``; return False if ``exclusive`` and it exists.
+
+        RNTO replaces an existing file on most servers; some (IIS, Windows servers)
+        refuse. Then the old file is moved aside first and put back if the rename
+        still fails, so a good file is never lost.
+        """
+        if exclusive and self.exists(target):
+            return False
+        try:
+            self.rename(source, target)
+        except ftplib.error_perm:
+            if exclusive or not self.exists(target):
+                raise
+            self._replace_aside(source, target)
+        return True
+
+    def _replace_aside(self, source: str, target: str) -> None:
+        aside = temporary_name(target)
+        self.rename(target, aside)
+        try:
+            self.rename(source, target)
+        except BaseException:
+            self.rename(aside, target)
+            raise
+        self.remove(aside)
+
+    def remove(self, path: str) -> None:
+        """Delete a file (or an empty folder); a missing name is not an error."""
+        try:
+            self.delete(path)
+        except ftplib.error_perm as exc:
+            if reply_code(exc) != 550:
+                raise
+            try:
+                entry = self.entry(path)
+            except ftplib.error_perm:
+                return  # it is gone: deleting is idempotent
+            if entry.kind != FOLDER:
+                raise
+            self.rmd(path)
+
+
+class TLSSession(Session, ftplib.FTP_TLS):
+    """A session over explicit TLS (AUTH TLS) that reuses its TLS session for data.
+
+    Servers such as vsftpd (``require_ssl_reuse``) refuse data connections that do
+    not resume the control connection's TLS session; ftplib does not resume it.
+    """
+
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:  # type: ignore[attr-defined]
+            session = getattr(self.sock, "session", None)
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
+
+
+def _consumed(source: IO[bytes]) -> bool:
+    """Whether an upload already read from ``source`` (then it cannot be sent again)."""
+    return bool(getattr(source, "consumed", True))
