@@ -12,6 +12,7 @@ which :func:`load_provider_checks` imports for every backend named in ``STORAGES
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 from collections.abc import Callable, Iterable
@@ -110,10 +111,8 @@ def configured_storages() -> list[ConfiguredStorage]:
             backend=str(entry.get("BACKEND", "")),
             options=dict(entry.get("OPTIONS") or {}),
         )
-        try:
+        with contextlib.suppress(ImportError):  # reported by check_storages
             item.cls = import_string(item.backend)
-        except ImportError:
-            pass
         found.append(item)
     return found
 

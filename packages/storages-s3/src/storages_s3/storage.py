@@ -30,6 +30,7 @@ from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
 from .files import MIN_PART_SIZE, MultipartUpload, S3Writer, put_object, read_chunks
 from .options import S3_OPTIONS
+from .uploads import PresignedUpload, presigned_upload
 from .urls import S3UrlBuilder
 
 if TYPE_CHECKING:
@@ -284,6 +285,25 @@ class S3Storage(BaseStorage):
     ) -> str:
         return self.url_builder.url(
             key, parameters=parameters, expire=expire, http_method=http_method
+        )
+
+    # -- direct uploads ------------------------------------------------------------------
+
+    def presigned_upload(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+        **kwargs: Any,
+    ) -> PresignedUpload:
+        """Sign a POST a browser uses to upload ``name`` straight to the bucket (no request).
+
+        See :func:`storages_s3.uploads.presigned_upload` and "Direct uploads" in the README.
+        """
+        return presigned_upload(
+            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
         )
 
 

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             if not report.ok:
                 failed.append(alias)
         if failed:
-            raise CommandError(f"{len(failed)} storage(s) failed: {', '.join(failed)}.", returncode=1)
+            raise CommandError(
+                f"{len(failed)} storage(s) failed: {', '.join(failed)}.", returncode=1
+            )
         self.stdout.write(self.style.SUCCESS(f"All {len(aliases or configured)} storage(s) work."))
 
     def _print(self, report: Probe) -> None:
@@ -50,7 +52,9 @@ class Command(BaseCommand):
                 result = self.style.SUCCESS("ok  ")
             else:
                 result = self.style.ERROR("FAIL")
-            text = step.detail if step.error is None else f"{type(step.error).__name__}: {step.error}"
+            text = (
+                step.detail if step.error is None else f"{type(step.error).__name__}: {step.error}"
+            )
             self.stdout.write(
                 f"  {step.name:<{width}}  {step.seconds * 1000:8.1f} ms  {result}  {text}"
             )

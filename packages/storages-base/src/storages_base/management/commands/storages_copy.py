@@ -35,7 +35,9 @@ class Command(BaseCommand):
         configured = getattr(settings, "STORAGES", {})
         for alias in (options["source"], options["destination"]):
             if alias not in configured:
-                raise CommandError(f"Unknown storage alias {alias!r}; STORAGES has {', '.join(configured)}.")
+                raise CommandError(
+                    f"Unknown storage alias {alias!r}; STORAGES has {', '.join(configured)}."
+                )
         if options["source"] == options["destination"]:
             raise CommandError("SOURCE and DEST are the same storage.")
         if options["workers"] < 1:

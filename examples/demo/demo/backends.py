@@ -1,0 +1,312 @@
+"""Where the demo stores its files: an embedded local server, or a real one.
+
+``DEMO_STORAGE`` picks the backend, with no code change:
+
+* ``s3`` (the default): moto's S3 server, started in this process on 127.0.0.1, a
+  bucket created in it, and ``storages_s3.S3Storage`` pointed at it. Set
+  ``DEMO_S3_ENDPOINT`` to use an S3 server that is already running instead.
+* ``ftp``: pyftpdlib in this process, and ``storages_ftp.FTPStorage``.
+* ``sftp``: a private OpenSSH ``sshd`` (when ``/usr/sbin/sshd`` exists) and
+  ``storages_sftp.SFTPStorage``, with a host key the storage is told to trust.
+* ``memory``: ``storages_base.memory.MemoryStorage`` (no server at all).
+* ``real``: a real bucket or server. ``DEMO_BACKEND`` names the backend class
+  (default ``storages_s3.S3Storage``) and the provider's usual settings come from
+  environment variables of the same names (``AWS_STORAGE_BUCKET_NAME``,
+  ``AWS_S3_REGION_NAME``, ``FTP_STORAGE_LOCATION``, ``SFTP_STORAGE_HOST``...);
+  values that read as JSON (``{"port": 2222}``, ``false``, ``300``) are decoded.
+
+Every embedded server listens on 127.0.0.1 only, uses credentials generated at
+start, and lives as long as the process; so does its content.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storages_base.testing import free_port, wait_port
+
+__all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
+
+KINDS = ("s3", "ftp", "sftp", "memory", "real")
+BUCKET = "demo-media"
+#: Settings prefixes copied from the environment in ``real`` mode.
+SETTING_PREFIXES = ("AWS_", "GS_", "AZURE_", "DROPBOX_", "FTP_", "SFTP_", "LIBCLOUD_")
+#: Variables boto3 reads itself (and refreshes): left to it, never copied into settings.
+SDK_OWN = {
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_CA_BUNDLE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+}
+MEDIA_URL = "/media/"
+
+
+@dataclass
+class Backend:
+    """What the settings need from a started backend, and what the demo page shows."""
+
+    kind: str
+    storages: dict[str, Any]
+    description: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    endpoint: str | None = None
+
+
+def start(kind: str) -> Backend:
+    """Start the embedded server of ``kind`` (if any) and return its storage settings."""
+    starters = {
+        "s3": _s3,
+        "ftp": _ftp,
+        "sftp": _sftp,
+        "memory": _memory,
+        "real": _real,
+    }
+    if kind not in starters:
+        raise SystemExit(f"DEMO_STORAGE={kind!r}: choose one of {', '.join(KINDS)}.")
+    return starters[kind]()
+
+
+def _storages(backend: str, options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "default": {"BACKEND": backend, "OPTIONS": options},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+# -- S3 on moto ------------------------------------------------------------------------
+
+
+def _s3() -> Backend:
+    endpoint = os.environ.get("DEMO_S3_ENDPOINT") or _start_moto()
+    # moto accepts any key pair; these are made up here so no key is ever written down.
+    access_key, secret_key = "demo" + secrets.token_hex(6), secrets.token_urlsafe(24)
+    _client(endpoint, access_key, secret_key).create_bucket(Bucket=BUCKET)
+    options = {
+        "bucket_name": BUCKET,
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "access_key": access_key,
+        "secret_key": secret_key,
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "querystring_expire": 600,
+    }
+    return Backend(
+        kind="s3",
+        storages=_storages("storages_s3.S3Storage", options),
+        description=f"S3 (moto) at {endpoint}, bucket {BUCKET!r}",
+        endpoint=endpoint,
+        settings={"DEMO_S3": {"endpoint": endpoint, "key": access_key, "secret": secret_key}},
+    )
+
+
+def _start_moto() -> str:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    atexit.register(server.stop)
+    return f"http://127.0.0.1:{port}"
+
+
+def _client(endpoint: str, access_key: str, secret_key: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+    )
+
+
+def configure_cors(origin: str) -> None:
+    """Let the demo page at ``origin`` POST straight to the bucket (browser uploads).
+
+    A browser sends a cross-origin POST without asking first, but only lets the page
+    read the answer when the bucket's CORS rules name the page's origin.
+    """
+    from django.conf import settings
+
+    s3 = getattr(settings, "DEMO_S3", None)
+    if not s3:
+        return
+    _client(s3["endpoint"], s3["key"], s3["secret"]).put_bucket_cors(
+        Bucket=BUCKET,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": [origin],
+                    "AllowedMethods": ["GET", "POST"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag", "Location"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
+    )
+
+
+# -- FTP on pyftpdlib ------------------------------------------------------------------
+
+
+def _ftp() -> Backend:
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import ThreadedFTPServer
+
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    home = temporary_folder("demo-ftp-")
+    password = secrets.token_urlsafe(12)
+    authorizer = DummyAuthorizer()
+    authorizer.add_user("demo", password, home, perm="elradfmwMT")
+    handler = type("DemoFTPHandler", (FTPHandler,), {"authorizer": authorizer})
+    server = ThreadedFTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"timeout": 0.5}, daemon=True, name="demo-ftp"
+    ).start()
+    atexit.register(server.close_all)
+    port = server.address[1]
+    options = {"location": f"ftp://demo:{password}@127.0.0.1:{port}/", "base_url": MEDIA_URL}
+    return Backend(
+        kind="ftp",
+        storages=_storages("storages_ftp.FTPStorage", options),
+        description=f"FTP (pyftpdlib) at 127.0.0.1:{port}, folder {home}",
+    )
+
+
+# -- SFTP on a private sshd --------------------------------------------------------------
+
+
+def _sftp() -> Backend:
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not Path(sshd).exists():
+        raise SystemExit("DEMO_STORAGE=sftp needs OpenSSH's sshd (apt-get install openssh-server).")
+    folder = Path(temporary_folder("demo-sftp-"))
+    root = folder / "files"
+    root.mkdir()
+    host_public = _ed25519_key(folder / "host_key")
+    (folder / "authorized_keys").write_text(_ed25519_key(folder / "client_key") + "\n")
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\n"
+        f"PidFile {folder}/sshd.pid\nAuthorizedKeysFile {folder}/authorized_keys\n"
+        "PasswordAuthentication no\nStrictModes no\nSubsystem sftp internal-sftp\n"
+    )
+    (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public}\n")
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    with open(folder / "sshd.log", "w") as log:
+        proc = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", str(folder / "sshd_config")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    atexit.register(_stop_group, proc)
+    wait_port(port, proc)
+    import getpass
+
+    options = {
+        "host": "127.0.0.1",
+        "root_path": str(root),
+        "params": {
+            "port": port,
+            "username": getpass.getuser(),
+            "key_filename": str(folder / "client_key"),
+            "look_for_keys": False,
+            "allow_agent": False,
+        },
+        "known_host_file": str(folder / "known_hosts"),
+        "base_url": MEDIA_URL,
+    }
+    return Backend(
+        kind="sftp",
+        storages=_storages("storages_sftp.SFTPStorage", options),
+        description=f"SFTP (OpenSSH sshd) at 127.0.0.1:{port}, folder {root}",
+    )
+
+
+def _ed25519_key(path: Path) -> str:
+    """Write a new private key to ``path``; return its public line (``ssh-ed25519 ...``)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return public.decode()
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+
+
+# -- no server, or a real one ------------------------------------------------------------
+
+
+def _memory() -> Backend:
+    return Backend(
+        kind="memory",
+        storages=_storages("storages_base.memory.MemoryStorage", {"base_url": MEDIA_URL}),
+        description="memory (storages_base.memory.MemoryStorage, gone when the demo stops)",
+    )
+
+
+def _real() -> Backend:
+    backend = os.environ.get("DEMO_BACKEND", "storages_s3.S3Storage")
+    values = {
+        name: _decode(value)
+        for name, value in os.environ.items()
+        if name.startswith(SETTING_PREFIXES) and name.isupper() and name not in SDK_OWN
+    }
+    shown = ", ".join(sorted(name for name in values if "SECRET" not in name and "KEY" not in name))
+    return Backend(
+        kind="real",
+        storages=_storages(backend, {}),
+        description=f"{backend} configured by the environment ({shown or 'no settings'})",
+        settings=values,
+    )
+
+
+def _decode(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def temporary_folder(prefix: str) -> str:
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder

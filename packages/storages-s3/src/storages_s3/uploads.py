@@ -1,0 +1,143 @@
+"""Direct uploads: a browser sends a file straight to the bucket, Django only signs.
+
+``storage.presigned_upload(name, max_size=..., content_type=..., expire=...)`` returns
+the URL and form fields of an S3 presigned POST whose signed policy fixes the object's
+key, the size range and the content type, and repeats the storage's ACL and object
+parameters, so what the browser stores looks like what ``save()`` would have stored.
+Large files then never pass through the Django process. The page posts the fields
+and the file (last) as ``multipart/form-data`` to ``url``; a page on another origin
+needs the bucket's CORS rules to allow it to read the answer.
+
+A POST cannot be made conditional: it replaces an object of the same name, so pass
+a name nobody else uses (a random folder, say), whatever ``file_overwrite`` says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from storages_base import names
+
+from .errors import s3_errors
+
+if TYPE_CHECKING:
+    from .storage import S3Storage
+
+__all__ = ["MAX_EXPIRE", "PresignedUpload", "presigned_upload"]
+
+#: SigV4 signatures live at most seven days.
+MAX_EXPIRE = 7 * 24 * 3600
+
+# PutObject parameters (AWS_S3_OBJECT_PARAMETERS) and the POST form fields that set them.
+_FORM_FIELDS = {
+    "ACL": "acl",
+    "CacheControl": "Cache-Control",
+    "ContentDisposition": "Content-Disposition",
+    "ContentEncoding": "Content-Encoding",
+    "ContentLanguage": "Content-Language",
+    "Expires": "Expires",
+    "StorageClass": "x-amz-storage-class",
+    "ServerSideEncryption": "x-amz-server-side-encryption",
+    "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
+    "Tagging": "tagging",
+}
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """Where and how a browser uploads one file: POST ``fields`` + the file to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    name: str  # the storage name (what FileField.name and storage.open() take)
+    key: str  # the object key (the name under the storage's location)
+    expires: datetime
+    max_size: int
+    content_type: str | None = None
+    conditions: list[Any] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parts a page needs, ready for ``JsonResponse``."""
+        return {
+            "url": self.url,
+            "fields": dict(self.fields),
+            "name": self.name,
+            "expires": self.expires.isoformat(),
+            "max_size": self.max_size,
+        }
+
+
+def presigned_upload(
+    storage: S3Storage,
+    name: str,
+    *,
+    max_size: int,
+    content_type: str | None = None,
+    expire: int | None = None,
+    min_size: int = 0,
+    fields: dict[str, str] | None = None,
+) -> PresignedUpload:
+    """Sign a POST that lets its holder store one file of at most ``max_size`` bytes at ``name``.
+
+    ``content_type`` fixes the type exactly (``"image/png"``), or only its start when it
+    ends with a slash (``"image/"``). ``expire`` (seconds) defaults to
+    ``querystring_expire``. ``fields`` adds form fields that the policy fixes as given
+    (``{"x-amz-meta-owner": "42"}``). No request is made: signing is local.
+    """
+    if not 0 <= min_size <= max_size:
+        raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
+    expire = int(expire if expire is not None else storage.querystring_expire)
+    if not 0 < expire <= MAX_EXPIRE:
+        raise ValueError(f"expire must be between 1 and {MAX_EXPIRE} seconds, got {expire}")
+    name = names.clean_name(name)
+    names.validate_name(name)
+    key = storage._key(name)  # refuses traversal out of the location
+    form, conditions = _policy(storage, name, min_size, max_size, content_type, fields or {})
+    with s3_errors("presign", name, storage.bucket_name):
+        post = storage.client.generate_presigned_post(
+            Bucket=storage.bucket_name,
+            Key=key,
+            Fields=form,
+            Conditions=conditions,
+            ExpiresIn=expire,
+        )
+    return PresignedUpload(
+        url=post["url"],
+        fields={k: str(v) for k, v in post["fields"].items()},
+        name=name,
+        key=key,
+        expires=datetime.now(timezone.utc) + timedelta(seconds=expire),
+        max_size=max_size,
+        content_type=content_type,
+        conditions=conditions,
+    )
+
+
+def _policy(
+    storage: S3Storage,
+    name: str,
+    min_size: int,
+    max_size: int,
+    content_type: str | None,
+    extra: dict[str, str],
+) -> tuple[dict[str, str], list[Any]]:
+    """Return the form fields and the policy conditions (the key and bucket are added by boto3)."""
+    form: dict[str, str] = {}
+    conditions: list[Any] = [["content-length-range", min_size, max_size]]
+    if content_type and content_type.endswith("/"):
+        conditions.append(["starts-with", "$Content-Type", content_type])
+    elif content_type:
+        form["Content-Type"] = content_type
+    parameters = storage.get_object_parameters(name)
+    if storage.default_acl and "ACL" not in parameters:
+        parameters["ACL"] = storage.default_acl
+    for parameter, value in parameters.items():
+        if parameter in _FORM_FIELDS:
+            form[_FORM_FIELDS[parameter]] = str(value)
+        elif parameter == "Metadata":
+            form.update({f"x-amz-meta-{k}": str(v) for k, v in value.items()})
+    form.update(extra)
+    conditions.extend({field_name: value} for field_name, value in form.items())
+    return form, conditions
