@@ -50,31 +50,32 @@ def safe_join(base: str, *paths: str | PurePath) -> str:
 
     Raise :class:`SuspiciousFileOperation` when the result would leave ``base``,
     also when ``base`` is empty (the bucket root is a boundary too) and for absolute
-    paths. A trailing slash on the last part is kept.
+    paths. The result names a folder (ends with "/") when the last part that moved
+    it does, or when nothing moved it from ``base``.
     """
     base = clean_name(base).strip("/") if base else ""
-    parts = [str(p).replace("\\", "/") for p in paths]
-    for part in parts:
+    final = base + "/" if base else ""
+    for path in paths:
+        part = str(path).replace("\\", "/")
         if part.startswith("/"):
             raise SuspiciousFileOperation(f"Absolute path {part!r} is not allowed.")
-    joined = posixpath.join(base, *parts)
-    # Normalise relative to the base, so ".." that climbs above it stays visible
-    # instead of being clamped at "/" (the empty-location traversal bug).
-    final = posixpath.normpath(joined) if joined else ""
-    if final == ".":
-        final = ""
-    if joined.endswith("/") and final and not final.endswith("/"):
-        final += "/"
+        # Normalised relative to the base, so ".." that climbs above it stays visible
+        # instead of being clamped at "/" (the empty-location traversal bug).
+        joined = posixpath.normpath(posixpath.join(final, part)) if final or part else ""
+        joined = "" if joined == "." else joined
+        if joined and (part.endswith("/") or joined + "/" == final):
+            joined += "/"
+        final = joined
+    core = final.rstrip("/")
     if (
-        final == ".."
-        or final.startswith("../")
-        or (base and not (final == base or final.startswith(base + "/")))
+        core == ".."
+        or core.startswith("../")
+        or (base and core != base and not core.startswith(base + "/"))
     ):
         raise SuspiciousFileOperation(
-            f"The joined path ({joined!r}) is located outside of the base path "
-            f"component ({base!r})."
+            f"The joined path ({final!r}) is located outside of the base path component ({base!r})."
         )
-    return final.lstrip("/")
+    return final
 
 
 def join_location(location: str, name: str) -> str:

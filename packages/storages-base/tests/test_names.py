@@ -1,0 +1,165 @@
+"""Name cleaning, joining under a location, validation and truncation."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+import re
+
+import pytest
+from django.core.exceptions import SuspiciousFileOperation
+
+from storages_base.names import (
+    clean_name,
+    random_suffix_name,
+    safe_join,
+    truncate_name,
+    validate_name,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "cleaned"),
+    [
+        ("path/to/somewhere", "path/to/somewhere"),
+        (pathlib.Path("path/to/anywhere"), "path/to/anywhere"),
+        (pathlib.PurePath("path/to/anywhere"), "path/to/anywhere"),
+        ("path/to/../somewhere", "path/somewhere"),
+        ("path/to/somewhere/", "path/to/somewhere/"),
+        ("path\\to\\somewhere", "path/to/somewhere"),
+        ("./a//b/./c.txt", "a/b/c.txt"),
+        (".", ""),
+        ("", ""),
+        ("//double/leading", "/double/leading"),
+        ("../kept/for/safe_join", "../kept/for/safe_join"),
+    ],
+)
+def test_clean_name_normalises_like_upstream(name: str, cleaned: str) -> None:
+    assert clean_name(name) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("parts", "joined"),
+    [
+        (
+            ("", "path/to/somewhere", "other", "path/to/somewhere"),
+            "path/to/somewhere/other/path/to/somewhere",
+        ),
+        (("", "path/./somewhere/../other", "..", ".", "to/./somewhere"), "path/to/somewhere"),
+        (("", "."), ""),
+        (("base_url", "path/to/somewhere"), "base_url/path/to/somewhere"),
+        (("base_url/", "path/to/somewhere"), "base_url/path/to/somewhere"),
+        (("base_url/", "path/to/somewhere/"), "base_url/path/to/somewhere/"),
+        (("base_url/", "path/to/", "somewhere/"), "base_url/path/to/somewhere/"),
+        (
+            ("base_url", datetime.datetime(2017, 5, 19, 14, 45, 37, 123456).isoformat()),
+            "base_url/2017-05-19T14:45:37.123456",
+        ),
+        (("base_url", ""), "base_url/"),
+        (("base_url", "."), "base_url/"),
+        (("base_url", ".", "path/to/", "."), "base_url/path/to/"),
+        (("",), ""),
+        (("base_url",), "base_url/"),
+    ],
+)
+def test_safe_join_matches_the_thirteen_upstream_examples(
+    parts: tuple[str, ...], joined: str
+) -> None:
+    assert safe_join(*parts) == joined
+
+
+@pytest.mark.parametrize(
+    ("base", "path"),
+    [
+        ("base", "../../../../../../../etc/passwd"),
+        ("base", "/etc/passwd"),
+        ("base", ".."),
+        ("base", "../base-sibling/file"),
+        ("media/uploads", "../other.txt"),
+    ],
+)
+def test_safe_join_refuses_a_path_leaving_the_base(base: str, path: str) -> None:
+    with pytest.raises(SuspiciousFileOperation):
+        safe_join(base, path)
+
+
+@pytest.mark.parametrize(
+    "path", ["../../x", "..", "a/../../x", "../", "/etc/passwd", "..\\windows\\style"]
+)
+def test_safe_join_refuses_traversal_with_an_empty_location_too(path: str) -> None:
+    # django-storages #1558: with location "" it clamped "../../x" to "x" at the root.
+    with pytest.raises(SuspiciousFileOperation):
+        safe_join("", path)
+
+
+def test_safe_join_allows_dot_dot_that_stays_inside_the_base() -> None:
+    assert safe_join("base", "a/../b.txt") == "base/b.txt"
+    assert safe_join("", "a/b/../c") == "a/c"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nul\x00.txt",
+        "line\nbreak.txt",
+        "cr\r.txt",
+        "tab\t.txt",
+        "esc\x1b.txt",
+        "del\x7f.txt",
+        "c1\x85.txt",
+    ],
+)
+def test_validate_name_refuses_control_characters(name: str) -> None:
+    with pytest.raises(SuspiciousFileOperation, match="control character"):
+        validate_name(name)
+
+
+@pytest.mark.parametrize("name", ["a/../b.txt", "../b.txt", "", ".", "folder/.."])
+def test_validate_name_refuses_what_django_refuses(name: str) -> None:
+    with pytest.raises(SuspiciousFileOperation):
+        validate_name(name)
+
+
+@pytest.mark.parametrize("name", ["ok.txt", "folder/ünïcødé name.txt", "a/b/c/.hidden"])
+def test_validate_name_accepts_ordinary_names(name: str) -> None:
+    validate_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "limit", "result"),
+    [
+        ("superlong/file/with/path.txt", None, "superlong/file/with/path.txt"),
+        ("parent/child.txt", 16, "parent/child.txt"),
+        ("parent/child.txt", 17, "parent/child.txt"),
+        ("parent/child.txt", 15, "parent/chil.txt"),
+        ("parent/backup.tar.gz", 18, "parent/back.tar.gz"),
+        ("noextension", 5, "noext"),
+    ],
+)
+def test_truncate_name_cuts_the_root_and_keeps_folder_and_extension(
+    name: str, limit: int | None, result: str
+) -> None:
+    assert truncate_name(name, limit) == result
+
+
+def test_truncate_name_raises_when_nothing_of_the_root_would_be_left() -> None:
+    with pytest.raises(SuspiciousFileOperation, match="allows 11 characters"):
+        truncate_name("parent/child.txt", 11)
+
+
+def test_random_suffix_name_adds_seven_characters_before_the_extension() -> None:
+    name = random_suffix_name("docs/report.tar.gz")
+    assert re.fullmatch(r"docs/report_[A-Za-z0-9]{7}\.tar\.gz", name)
+    assert random_suffix_name("docs/report.tar.gz") != name
+
+
+def test_random_suffix_name_shortens_the_root_to_fit_a_limit() -> None:
+    name = random_suffix_name("d/" + "r" * 50 + ".txt", max_length=30)
+    assert len(name) == 30
+    assert name.startswith("d/rrr")
+    assert name.endswith(".txt")
+
+
+def test_random_suffix_name_raises_when_the_limit_leaves_no_room() -> None:
+    with pytest.raises(SuspiciousFileOperation):
+        random_suffix_name("folder/name.txt", max_length=15)
