@@ -58,6 +58,7 @@ def start_pyftpdlib(
     """Start an in-process threaded pyftpdlib server; users maps name -> (password, perm)."""
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.servers import ThreadedFTPServer
 
     authorizer = DummyAuthorizer()
@@ -73,7 +74,9 @@ def start_pyftpdlib(
             k: v for k, v in base.proto_cmds.items() if k not in ("MLSD", "MLST")
         }
     handler = type("Handler", (base,), attrs)
-    server = ThreadedFTPServer(("127.0.0.1", 0), handler)
+    # An IOLoop of its own: pyftpdlib's default is a process-wide singleton, which
+    # makes one server's close_all() close every other server's sockets.
+    server = ThreadedFTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
     threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2}, daemon=True).start()
     return server
 
