@@ -14,6 +14,9 @@ import contextlib
 import io
 from typing import TYPE_CHECKING, Any
 
+import paramiko
+from paramiko.sftp import CMD_READ, int64
+
 from storages_base.errors import TransientError
 from storages_base.remote import retrying
 
@@ -21,8 +24,6 @@ from .client import ATTEMPTS, Connection, as_storage_error
 from .errors import is_transient
 
 if TYPE_CHECKING:
-    import paramiko
-
     from .client import SFTPPool
 
 __all__ = ["SFTPReader"]
@@ -78,9 +79,9 @@ class SFTPReader(io.RawIOBase):
         if self._file is None:
             self._open()
         assert self._file is not None
-        if self._pos >= self._window_end:
-            self._read_ahead()
         try:
+            if self._pos >= self._window_end:
+                self._read_ahead()
             return self._file.read(count)
         except BaseException as exc:
             error = as_storage_error(exc, self._conn, self._name, "read")
@@ -112,7 +113,7 @@ class SFTPReader(io.RawIOBase):
         assert self._file is not None
         end = min(self.size, self._pos + WINDOW)
         if end > self._pos:
-            self._file.prefetch(end)
+            _prefetch(self._file, end)
         self._window_end = end
 
     def _drop(self) -> None:
@@ -134,3 +135,25 @@ class SFTPReader(io.RawIOBase):
     def close(self) -> None:
         self._release()
         super().close()
+
+
+def _prefetch(file: paramiko.SFTPFile, end: int) -> None:
+    """Ask for the bytes up to ``end`` ahead of time, as ``SFTPFile.prefetch`` does.
+
+    paramiko's own prefetch sends the requests from a thread of its own, which dies
+    with a traceback on stderr when the connection drops; this connection belongs to
+    one reader, so the requests can go out from the reader's thread instead.
+    """
+    if not hasattr(file, "_prefetch_extents"):  # a paramiko without these internals
+        file.prefetch(end)
+        return
+    internals: Any = file  # paramiko's private prefetch state (stable since 1.x)
+    start = internals._realpos
+    internals._prefetching = True
+    internals._prefetch_done = False
+    sftp: Any = file.sftp
+    for offset in range(start, end, file.MAX_REQUEST_SIZE):
+        length = min(file.MAX_REQUEST_SIZE, end - offset)
+        num = sftp._async_request(file, CMD_READ, file.handle, int64(offset), int(length))
+        with internals._prefetch_lock:
+            internals._prefetch_extents[num] = (offset, length)

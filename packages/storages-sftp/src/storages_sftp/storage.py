@@ -222,18 +222,21 @@ class SFTPStorage(BaseStorage):
 
     def _write(self, request: WriteRequest) -> None:
         content = request.content
-        start = _position(content)
+        rewindable = _rewindable(content)
+        attempts = 0
 
         def attempt(conn: Connection) -> None:
-            if start is not None and content.tell() != start:
-                content.seek(start)  # a retry after a dropped connection starts over
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                content.seek(0)  # a retry after a dropped connection starts over
             self._upload(conn, request)
 
         self._pool.run(
             attempt,
             name=self._name_for_key(request.key),
             what="save",
-            can_retry=lambda: start is not None,
+            can_retry=lambda: rewindable,
         )
 
     def _upload(self, conn: Connection, request: WriteRequest) -> None:
@@ -422,9 +425,9 @@ def _mode(value: Any) -> int | None:
         raise ImproperlyConfigured(f"SFTPStorage: {value!r} is not a file mode.") from None
 
 
-def _position(content: Any) -> int | None:
-    """Return where a rewindable ``content`` starts, or None if it cannot be re-read."""
+def _rewindable(content: Any) -> bool:
+    """Whether ``content`` can be sent again from its start (base ``_store`` rewound it)."""
     try:
-        return int(content.tell()) if content.seekable() else None
-    except (AttributeError, OSError, ValueError):
-        return None
+        return bool(content.seekable())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,146 @@
+"""Fault tests on a server of their own: restarted between operations, killed mid-upload."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+
+from storages_base.errors import TransientError
+from storages_sftp import SFTPStorage
+
+from .conftest import SSHD_BINARY, params_for
+from .sshd import SSHServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
+    if not os.path.exists(SSHD_BINARY):
+        pytest.skip(f"{SSHD_BINARY} is missing: apt-get install openssh-server to run these")
+    server = SSHServer(tmp_path_factory.mktemp("faulty-sshd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make(server: SSHServer, root: Path) -> Iterator[Callable[..., SFTPStorage]]:
+    made: list[SFTPStorage] = []
+
+    def factory(**options: Any) -> SFTPStorage:
+        if server.proc is None:
+            server.start()
+        address = server.address()
+        storage = SFTPStorage(
+            host="127.0.0.1",
+            params=params_for(address),
+            known_host_file=address["known_host_file"],
+            root_path=str(root),
+            **options,
+        )
+        made.append(storage)
+        return storage
+
+    yield factory
+    for storage in made:
+        storage.close()
+    if server.proc is None:
+        server.start()
+
+
+class KillingStream(io.RawIOBase):
+    """An upload source that runs ``action`` once ``after`` bytes have been read."""
+
+    def __init__(self, size: int, after: int, action: Callable[[], None]) -> None:
+        self.left, self.after, self.action, self.sent = size, after, action, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.action is not None and self.sent >= self.after:
+            action, self.action = self.action, None
+            action()
+        n = min(len(buffer), self.left, 256 * 1024)
+        buffer[:n] = b"N" * n
+        self.left -= n
+        self.sent += n
+        return n
+
+
+def test_operations_reconnect_after_the_server_restarts(make, server, root):
+    storage = make()
+    storage.save("before.txt", ContentFile(b"before"))
+    server.restart()
+    assert storage.exists("before.txt")
+    storage.save("after.txt", ContentFile(b"after"))
+    assert (root / "after.txt").read_bytes() == b"after"
+    with storage.open("before.txt") as f:
+        assert f.read() == b"before"
+
+
+def test_a_read_in_progress_resumes_after_the_server_restarts(make, server):
+    storage = make()
+    data = os.urandom(12 * 1024 * 1024)
+    storage.save("big.bin", ContentFile(data))
+    with storage.open("big.bin") as f:
+        head = f.read(5 * 1024 * 1024)
+        server.restart()
+        rest = f.read()
+    assert head + rest == data
+
+
+def test_a_server_that_stays_down_gives_a_transient_error_quickly(make, server):
+    storage = make()
+    storage.save("f.txt", ContentFile(b"x"))
+    server.stop()
+    started = time.monotonic()
+    with pytest.raises(TransientError) as info:
+        storage.exists("f.txt")
+    assert time.monotonic() - started < 5  # bounded retries, no endless loop (#1064)
+    assert isinstance(info.value, ConnectionError)
+    server.start()
+    assert storage.exists("f.txt")
+
+
+def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(make, server, root):
+    storage = make(file_overwrite=True)
+    storage.save("f.bin", ContentFile(b"the good old content"))
+    stream = KillingStream(20 * 1024 * 1024, 4 * 1024 * 1024, server.stop)
+    with pytest.raises(TransientError):
+        storage.save("f.bin", stream)
+    assert (root / "f.bin").read_bytes() == b"the good old content"
+    leftovers = [name for name in os.listdir(root) if name != "f.bin"]
+    assert all(name.startswith(".storages-") for name in leftovers)  # hidden, not in place
+    server.start()
+    assert storage.listdir("") == ([], ["f.bin"])  # reconnects; the partial file is cleaned
+    assert os.listdir(root) == ["f.bin"]
+
+
+def test_an_upload_interrupted_by_a_restart_is_retried_when_the_content_can_rewind(
+    make, server, root
+):
+    storage = make(file_overwrite=True)
+    storage.save("f.bin", ContentFile(b"old"))
+    data = os.urandom(8 * 1024 * 1024)
+
+    class RestartingFile(io.BytesIO):
+        restarted = False
+
+        def read(self, size: int | None = -1) -> bytes:
+            if not self.restarted and self.tell() >= 2 * 1024 * 1024:
+                self.restarted = True
+                server.restart()
+            return super().read(size)
+
+    storage.save("f.bin", RestartingFile(data))
+    assert (root / "f.bin").read_bytes() == data
+    assert sorted(os.listdir(root)) == ["f.bin"]
