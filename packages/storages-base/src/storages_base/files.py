@@ -160,6 +160,21 @@ class BinaryReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        # Only rewinding is offered (a text position is not a byte offset): enough for
+        # a backend to send the content again after a dropped connection.
+        try:
+            return bool(self._content.seekable())
+        except (AttributeError, ValueError):
+            return False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (offset, whence) != (0, io.SEEK_SET) or not self.seekable():
+            raise io.UnsupportedOperation("BinaryReader can only rewind to the start")
+        self._content.seek(0)
+        self._pending = b""
+        return 0
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         if not self._pending:
