@@ -143,15 +143,15 @@ def retrying(
     transient: Callable[[BaseException], bool],
     attempts: int = 3,
     backoff: float = 0.1,
-    describe: Callable[[BaseException], StorageError] | None = None,
+    describe: Callable[[BaseException, int], StorageError] | None = None,
     can_retry: Callable[[], bool] = lambda: True,
 ) -> T:
     """Run ``operation``; on a transient failure retry it, up to ``attempts`` runs in all.
 
     Waits ``backoff`` seconds, doubling, between runs. When the runs are spent (or
     ``can_retry()`` says the operation cannot be repeated, e.g. a consumed upload
-    stream), raise ``describe(exc)`` — a :class:`TransientError` by default — chained
-    to the last failure. Non-transient errors pass through at once.
+    stream), raise ``describe(exc, runs)`` — a :class:`TransientError` by default —
+    chained to the last failure. Non-transient errors pass through at once.
     """
     delay = backoff
     for attempt in range(1, max(attempts, 1) + 1):
@@ -165,7 +165,9 @@ def retrying(
             if not transient(exc):
                 raise
             if attempt >= attempts or not can_retry():
-                error = describe(exc) if describe else TransientError(str(exc) or repr(exc))
+                error = (
+                    describe(exc, attempt) if describe else TransientError(str(exc) or repr(exc))
+                )
                 raise error from exc
             last = exc
         logger.info("retrying after a transient failure (%s/%s): %r", attempt, attempts, last)

@@ -212,7 +212,7 @@ class FTPClient:
                 attempt,
                 transient=is_transient,
                 attempts=self.retries + 1,
-                describe=lambda exc: self._unreachable(exc, name, operation),
+                describe=lambda exc, runs: self._unreachable(exc, runs, name, operation),
                 can_retry=can_retry,
             )
         except StorageError:
@@ -220,10 +220,12 @@ class FTPClient:
         except ftplib.all_errors as exc:
             raise error_for_reply(exc, name=name, operation=operation) from exc
 
-    def _unreachable(self, exc: BaseException, name: str | None, operation: str) -> StorageError:
+    def _unreachable(
+        self, exc: BaseException, runs: int, name: str | None, operation: str
+    ) -> StorageError:
         return TransientError(
             f"FTP server {self.location.host}:{self.location.port} failed "
-            f"({type(exc).__name__}: {exc}) after {self.retries + 1} attempt(s)",
+            f"({type(exc).__name__}: {exc}) after {runs} attempt(s)",
             name=name,
             operation=operation,
             backend=BACKEND,

@@ -139,10 +139,13 @@ class UploadSource(io.RawIOBase):
         self._content = content
         self.consumed = False
         self.failure: BaseException | None = None
+        self._start: int | None = None
         try:
-            self._start: int | None = content.tell() if content.seekable() else None
+            if content.seekable():
+                self._start = 0  # where the base's _store() rewound it
+                self._start = content.tell()
         except (AttributeError, OSError, ValueError):
-            self._start = None
+            pass  # a rewind-only stream has no tell()
 
     def readable(self) -> bool:
         return True

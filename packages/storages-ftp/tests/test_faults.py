@@ -1,0 +1,180 @@
+"""Faults on a real server process: killed and restarted between operations and mid-upload.
+
+The server runs as a subprocess (``python -m pyftpdlib``) so it can be killed with
+SIGKILL — no goodbye on any connection, partial files left as they were.
+"""
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile, File
+
+from storages_base.errors import TransientError
+from storages_base.testing import free_port, wait_port
+from storages_ftp import FTPStorage
+
+pytestmark = pytest.mark.slow
+
+
+class ServerProcess:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pyftpdlib",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-d",
+                str(self.home),
+                "-u",
+                "user",
+                "-P",
+                "pw",
+                "-w",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    @property
+    def location(self) -> str:
+        return f"ftp://user:pw@127.0.0.1:{self.port}/"
+
+
+@pytest.fixture
+def server(tmp_path):
+    process = ServerProcess(tmp_path)
+    process.start()
+    yield process
+    if process.proc is not None and process.proc.poll() is None:
+        process.kill()
+
+
+class KillingSource(io.RawIOBase):
+    """Upload content that calls ``at_fault`` once, after ``after`` bytes were read."""
+
+    def __init__(self, size: int, after: int, at_fault) -> None:
+        super().__init__()
+        self.size, self.after, self.at_fault = size, after, at_fault
+        self.position = 0
+        self.faults = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = base + offset
+        return self.position
+
+    def tell(self):
+        return self.position
+
+    def readinto(self, buffer):
+        if self.position >= self.after and self.faults == 0:
+            self.faults += 1
+            self.at_fault()
+        count = min(len(buffer), self.size - self.position)
+        buffer[:count] = b"n" * count
+        self.position += count
+        return count
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_a_restart_between_operations_is_reconnected_transparently(server):
+    storage = FTPStorage(location=server.location)
+    storage.save("before.txt", ContentFile(b"before"))
+    assert storage.client.pool.idle == 1
+    server.restart()  # the idle session is now dead
+    assert storage.exists("before.txt")
+    assert storage.save("after.txt", ContentFile(b"after")) == "after.txt"
+    with storage.open("before.txt") as file:
+        assert file.read() == b"before"
+
+
+def test_a_server_that_stays_down_gives_a_transient_error_after_bounded_retries(server):
+    storage = FTPStorage(location=server.location, retries=2)
+    storage.save("x.txt", ContentFile(b"x"))
+    server.kill()
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        storage.exists("x.txt")
+    assert isinstance(caught.value, ConnectionError)
+    assert f"127.0.0.1:{server.port}" in str(caught.value)
+    assert "after 3 attempt(s)" in str(caught.value)
+    assert time.monotonic() - started < 3
+    server.start()
+    assert storage.exists("x.txt")  # and it recovers once the server is back
+
+
+def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(server):
+    storage = FTPStorage(location=server.location, allow_overwrite=True, retries=1)
+    storage.save("doc.bin", ContentFile(b"the good version"))
+    source = KillingSource(64 * 1024 * 1024, after=8 * 1024 * 1024, at_fault=server.kill)
+    with pytest.raises(TransientError):
+        storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
+    # The server died holding half an upload under its temporary name, never the real one.
+    assert (server.home / "doc.bin").read_bytes() == b"the good version"
+    leftovers = [name for name in names_in(server.home) if name != "doc.bin"]
+    assert len(leftovers) == 1
+    assert leftovers[0].startswith(".storages-")
+    assert (server.home / leftovers[0]).stat().st_size < 64 * 1024 * 1024
+
+    server.start()
+    with storage.open("doc.bin") as file:
+        assert file.read() == b"the good version"
+    # The first new session deleted the temporary file the dead one left behind.
+    assert names_in(server.home) == ["doc.bin"]
+
+
+def test_a_restart_during_an_upload_is_retried_on_a_new_session(server):
+    storage = FTPStorage(location=server.location, allow_overwrite=True)
+    storage.save("doc.bin", ContentFile(b"the old version"))
+    size = 32 * 1024 * 1024
+    source = KillingSource(size, after=4 * 1024 * 1024, at_fault=server.restart)
+    assert storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin")) == "doc.bin"
+    assert source.faults == 1
+    assert (server.home / "doc.bin").stat().st_size == size
+    assert names_in(server.home) == ["doc.bin"]  # no temporary file of the first attempt
+
+
+def test_a_stream_that_cannot_be_rewound_is_not_sent_twice(server):
+    class OneShot(KillingSource):
+        def seekable(self):
+            return False
+
+    storage = FTPStorage(location=server.location, allow_overwrite=True)
+    storage.save("doc.bin", ContentFile(b"old"))
+    source = OneShot(16 * 1024 * 1024, after=2 * 1024 * 1024, at_fault=server.restart)
+    with pytest.raises(TransientError):
+        storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
+    assert (server.home / "doc.bin").read_bytes() == b"old"
+    assert names_in(server.home) == ["doc.bin"]
