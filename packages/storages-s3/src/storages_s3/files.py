@@ -9,13 +9,18 @@ billed, incomplete upload is left behind.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
+from storages_base.errors import StorageError
+
 from .errors import s3_errors
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -39,22 +44,41 @@ _PART_PARAMETERS = frozenset(
 )
 
 
-def read_chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """Yield ``stream`` in chunks of exactly ``size`` bytes (the last may be shorter)."""
+def read_chunks(stream: IO[bytes], size: int) -> Iterator[bytes | bytearray]:
+    """Yield ``stream`` in chunks of exactly ``size`` bytes (the last may be shorter).
+
+    No chunk is referenced here once the next one is being read, so memory holds the
+    chunk being read and the one being sent, never more.
+    """
     while True:
-        chunk = stream.read(size)
+        chunk = _read_exactly(stream, size)
         if not chunk:
             return
-        if len(chunk) < size:  # raw streams may return short reads before the end
-            parts = [chunk]
-            got = len(chunk)
-            while got < size and (more := stream.read(size - got)):
-                parts.append(more)
-                got += len(more)
-            chunk = b"".join(parts)
-        yield bytes(chunk)
-        if len(chunk) < size:
+        last = len(chunk) < size
+        yield chunk
+        del chunk
+        if last:
             return
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | bytearray:
+    """Read ``size`` bytes (fewer only at the end), into one buffer where possible."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:
+        parts: list[bytes] = []
+        got = 0
+        while got < size and (more := stream.read(size - got)):
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
+    buffer = bytearray(size)  # botocore sends a bytearray as is: no copy of the part
+    got = 0
+    with memoryview(buffer) as view:
+        while got < size and (count := readinto(view[got:])):
+            got += count
+    if got < size:
+        del buffer[got:]
+    return buffer
 
 
 class MultipartUpload:
@@ -81,7 +105,7 @@ class MultipartUpload:
         self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
         self._slots = threading.BoundedSemaphore(concurrency)
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes | bytearray) -> None:
         """Upload ``data`` as the next part (from a worker thread when concurrent)."""
         if self.upload_id is None:
             with s3_errors("save", self.name, self.bucket):
@@ -97,7 +121,7 @@ class MultipartUpload:
         self._slots.acquire()  # at most `concurrency` parts in memory and in flight
         self._futures.append(self._pool.submit(self._upload_part, number, data))
 
-    def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
+    def _upload_part(self, number: int, data: bytes | bytearray) -> dict[str, Any]:
         try:
             with s3_errors("save", self.name, self.bucket):
                 response = self.client.upload_part(
@@ -144,8 +168,21 @@ class MultipartUpload:
         if self.upload_id is None:
             return
         upload_id, self.upload_id = self.upload_id, None
-        with s3_errors("abort", self.name, self.bucket):
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
+        try:
+            with s3_errors("abort", self.name, self.bucket):
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, UploadId=upload_id
+                )
+        except FileNotFoundError:
+            pass  # already gone
+        except StorageError as exc:  # the error that made us abort matters more
+            logger.warning(
+                "Could not abort multipart upload %s of %r (a bucket lifecycle rule "
+                "can clean it up): %s",
+                upload_id,
+                self.key,
+                exc,
+            )
 
     def _close_pool(self, cancel: bool = False) -> None:
         if self._pool is not None:
@@ -186,11 +223,13 @@ class S3Writer(io.RawIOBase):
         self._buffer += self._compressor.compress(view) if self._compressor else view
         self._written += size
         while len(self._buffer) > self._part_size:  # keep one part back for commit()
-            self._send(bytes(self._buffer[: self._part_size]))
+            part = self._buffer[: self._part_size]
             del self._buffer[: self._part_size]
+            self._send(part)
+            del part
         return size
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes | bytearray) -> None:
         try:
             self._upload.send(data)
         except BaseException:
@@ -213,10 +252,10 @@ class S3Writer(io.RawIOBase):
             self._buffer += self._compressor.flush()
         try:
             if self._upload.upload_id is None:
-                put_object(self._upload, bytes(self._buffer))
+                put_object(self._upload, self._buffer)
             else:
                 if self._buffer:
-                    self._upload.send(bytes(self._buffer))
+                    self._upload.send(self._buffer)
                 self._upload.complete()
             self._committed = True
         finally:
@@ -230,7 +269,7 @@ class S3Writer(io.RawIOBase):
         super().close()
 
 
-def put_object(upload: MultipartUpload, body: bytes) -> None:
+def put_object(upload: MultipartUpload, body: bytes | bytearray) -> None:
     """Store ``body`` in one PutObject with the upload's parameters."""
     extra: dict[str, Any] = {"IfNoneMatch": "*"} if upload.exclusive else {}
     with s3_errors("save", upload.name, upload.bucket, exclusive=upload.exclusive):

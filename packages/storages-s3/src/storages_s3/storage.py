@@ -8,7 +8,6 @@ key-level hooks onto S3 requests, one request per operation where S3 allows it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -221,8 +220,13 @@ class S3Storage(BaseStorage):
             put_object(upload, first)
             return
         try:
-            for chunk in _chain(first, second, chunks):
+            upload.send(first)
+            first = b""  # drop each part once sent: memory holds ~two parts
+            upload.send(second)
+            second = b""
+            for chunk in chunks:
                 upload.send(chunk)
+                del chunk
             upload.complete()
         except BaseException:
             upload.abort()
@@ -325,12 +329,6 @@ def _is_invalid_range(exc: BaseException | None) -> bool:
     return isinstance(exc, ClientError) and (
         status_of(exc) == 416 or code_of(exc) == "InvalidRange"
     )
-
-
-def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield second
-    yield from rest
 
 
 class S3StaticStorage(S3Storage):

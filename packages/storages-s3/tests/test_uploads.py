@@ -1,0 +1,251 @@
+"""Large uploads: multipart streaming, bounded memory, aborts, and race-free creates."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.files.base import ContentFile, File
+from storages_base.testing import free_port, wait_port
+
+from storages_s3 import S3Storage
+
+from .conftest import S3Server
+
+MiB = 1024 * 1024
+
+
+class Generated(io.RawIOBase):
+    """``size`` deterministic bytes made as they are read (never held whole), optionally
+    failing after ``fail_after`` bytes, as a dropped client upload would."""
+
+    def __init__(self, size: int, fail_after: int | None = None) -> None:
+        self.size, self.pos, self.fail_after = size, 0, fail_after
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.fail_after is not None and self.pos >= self.fail_after:
+            raise OSError("client went away")
+        count = min(len(buffer), self.size - self.pos, 256 * 1024)
+        chunk = (b"%015d\n" % (self.pos // 16)) * (count // 16 + 1)
+        chunk = chunk[:count]
+        buffer[:count] = chunk
+        self.digest.update(chunk)
+        self.pos += count
+        return count
+
+
+def sha256_of(storage: S3Storage, name: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(name) as f:
+        for chunk in f.chunks():
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def incomplete_uploads(server: S3Server, bucket: str) -> list[object]:
+    return list(server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_saving_a_large_stream_uploads_parts_and_reads_back_intact(
+    moto_counted: S3Server,
+) -> None:
+    storage = moto_counted.storage(moto_counted.new_bucket())
+    source = Generated(12 * MiB)
+    start = moto_counted.mark()
+
+    storage.save("big.bin", File(source))
+
+    requests = moto_counted.requests(start)
+    assert (requests[0].method, requests[0].query) == ("POST", "uploads")
+    assert [r.method for r in requests if "partNumber" in r.query] == ["PUT"] * 3  # 5+5+2 MiB
+    assert requests[-1].method == "POST"
+    assert "uploadId" in requests[-1].query
+    assert len(requests) == 5
+    assert storage.size("big.bin") == 12 * MiB
+    assert sha256_of(storage, "big.bin") == source.digest.hexdigest()
+
+
+def test_many_writes_to_an_open_file_stream_as_a_multipart_upload(
+    moto_counted: S3Server,
+) -> None:
+    storage = moto_counted.storage(moto_counted.new_bucket(), use_threads=False)
+    digest = hashlib.sha256()
+    start = moto_counted.mark()
+
+    with storage.open("log.txt", "wb") as f:
+        for i in range(200):
+            line = (b"line %06d " % i) * 6000  # ~66 KB a write, 13 MB in all
+            digest.update(line)
+            f.write(line)
+        assert f.size == 200 * len(line)
+        parts_sent_before_close = sum(
+            1 for r in moto_counted.requests(start) if "partNumber" in r.query
+        )
+
+    parts = [r for r in moto_counted.requests(start) if "partNumber" in r.query]
+    assert parts_sent_before_close >= 2  # streamed while writing, not at close
+    assert len(parts) == 3
+    assert sha256_of(storage, "log.txt") == digest.hexdigest()
+
+
+def test_a_failed_save_aborts_its_multipart_upload(moto: S3Server, moto_bucket: str) -> None:
+    storage = moto.storage(moto_bucket)
+    with pytest.raises(OSError, match="client went away"):
+        storage.save("broken.bin", File(Generated(20 * MiB, fail_after=12 * MiB)))
+
+    assert not storage.exists("broken.bin")
+    assert incomplete_uploads(moto, moto_bucket) == []
+
+
+def test_a_write_block_that_raises_stores_nothing_and_aborts(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    storage = moto.storage(moto_bucket)
+    storage.save("keep.bin", ContentFile(b"old"))
+    with pytest.raises(RuntimeError), storage.open("keep.bin", "wb") as f:
+        f.write(b"x" * (11 * MiB))
+        raise RuntimeError("changed my mind")
+
+    assert storage.open("keep.bin").read() == b"old"
+    assert incomplete_uploads(moto, moto_bucket) == []
+
+
+def test_a_writer_closed_without_commit_aborts(moto: S3Server, moto_bucket: str) -> None:
+    storage = moto.storage(moto_bucket)
+    writer = storage._open_writer("half.bin")
+    writer.write(b"y" * (12 * MiB))
+    writer.close()
+
+    assert not storage.exists("half.bin")
+    assert incomplete_uploads(moto, moto_bucket) == []
+
+
+def test_concurrent_saves_of_one_name_never_replace_each_other(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    storage = moto.storage(moto_bucket, file_overwrite=False)
+    barrier = threading.Barrier(8)
+
+    def save(i: int) -> str:
+        barrier.wait()
+        return storage.save("race.txt", ContentFile(b"writer %d" % i))
+
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(save, range(8)))
+
+    assert len(set(names)) == 8
+    assert "race.txt" in names
+    for i, name in enumerate(names):
+        assert storage.open(name).read() == b"writer %d" % i
+
+
+@pytest.mark.slow
+def test_a_large_save_that_finds_its_name_taken_completes_under_a_new_name(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    storage = moto.storage(moto_bucket, file_overwrite=False)
+    storage.save("video.bin", ContentFile(b"first"))
+    source = Generated(11 * MiB)
+    with tempfile.TemporaryFile() as upload:  # rewindable, as Django's uploads are
+        shutil.copyfileobj(source, upload)
+        name = storage.save("video.bin", File(upload))
+
+    assert name != "video.bin"
+    assert storage.open("video.bin").read() == b"first"
+    assert sha256_of(storage, name) == source.digest.hexdigest()
+    assert incomplete_uploads(moto, moto_bucket) == []
+
+
+def test_a_stream_that_cannot_rewind_is_refused_when_its_name_is_taken(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    storage = moto.storage(moto_bucket, file_overwrite=False)
+    storage.save("taken.bin", ContentFile(b"first"))
+    with pytest.raises(FileExistsError):
+        storage._save("taken.bin", File(Generated(1000)))
+    assert storage.open("taken.bin").read() == b"first"
+
+
+def test_opening_an_existing_name_in_x_mode_fails(storage: S3Storage) -> None:
+    storage.save("taken.txt", ContentFile(b"x"))
+    with pytest.raises(FileExistsError):
+        storage.open("taken.txt", "xb")
+
+
+# -- memory ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_process() -> Iterator[S3Server]:
+    """moto in its own process, so its copy of the upload is not counted as ours."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc)
+        yield S3Server(f"http://127.0.0.1:{port}", "key-" + str(port), "secret-" + str(port))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def peak_memory(operation: object) -> int:
+    tracemalloc.start()
+    try:
+        operation()  # type: ignore[operator]
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("use_threads", [False, True])
+def test_saving_64_mib_holds_a_few_parts_in_memory_not_the_file(
+    moto_process: S3Server, use_threads: bool
+) -> None:
+    storage = moto_process.storage(moto_process.new_bucket(), use_threads=use_threads)
+    storage.client  # noqa: B018 - not part of the upload's memory
+
+    peak = peak_memory(lambda: storage.save("big.bin", File(Generated(64 * MiB))))
+
+    # The part being read (Django's File.read() makes a transient copy), the part being
+    # sent, and with threads up to 4 parts in flight: bounded by parts, not by the file.
+    parts_in_memory = 3 + (4 if use_threads else 1)
+    print(f"peak Python memory saving 64 MiB (threads={use_threads}): {peak / MiB:.1f} MiB")
+    assert peak < parts_in_memory * 5 * MiB
+    assert storage.size("big.bin") == 64 * MiB
+
+
+@pytest.mark.slow
+def test_writing_64_mib_through_open_holds_about_one_part_in_memory(
+    moto_process: S3Server,
+) -> None:
+    storage = moto_process.storage(moto_process.new_bucket(), use_threads=False)
+    storage.client  # noqa: B018
+    chunk = b"z" * (256 * 1024)
+
+    def write() -> None:
+        with storage.open("big.bin", "wb") as f:
+            for _ in range(256):
+                f.write(chunk)
+
+    peak = peak_memory(write)
+    print(f"peak Python memory writing 64 MiB through open('wb'): {peak / MiB:.1f} MiB")
+    assert peak < 3 * 5 * MiB
+    assert storage.size("big.bin") == 64 * MiB
