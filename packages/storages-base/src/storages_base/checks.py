@@ -120,15 +120,19 @@ def configured_storages() -> list[ConfiguredStorage]:
 def load_provider_checks() -> None:
     """Import ``<package>.checks`` of every backend in ``STORAGES``, where there is one."""
     for item in configured_storages():
-        package = item.backend.partition(".")[0]
-        if not package or package == "storages_base":
-            continue
-        module = f"{package}.checks"
-        try:
-            if importlib.util.find_spec(module) is not None:
-                importlib.import_module(module)
-        except ImportError:
-            continue  # the provider is not (fully) installed: check_storages says so
+        _load_checks_of(item.backend)
+
+
+def _load_checks_of(dotted: str) -> None:
+    package = dotted.partition(".")[0]
+    if not package or package == "storages_base":
+        return
+    module = f"{package}.checks"
+    try:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+    except ImportError:
+        return  # the provider is not (fully) installed: check_storages says so
 
 
 def check_storages(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -154,13 +158,18 @@ def _check_one(item: ConfiguredStorage) -> list[checks.CheckMessage]:
     if table is not None and hasattr(table, "resolve"):
         try:
             item.values = table.resolve(item.cls, item.options)
-            item.cls(**item.options)  # builds no client: connections are lazy
         except ImproperlyConfigured as exc:
             return [checks.Error(f"{item.label}: {exc}", id="storages.E002")]
     messages: list[checks.CheckMessage] = []
     for cls, check in _STORAGE_CHECKS:
         if issubclass(item.cls, cls):
             messages.extend(check(item))
+    if any(message.is_serious() for message in messages):
+        return messages  # the provider already said what is wrong, more precisely
+    try:
+        item.cls(**item.options)  # builds no client: connections are lazy
+    except ImproperlyConfigured as exc:
+        messages.append(checks.Error(f"{item.label}: {exc}", id="storages.E002"))
     return messages
 
 
@@ -183,6 +192,7 @@ def diagnose(storage: Storage, step: str, error: BaseException) -> str:
     The provider's registered diagnoses speak first; the shared fallback reads the
     error class of the common vocabulary.
     """
+    _load_checks_of(type(storage).__module__)
     for cls, explain in _DIAGNOSES:
         if isinstance(storage, cls):
             advice = explain(storage, step, error)
@@ -194,6 +204,12 @@ def diagnose(storage: Storage, step: str, error: BaseException) -> str:
 def _generic_advice(step: str, error: BaseException) -> str:
     from .errors import TransientError
 
+    status = getattr(error, "code", None)
+    if step == "fetch url" and isinstance(status, int):
+        return (
+            f"The URL answered HTTP {status}: a browser could not load this file. Check the "
+            "settings that shape URLs (custom domain, base URL, signing, public access)."
+        )
     if isinstance(error, PermissionError):
         return f"The credentials may not {step}: grant that permission to them."
     if isinstance(error, TransientError):

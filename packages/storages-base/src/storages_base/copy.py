@@ -104,11 +104,22 @@ def same_file(plan: CopyPlan, name: str, ours: tuple[int, str | None]) -> bool:
     theirs = facts(plan.destination, name)
     if theirs is None or theirs[0] != ours[0]:
         return False
-    if ours[1] is None and theirs[1] is None:
-        return True  # neither side knows a checksum: the size decides
+    if not (_can_hash(plan.source, name, ours) and _can_hash(plan.destination, name, theirs)):
+        return True  # one side knows no checksum: the size decides
     our_md5 = ours[1] or md5_of(plan.source, name)
     their_md5 = theirs[1] or md5_of(plan.destination, name)
-    return not (our_md5 and their_md5) or our_md5 == their_md5
+    return our_md5 == their_md5
+
+
+def _can_hash(storage: Storage, name: str, known: tuple[int, str | None]) -> bool:
+    """Whether a checksum of the file is known, or can be read from a local file."""
+    if known[1] is not None:
+        return True
+    try:
+        storage.path(name)
+    except (NotImplementedError, AttributeError):
+        return False
+    return True
 
 
 def copy_one(plan: CopyPlan, name: str) -> tuple[str, int]:

@@ -23,7 +23,8 @@ class Command(BaseCommand):
             "--timeout", type=float, default=10.0, help="seconds to wait for a URL fetch"
         )
 
-    def handle(self, *aliases: str, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        aliases: list[str] = options["aliases"]
         configured = list(getattr(settings, "STORAGES", {}))
         unknown = [alias for alias in aliases if alias not in configured]
         if unknown:
