@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-import unicodedata
+import re
 from pathlib import PurePath
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -95,13 +95,18 @@ def validate_name(name: str) -> None:
         raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}")
 
 
+# Unicode category Cc, exactly: C0 controls, DEL and C1 controls.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def refuse_control_characters(name: str) -> None:
     """Refuse NUL and other control characters, which servers reject or cut silently."""
-    for char in name:
-        if unicodedata.category(char) == "Cc":
-            raise SuspiciousFileOperation(
-                f"File name {name!r} contains a control character ({char!r}), which is not allowed."
-            )
+    found = _CONTROL_CHARACTER.search(name)
+    if found is not None:
+        raise SuspiciousFileOperation(
+            f"File name {name!r} contains a control character ({found.group()!r}), "
+            "which is not allowed."
+        )
 
 
 def truncate_name(name: str, max_length: int | None) -> str:
