@@ -72,6 +72,29 @@ class CredentialCache:
         return frozen
 
 
+class _Hmac:
+    """HMAC-SHA256 with one key, its padded key blocks hashed once.
+
+    ``hmac.digest`` re-initialises OpenSSL's HMAC context on every call, which costs
+    more than hashing a presigned URL's string to sign; copying two prepared SHA-256
+    states is half the price and gives the same RFC 2104 result.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\0")  # SHA-256 block size; derived keys are 32 bytes
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 class _Moment(NamedTuple):
     """Everything that depends only on the second and the credentials."""
 
@@ -81,7 +104,7 @@ class _Moment(NamedTuple):
     canonical_tail: str  # the sorted remainder of the auth parameters
     url_tail: str  # the remainder in botocore's URL order
     sts_head: str  # string to sign, up to the canonical request's hash
-    key: bytes  # derived signing key
+    hmac: _Hmac  # HMAC-SHA256 keyed with the derived signing key
 
 
 def encode_value(value: object) -> str:
@@ -102,7 +125,7 @@ class QueryPresigner:
         self._region = region
         self._host_line = f"\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
         self._moment: _Moment | None = None
-        self._keys: tuple[str, str, bytes] | None = None  # (secret, date, key)
+        self._keys: tuple[str, str, _Hmac] | None = None  # (secret, date, signer)
 
     def presign(
         self,
@@ -128,7 +151,7 @@ class QueryPresigner:
             canonical_query += "&" + "&".join([f"{n}={v}" for n, v in sorted(query)])
         canonical = f"{method.upper()}\n{path}\n{canonical_query}{self._host_line}"
         digest = hashlib.sha256(canonical.encode()).hexdigest()
-        signature = hmac.digest(moment.key, (moment.sts_head + digest).encode(), "sha256").hex()
+        signature = moment.hmac.hexdigest((moment.sts_head + digest).encode())
         return f"{prefix}{path}?{url_query}&X-Amz-Signature={signature}"
 
     def _current(self, second: int) -> _Moment:
@@ -154,15 +177,17 @@ class QueryPresigner:
         else:
             canonical_tail = url_tail = "&X-Amz-SignedHeaders=host"
         sts_head = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n"
-        key = self._signing_key(credentials.secret_key, date)
-        return _Moment(second, credentials, head, canonical_tail, url_tail, sts_head, key)
+        signer = self._signing_hmac(credentials.secret_key, date)
+        return _Moment(second, credentials, head, canonical_tail, url_tail, sts_head, signer)
 
-    def _signing_key(self, secret: str, date: str) -> bytes:
+    def _signing_hmac(self, secret: str, date: str) -> _Hmac:
+        """Derive the day's signing key (four HMACs) once per secret and date."""
         cached = self._keys
         if cached is not None and cached[0] == secret and cached[1] == date:
             return cached[2]
         key = f"AWS4{secret}".encode()
         for part in (date, self._region, "s3", "aws4_request"):
             key = hmac.digest(key, part.encode(), "sha256")
-        self._keys = (secret, date, key)
-        return key
+        signer = _Hmac(key)
+        self._keys = (secret, date, signer)
+        return signer

@@ -23,8 +23,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
 
-from django.utils.encoding import filepath_to_uri
-
 from .cloudfront import CloudFrontSigner
 from .sigv4 import CredentialCache, QueryPresigner, encode_value
 
@@ -67,6 +65,33 @@ _HARMLESS_S3 = frozenset({"addressing_style", "payload_signing_enabled", "use_ar
 def _now() -> float:
     """The signing clock (tests freeze it together with botocore's)."""
     return time.time()
+
+
+class _Quoter(dict[int, str]):
+    """``urllib.parse.quote`` for one safe set, as a ``str.translate`` table.
+
+    Translating is several times faster than ``quote`` for names with non-ASCII
+    characters; the table learns each character once (bounded, in case names are
+    hostile) and a name with nothing to escape is returned as is.
+    """
+
+    def __init__(self, safe: str) -> None:
+        super().__init__()
+        self.safe = safe
+        self.plain = re.compile(f"[A-Za-z0-9_.~{re.escape(safe)}-]*").fullmatch
+
+    def __missing__(self, code: int) -> str:
+        quoted = quote(chr(code), safe=self.safe)
+        if len(self) < 4096:
+            self[code] = quoted
+        return quoted
+
+    def __call__(self, text: str) -> str:
+        return text if self.plain(text) else text.translate(self)
+
+
+_quote_key = _Quoter("/~")  # botocore's quoting of the Key in the URL path
+_filepath_to_uri = _Quoter("/~!*()'")  # django.utils.encoding.filepath_to_uri
 
 
 class _Endpoint(NamedTuple):
@@ -124,7 +149,7 @@ class S3UrlBuilder:
         if query is None or not (http_method is None or isinstance(http_method, str)):
             return self._botocore_url(key, parameters, expire, http_method)
         endpoint = plan.endpoint
-        path = endpoint.path_prefix + quote(key, safe="/~")
+        path = endpoint.path_prefix + _quote_key(key)
         if plan.presigner is None:
             tail = "?" + "&".join([f"{name}={value}" for name, value in query]) if query else ""
             return f"{endpoint.origin}{path}{tail}"
@@ -132,7 +157,8 @@ class S3UrlBuilder:
         return plan.presigner.presign(method, endpoint.origin, path, query, expire, _now())
 
     def _domain_url(self, key: str, parameters: dict[str, Any] | None, expire: int) -> str:
-        url = f"{self.url_protocol}//{self.custom_domain}/{filepath_to_uri(key)}"
+        path = _filepath_to_uri(key.replace("\\", "/"))
+        url = f"{self.url_protocol}//{self.custom_domain}/{path}"
         if parameters:
             url += "?" + urlencode(parameters)
         if self.querystring_auth and self._cloudfront is not None:
