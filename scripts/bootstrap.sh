@@ -16,10 +16,12 @@ ensure_workspace() {
   uv sync --locked --quiet
 }
 
-# Debian packages of the test servers (OpenSSH for SFTP); needs root, as CI is.
+# Debian packages of the test servers (OpenSSH for SFTP) and the demo's browser test
+# (Chromium, driven by Playwright: no browser download); needs root, as CI is.
 ensure_debian_packages() {
   local missing=()
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "cannot install ${missing[*]} (not root or no apt-get): their tests will skip"

@@ -74,6 +74,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The demo serves the admin's static files from the apps (DEBUG); collectstatic and
+# storages_check write here.
+STATIC_ROOT = os.environ.get("DEMO_STATIC_ROOT") or backends.temporary_folder("demo-static-")
 MEDIA_URL = backends.MEDIA_URL
 
 #: The largest file the direct (browser to storage) upload form accepts.

@@ -210,6 +210,8 @@ def _generic_advice(step: str, error: BaseException) -> str:
             f"The URL answered HTTP {status}: a browser could not load this file. Check the "
             "settings that shape URLs (custom domain, base URL, signing, public access)."
         )
+    if isinstance(error, ImproperlyConfigured):
+        return "Fix the configuration of this storage as the message says."
     if isinstance(error, PermissionError):
         return f"The credentials may not {step}: grant that permission to them."
     if isinstance(error, TransientError):
