@@ -87,7 +87,8 @@ def test_upload_render_direct_upload_and_delete_in_chromium(
     page: Any, s3_demo: DemoSite, png_file: Callable[[str, int], Path]
 ) -> None:
     storage = s3_demo.storage_endpoint
-    assert storage is not None and not s3_demo.url.startswith(storage)
+    assert storage is not None
+    assert not s3_demo.url.startswith(storage)
     page.goto(s3_demo.url)
 
     # 1. Through Django: the form posts to the site, the site saves to S3.
