@@ -58,7 +58,7 @@ class SFTPStorage(BaseStorage):
         accessed_time=True,
         empty_folders=True,
     )
-    max_key_length = 4096  # PATH_MAX; each folder or file name is limited to 255 by the server
+    max_key_length = 1024  # well under PATH_MAX (4096) with the root; 255 per name part
 
     host: str
     root_path: str
