@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.files.base import ContentFile, File
-from storages_base.testing import free_port, wait_port
 
+from storages_base.testing import free_port, wait_port
 from storages_s3 import S3Storage
 
 from .conftest import S3Server
@@ -115,9 +115,14 @@ def test_a_write_block_that_raises_stores_nothing_and_aborts(
 ) -> None:
     storage = moto.storage(moto_bucket)
     storage.save("keep.bin", ContentFile(b"old"))
-    with pytest.raises(RuntimeError), storage.open("keep.bin", "wb") as f:
-        f.write(b"x" * (11 * MiB))
-        raise RuntimeError("changed my mind")
+
+    def write_then_fail() -> None:
+        with storage.open("keep.bin", "wb") as f:
+            f.write(b"x" * (11 * MiB))
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
 
     assert storage.open("keep.bin").read() == b"old"
     assert incomplete_uploads(moto, moto_bucket) == []

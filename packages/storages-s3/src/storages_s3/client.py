@@ -70,10 +70,13 @@ def client_config(storage: S3Storage) -> Config:
     checksums boto3 >= 1.36 sends by default, so a non-AWS endpoint asks for them only
     when an operation requires them, unless the user's config or environment decides.
     """
-    config = storage.client_config
+    config: Config | None = storage.client_config
     if config is None:
+        s3: Any = (
+            {"addressing_style": storage.addressing_style} if storage.addressing_style else None
+        )
         config = Config(
-            s3={"addressing_style": storage.addressing_style} if storage.addressing_style else None,
+            s3=s3,
             signature_version=storage.signature_version,
             proxies=storage.proxies,
         )
@@ -83,7 +86,7 @@ def client_config(storage: S3Storage) -> Config:
 
 
 def _when_required(config: Config) -> Config:
-    extra: dict[str, str] = {}
+    extra: dict[str, Any] = {}
     for option, env in (
         ("request_checksum_calculation", "AWS_REQUEST_CHECKSUM_CALCULATION"),
         ("response_checksum_validation", "AWS_RESPONSE_CHECKSUM_VALIDATION"),

@@ -129,16 +129,16 @@ class MultipartUpload:
                     Key=self.key,
                     UploadId=self.upload_id,  # type: ignore[arg-type]
                     PartNumber=number,
-                    Body=data,
+                    Body=data,  # type: ignore[arg-type]  # a bytearray is sent as is
                     **self.part_parameters,
                 )
         finally:
             if self._pool is not None:
                 self._slots.release()
-        part = {"PartNumber": number, "ETag": response["ETag"]}
+        part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
         for checksum in ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256"):
             if response.get(checksum):
-                part[checksum] = response[checksum]  # type: ignore[literal-required]
+                part[checksum] = response[checksum]
         return part
 
     def _raise_failed(self) -> None:
@@ -148,7 +148,7 @@ class MultipartUpload:
 
     def complete(self) -> None:
         """Wait for the parts and complete the upload (conditionally when exclusive)."""
-        parts = self._parts + [future.result() for future in self._futures]
+        parts: list[Any] = self._parts + [future.result() for future in self._futures]
         self._close_pool()
         extra: dict[str, Any] = {"IfNoneMatch": "*"} if self.exclusive else {}
         with s3_errors("save", self.name, self.bucket, exclusive=self.exclusive):
@@ -274,6 +274,10 @@ def put_object(upload: MultipartUpload, body: bytes | bytearray) -> None:
     extra: dict[str, Any] = {"IfNoneMatch": "*"} if upload.exclusive else {}
     with s3_errors("save", upload.name, upload.bucket, exclusive=upload.exclusive):
         upload.client.put_object(
-            Bucket=upload.bucket, Key=upload.key, Body=body, **upload.parameters, **extra
+            Bucket=upload.bucket,
+            Key=upload.key,
+            Body=body,  # type: ignore[arg-type]  # a bytearray is sent as is
+            **upload.parameters,
+            **extra,
         )
     upload._close_pool()

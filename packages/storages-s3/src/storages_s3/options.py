@@ -152,14 +152,15 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         "transfer_config",
         "AWS_S3_TRANSFER_CONFIG",
         None,
-        "A `boto3.s3.transfer.TransferConfig`: its `multipart_threshold`, "
-        "`multipart_chunksize` and `max_concurrency` shape large uploads.",
+        "A `boto3.s3.transfer.TransferConfig`: its `multipart_chunksize` (part size), "
+        "`max_concurrency` (parts in flight) and `use_threads` shape large uploads.",
     ),
     Option(
         "use_threads",
         "AWS_S3_USE_THREADS",
         True,
-        "Upload the parts of a large file from a few threads (False for gevent).",
+        "Upload up to 4 parts of a large file at once from threads (False: one at a time, "
+        "as gevent needs).",
     ),
     # -- content --------------------------------------------------------------------------
     Option("gzip", "AWS_IS_GZIPPED", False, "Gzip files whose type is in `gzip_content_types`."),

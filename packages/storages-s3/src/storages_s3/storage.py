@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from botocore.exceptions import ClientError
 from django.contrib.staticfiles.storage import ManifestFilesMixin
@@ -246,7 +246,7 @@ class S3Storage(BaseStorage):
         if encoding or compress:
             parameters["ContentEncoding"] = encoding or "gzip"
         upload = self._upload(key, parameters, exclusive)
-        return S3Writer(upload, self._part_size(None), compress=compress)
+        return cast(IO[bytes], S3Writer(upload, self._part_size(None), compress=compress))
 
     def _upload(self, key: str, parameters: dict[str, Any], exclusive: bool) -> MultipartUpload:
         return MultipartUpload(
@@ -267,9 +267,11 @@ class S3Storage(BaseStorage):
         return part
 
     def _concurrency(self) -> int:
-        if not self.use_threads or getattr(self.transfer_config, "use_threads", True) is False:
+        """Parts in flight at once: memory holds about this many parts plus two."""
+        config = self.transfer_config
+        if not self.use_threads or (config is not None and not config.use_threads):
             return 1
-        return max(1, min(int(getattr(self.transfer_config, "max_concurrency", 4) or 4), 4))
+        return max(1, int(config.max_concurrency)) if config is not None else 4
 
     def _delete(self, key: str) -> None:
         try:
@@ -280,7 +282,7 @@ class S3Storage(BaseStorage):
 
     # -- URLs ----------------------------------------------------------------------------
 
-    def _url(
+    def _url(  # type: ignore[override]  # the keywords S3's url() takes
         self,
         key: str,
         parameters: dict[str, Any] | None = None,
