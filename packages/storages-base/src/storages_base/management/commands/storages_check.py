@@ -25,6 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         aliases: list[str] = options["aliases"]
+        self.verbosity = int(options.get("verbosity", 1))
         configured = list(getattr(settings, "STORAGES", {}))
         unknown = [alias for alias in aliases if alias not in configured]
         if unknown:
@@ -56,6 +57,8 @@ class Command(BaseCommand):
             text = (
                 step.detail if step.error is None else f"{type(step.error).__name__}: {step.error}"
             )
+            if step.error is None and len(text) > 100 and self.verbosity < 2:  # long URLs
+                text = text[:99] + "…"
             self.stdout.write(
                 f"  {step.name:<{width}}  {step.seconds * 1000:8.1f} ms  {result}  {text}"
             )

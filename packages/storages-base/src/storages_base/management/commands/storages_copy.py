@@ -9,9 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat as _filesizeformat
 
 from storages_base.copy import CopyPlan, CopyResult, copy_storage, walk
+
+
+def filesizeformat(size: float) -> str:
+    """Django's human size, with plain spaces (a terminal is not an HTML page)."""
+    return str(_filesizeformat(size)).replace("\xa0", " ")
 
 
 class Command(BaseCommand):
