@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -26,7 +27,11 @@ import botocore.auth
 import pytest
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import NoCredentialsError, ParamValidationError
+from botocore.exceptions import (
+    EndpointResolutionError,
+    NoCredentialsError,
+    ParamValidationError,
+)
 from botocore.signers import CloudFrontSigner as BotocoreCloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -235,6 +240,8 @@ CONFIGURATIONS = {
         "endpoint_url": "http://127.0.0.1:9000",
         "bucket_name": "My_Bucket",
     },
+    "endpoint auto style": {"endpoint_url": "http://minio.local:9000", "addressing_style": "auto"},
+    "endpoint path style": {"endpoint_url": "https://minio.example", "addressing_style": "path"},
     "client_config": {"client_config": Config(s3={"addressing_style": "path"}, connect_timeout=3)},
     "client_config sigv4": {
         "region_name": "eu-west-1",
@@ -301,6 +308,26 @@ def test_signature_version_unset_means_sigv4_where_botocore_would_presign_sigv2(
     assert "AWSAccessKeyId=" in botocore_url(legacy, "media-bucket", "a.txt")
 
 
+def test_threads_sharing_a_new_builder_get_the_same_urls(frozen: Any) -> None:
+    storage = stand_in(region_name="eu-west-1", session=session(TOKEN))
+    builder = S3UrlBuilder.for_storage(storage)
+    names = [f"thread/{number} ä.txt" for number in range(200)]
+    expected = [botocore_url(botocore_client(storage), "media-bucket", name) for name in names]
+    barrier = threading.Barrier(8)
+    results: list[list[str]] = []
+
+    def work() -> None:
+        barrier.wait()
+        results.append([builder.url(name) for name in names])
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 8
+
+
 # -- configurations handed to botocore ----------------------------------------------------
 
 FALLBACKS = {
@@ -323,6 +350,8 @@ FALLBACKS = {
         "endpoint_url": "http://gw.example",
         "addressing_style": "virtual",
     },
+    "endpoint with an uppercase host": {"endpoint_url": "http://GW.Example:9000"},
+    "region in client_config": {"client_config": Config(region_name="eu-west-2")},
     "s3 express": {"bucket_name": "bucket--use1-az4--x-s3", "region_name": "us-east-1"},
 }
 
@@ -360,6 +389,15 @@ def test_parameters_not_modelled_are_signed_by_botocore(frozen: Any) -> None:
                 builder.url("a.txt", parameters)
         else:
             assert builder.url("a.txt", parameters) == expected
+
+
+def test_a_configuration_botocore_refuses_is_refused_the_same_way(frozen: Any) -> None:
+    storage = stand_in(endpoint_url="http://gw.example/?x=1")
+    with pytest.raises(EndpointResolutionError) as ours:
+        S3UrlBuilder.for_storage(storage).url("a.txt")
+    with pytest.raises(EndpointResolutionError) as theirs:
+        botocore_url(botocore_client(storage), "media-bucket", "a.txt")
+    assert str(ours.value) == str(theirs.value)
 
 
 def test_an_empty_key_is_refused_like_botocore(frozen: Any) -> None:
