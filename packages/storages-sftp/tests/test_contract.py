@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from storages_base.testing.contract import StorageContract
 
+from storages_base.testing.contract import StorageContract
 from storages_sftp import SFTPStorage
 
 

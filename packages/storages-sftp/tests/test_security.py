@@ -145,3 +145,42 @@ def test_params_never_appear_in_repr_or_deconstruct(storage_factory):
     assert "hunter2" not in repr(storage)
     assert "params=***" in repr(storage)
     assert "hunter2" not in str(storage.deconstruct())
+
+
+def test_interactive_asks_for_a_password_once_when_keys_fail(
+    storage_factory, sshd, tmp_path, monkeypatch
+):
+    # getpass reads the terminal, which a test has not: answer it. The server refuses
+    # passwords, so the second login fails too, and the error is not retried.
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "pw")
+    write_ed25519_key(tmp_path / "stranger")
+    params = {
+        "port": sshd["port"],
+        "username": sshd["username"],
+        "key_filename": str(tmp_path / "stranger"),
+        "look_for_keys": False,
+        "allow_agent": False,
+    }
+    storage = storage_factory(params=params, interactive=True)
+    with pytest.raises(PermissionError):
+        storage.exists("x")
+    assert asked == [f"Password for {sshd['username']}@127.0.0.1: "]
+    assert "password" not in params  # the user's settings are not modified
+
+
+def test_without_interactive_no_password_is_asked(storage_factory, sshd, tmp_path, monkeypatch):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: pytest.fail("asked a password"))
+    write_ed25519_key(tmp_path / "stranger")
+    params = {**_params(sshd), "key_filename": str(tmp_path / "stranger")}
+    with pytest.raises(PermissionError):
+        storage_factory(params=params).exists("x")
+
+
+def _params(sshd):
+    return {
+        "port": sshd["port"],
+        "username": sshd["username"],
+        "look_for_keys": False,
+        "allow_agent": False,
+    }

@@ -18,6 +18,7 @@ __all__ = ["HOST_KEY_POLICIES", "OPTIONS"]
 HOST_KEY_POLICIES = ("reject", "auto_add", "warning")
 
 OPTIONS = BASE_OPTIONS.extend(
+    Option("location", None, "", "Sub-folder of `root_path` that every name is stored under."),
     Option("host", "SFTP_STORAGE_HOST", None, "Host name of the SFTP server (required)."),
     Option(
         "root_path",
