@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -324,7 +324,7 @@ class BaseStorage(Storage):
         return self._stat(self._key(name)).size
 
     def url(self, name: str | None, **kwargs: Any) -> str:
-        return self._url(self._key(name or ""), **kwargs)
+        return _url_hook(type(self))(self, self._key(name or ""), **kwargs)
 
     def get_modified_time(self, name: str) -> datetime:
         return self._time(name, "modified")
@@ -434,3 +434,19 @@ def _django_time(value: datetime) -> datetime:
     if settings.USE_TZ:
         return value.astimezone(timezone.utc)
     return dj_timezone.make_naive(value)
+
+
+_URL_HOOKS: dict[type, Callable[..., str]] = {}
+
+
+def _url_hook(cls: type[BaseStorage]) -> Callable[..., str]:
+    """The backend's ``_url`` hook, past Django's ``HashedFilesMixin._url`` of the same name.
+
+    ``ManifestFilesMixin`` comes first in a manifest storage's MRO, and its own ``_url``
+    (another signature) would otherwise be called by ``url()``. Cached: ``url()`` is hot.
+    """
+    hook = _URL_HOOKS.get(cls)
+    if hook is None:
+        owner = next(k for k in cls.__mro__ if issubclass(k, BaseStorage) and "_url" in vars(k))
+        hook = _URL_HOOKS[cls] = vars(owner)["_url"]
+    return hook
