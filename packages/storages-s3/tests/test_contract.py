@@ -1,0 +1,70 @@
+"""The shared conformance suite, against moto and against s3rver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from storages_base.testing.contract import StorageContract
+
+from storages_s3 import S3Storage
+
+from .conftest import S3Server
+
+CSS = b"body { color: #123456; margin: 0 auto; }\n" * 200
+
+
+class S3Contract(StorageContract):
+    large_file_size = 11 * 1024 * 1024  # over two multipart parts of 5 MiB
+    server: S3Server
+
+    def test_with_gzip_on_a_css_file_is_stored_compressed(
+        self, storage_factory: Callable[..., S3Storage], folder: str
+    ) -> None:
+        """S3 variant: the object is stored compressed, but ``size()`` is the size that
+        ``open().read()`` returns (issue 3: "size consistent with what read returns"),
+        not the stored size the shared case expects, so the stored length is read raw."""
+        storage = storage_factory(gzip=True)
+        name = storage.save(f"{folder}/style.css", ContentFile(CSS))
+        head = self.server.client().head_object(Bucket=storage.bucket_name, Key=name)
+
+        assert head["ContentEncoding"] == "gzip"
+        assert head["ContentType"] == "text/css"
+        assert head["ContentLength"] < len(CSS)
+        assert storage.size(name) == len(CSS)
+        with storage.open(name) as f:
+            assert len(f.read()) == f.size == len(CSS)
+
+
+class TestS3StorageOnMoto(S3Contract):
+    @pytest.fixture
+    def storage_factory(self, moto: S3Server, moto_bucket: str) -> Callable[..., S3Storage]:
+        self.server = moto
+
+        def build(**options: Any) -> S3Storage:
+            return moto.storage(moto_bucket, **options)
+
+        return build
+
+
+class TestS3StorageOnS3rver(S3Contract):
+    """s3rver ignores If-None-Match: its storage declares conditional_create=False (see
+    conftest.IgnoredConditionS3Storage), so no-overwrite saves pick a free name first."""
+
+    @pytest.fixture
+    def storage_factory(self, s3rver: S3Server) -> Callable[..., S3Storage]:
+        self.server = s3rver
+        bucket = s3rver.new_bucket()
+
+        def build(**options: Any) -> S3Storage:
+            return s3rver.storage(bucket, **options)
+
+        return build
+
+    def test_nested_folders_are_created_implicitly(self, storage: Any, folder: str) -> None:
+        pytest.skip(
+            "s3rver gap: ListObjects with a delimiter omits a common prefix that holds no "
+            "object of its own (only deeper ones); moto and S3 list it"
+        )
