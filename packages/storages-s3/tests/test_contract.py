@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from storages_base.testing.contract import StorageContract
 
+from storages_base.testing.contract import StorageContract
 from storages_s3 import S3Storage
 
 from .conftest import S3Server
