@@ -89,6 +89,24 @@ def start_demo(kind: str) -> Iterator[DemoSite]:
         proc.wait(20)
 
 
+@pytest.fixture(name="manage")
+def manage_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``manage(*args, **env)``: run the demo's manage.py in a process of its own."""
+    return manage
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where test artifacts are kept (``.artifacts/`` at the repository root)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
 @pytest.fixture(scope="session")
 def s3_demo() -> Iterator[DemoSite]:
     """The demo as the README starts it: S3 on moto, in the demo's own process."""

@@ -19,8 +19,6 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, DemoSite
-
 CHROMIUM = os.environ.get("DEMO_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -84,7 +82,10 @@ def status_of(url: str) -> int:
 
 
 def test_upload_render_direct_upload_and_delete_in_chromium(
-    page: Any, s3_demo: DemoSite, png_file: Callable[[str, int], Path]
+    page: Any,
+    s3_demo: Any,
+    png_file: Callable[[str, int], Path],
+    artifacts: Path,
 ) -> None:
     storage = s3_demo.storage_endpoint
     assert storage is not None
@@ -115,8 +116,7 @@ def test_upload_render_direct_upload_and_delete_in_chromium(
     assert direct.locator(".tag").inner_text() == "direct"
     assert page.locator("li.item").count() == 2
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "demo-screenshot.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "demo-screenshot.png"), full_page=True)
 
     # 3. Delete: gone from the page, and from the storage server.
     direct.locator("button.delete").click()
@@ -130,7 +130,7 @@ def test_upload_render_direct_upload_and_delete_in_chromium(
 
 
 def test_the_direct_upload_is_refused_by_the_site_when_the_file_is_too_large(
-    page: Any, s3_demo: DemoSite, tmp_path: Path
+    page: Any, s3_demo: Any, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(b"\0" * (11 * 1024 * 1024))  # over the demo's 10 MiB limit

@@ -8,14 +8,16 @@ the page and the storage.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-from .conftest import REPO, manage
 
 
 def provider(module: str, cls: str) -> bool:
@@ -24,11 +26,11 @@ def provider(module: str, cls: str) -> bool:
     return hasattr(importlib.import_module(module), cls)
 
 
-def test_the_readme_command_checks_the_demo_on_embedded_s3() -> None:
+def test_the_readme_command_checks_the_demo_on_embedded_s3(repo: Path) -> None:
     result = subprocess.run(
         ["bash", "scripts/demo", "--check", "--port", "0"],
-        cwd=REPO,
-        env={**__import__("os").environ, "DEMO_STORAGE": "s3"},
+        cwd=repo,
+        env={**os.environ, "DEMO_STORAGE": "s3"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -43,7 +45,7 @@ def test_the_readme_command_checks_the_demo_on_embedded_s3() -> None:
     assert "Demo check passed." in result.stdout
 
 
-def test_demo_smoke_env_var_runs_the_same_check() -> None:
+def test_demo_smoke_env_var_runs_the_same_check(manage: Callable[..., Any]) -> None:
     result = manage("demo", "--port", "0", DEMO_SMOKE="1", DEMO_STORAGE="memory")
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -54,7 +56,7 @@ def test_demo_smoke_env_var_runs_the_same_check() -> None:
 @pytest.mark.skipif(
     not provider("storages_ftp", "FTPStorage"), reason="storages_ftp.FTPStorage not built yet"
 )
-def test_the_demo_runs_on_ftp_with_no_code_change() -> None:
+def test_the_demo_runs_on_ftp_with_no_code_change(manage: Callable[..., Any]) -> None:
     result = manage("demo", "--check", "--port", "0", DEMO_STORAGE="ftp")
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -69,7 +71,7 @@ def test_the_demo_runs_on_ftp_with_no_code_change() -> None:
     not Path(shutil.which("sshd") or "/usr/sbin/sshd").exists(),
     reason="OpenSSH's sshd is not installed (scripts/test installs it as root)",
 )
-def test_the_demo_runs_on_sftp_with_no_code_change() -> None:
+def test_the_demo_runs_on_sftp_with_no_code_change(manage: Callable[..., Any]) -> None:
     result = manage("demo", "--check", "--port", "0", DEMO_STORAGE="sftp")
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -77,14 +79,16 @@ def test_the_demo_runs_on_sftp_with_no_code_change() -> None:
     assert "Demo check passed." in result.stdout
 
 
-def test_the_demo_passes_django_system_checks() -> None:
+def test_the_demo_passes_django_system_checks(manage: Callable[..., Any]) -> None:
     result = manage("check", DEMO_STORAGE="s3")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_a_real_bucket_without_a_name_fails_the_system_checks_with_the_setting_to_set() -> None:
+def test_a_real_bucket_without_a_name_fails_the_system_checks_with_the_setting_to_set(
+    manage: Callable[..., Any],
+) -> None:
     result = manage("check", DEMO_STORAGE="real")
 
     assert result.returncode != 0
@@ -92,7 +96,9 @@ def test_a_real_bucket_without_a_name_fails_the_system_checks_with_the_setting_t
     assert "AWS_STORAGE_BUCKET_NAME" in result.stderr
 
 
-def test_real_mode_takes_the_providers_usual_settings_from_the_environment() -> None:
+def test_real_mode_takes_the_providers_usual_settings_from_the_environment(
+    manage: Callable[..., Any],
+) -> None:
     result = manage(
         "check",
         DEMO_STORAGE="real",
@@ -105,7 +111,7 @@ def test_real_mode_takes_the_providers_usual_settings_from_the_environment() -> 
     assert "storages_s3.E001" not in result.stderr
 
 
-def test_storages_check_passes_on_the_demos_storages() -> None:
+def test_storages_check_passes_on_the_demos_storages(manage: Callable[..., Any]) -> None:
     result = manage("storages_check", DEMO_STORAGE="s3")
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -114,7 +120,7 @@ def test_storages_check_passes_on_the_demos_storages() -> None:
     assert "All 2 storage(s) work." in result.stdout
 
 
-def test_an_unknown_storage_kind_is_refused_with_the_choices() -> None:
+def test_an_unknown_storage_kind_is_refused_with_the_choices(manage: Callable[..., Any]) -> None:
     result = manage("check", DEMO_STORAGE="tape")
 
     assert result.returncode != 0
