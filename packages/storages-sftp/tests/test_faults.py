@@ -144,3 +144,35 @@ def test_an_upload_interrupted_by_a_restart_is_retried_when_the_content_can_rewi
     storage.save("f.bin", RestartingFile(data))
     assert (root / "f.bin").read_bytes() == data
     assert sorted(os.listdir(root)) == ["f.bin"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs, so the server runs out of space (needs root and mount rights)."""
+    import subprocess
+
+    path = tmp_path / "small"
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_full_disk_fails_the_save_and_keeps_the_old_file(storage_factory, small_disk):
+    from storages_base.errors import StorageError
+
+    storage = storage_factory(root_path=str(small_disk), file_overwrite=True)
+    old = os.urandom(512 * 1024)
+    storage.save("f.bin", ContentFile(old))
+    with pytest.raises(StorageError):
+        storage.save("f.bin", ContentFile(os.urandom(3 * 1024 * 1024)))
+    assert (small_disk / "f.bin").read_bytes() == old
+    assert os.listdir(small_disk) == ["f.bin"]  # the partial upload was removed

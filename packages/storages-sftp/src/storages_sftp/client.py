@@ -55,6 +55,9 @@ class Connection:
         self.sftp = sftp
         #: Whether the server has the posix-rename@openssh.com extension (None: untried).
         self.posix_rename: bool | None = None
+        #: The storage root as the server resolves it, and the folders checked under it.
+        self.root_realpath: str | None = None
+        self.checked_folders: set[str] = set()
 
     @property
     def alive(self) -> bool:
@@ -240,7 +243,10 @@ class SFTPPool:
 
     def _clean_orphans(self, conn: Connection) -> None:
         while self.orphans:
-            path = self.orphans.pop()
+            try:
+                path = self.orphans.pop()
+            except KeyError:  # another thread took the last one
+                return
             try:
                 conn.sftp.remove(path)
             except OSError as exc:

@@ -26,7 +26,7 @@ from .errors import is_transient
 if TYPE_CHECKING:
     from .client import SFTPPool
 
-__all__ = ["SFTPReader"]
+__all__ = ["SFTPReader", "finish_writes"]
 
 #: Bytes requested ahead of the reader (128 requests of 32 KiB in flight).
 WINDOW = 4 * 1024 * 1024
@@ -157,3 +157,21 @@ def _prefetch(file: paramiko.SFTPFile, end: int) -> None:
         num = sftp._async_request(file, CMD_READ, file.handle, int64(offset), int(length))
         with internals._prefetch_lock:
             internals._prefetch_extents[num] = (offset, length)
+
+
+def finish_writes(file: paramiko.SFTPFile) -> bool:
+    """Wait for the replies to a pipelined file's writes; raise the first error.
+
+    paramiko checks them only now and then (and ``close()`` drops the rest), so a
+    failed write, e.g. a full disk, would go unnoticed. Return False when paramiko's
+    internals are not there to ask, for the caller to check the size instead.
+    """
+    internals: Any = file
+    requests = getattr(internals, "_reqs", None)
+    if requests is None:
+        return False
+    sftp: Any = file.sftp
+    while requests:
+        # Replies come in request order, so the oldest is always the next one read.
+        sftp._read_response(requests.popleft())
+    return True

@@ -36,7 +36,7 @@ from .client import (
     host_key_policy,
 )
 from .errors import BACKEND, is_transient
-from .files import SFTPReader
+from .files import SFTPReader, finish_writes
 from .options import OPTIONS
 
 __all__ = ["SFTPStorage"]
@@ -249,7 +249,7 @@ class SFTPStorage(BaseStorage):
         try:
             file = sftp.open(temp, "wxb")  # exclusive: never write into someone else's file
         except FileNotFoundError:  # the folder was removed since this connection checked it
-            conn.__dict__.get("checked_folders", set()).discard(folder)
+            conn.checked_folders.discard(folder)
             self._prepare_folder(conn, folder)
             file = sftp.open(temp, "wxb")
         try:
@@ -259,19 +259,24 @@ class SFTPStorage(BaseStorage):
                 while chunk := request.content.read(CHUNK_SIZE):
                     file.write(chunk)
                     written += len(chunk)
-            # Pipelined writes report errors late or not at all: check what arrived.
-            if sftp.stat(temp).st_size != written:
-                raise StorageError(
-                    f"the server stored {sftp.stat(temp).st_size} of {written} bytes",
-                    name=self._name_for_key(request.key),
-                    operation="save",
-                    backend=BACKEND,
-                )
+                file.flush()
+                if not finish_writes(file):
+                    self._check_size(conn, temp, written, request.key)
             self._set_owner_and_mode(conn, temp, self.file_mode)
             self._move_into_place(conn, temp, path, request)
         except BaseException:
             self._forget_temporary(conn, temp)
             raise
+
+    def _check_size(self, conn: Connection, temp: str, written: int, key: str) -> None:
+        stored = conn.sftp.stat(temp).st_size
+        if stored != written:
+            raise StorageError(
+                f"the server stored {stored} of {written} bytes",
+                name=self._name_for_key(key),
+                operation="save",
+                backend=BACKEND,
+            )
 
     def _move_into_place(
         self, conn: Connection, temp: str, path: str, request: WriteRequest
@@ -333,7 +338,7 @@ class SFTPStorage(BaseStorage):
         inside the resolved root; missing folders are then created below it. A
         connection remembers the folders it checked.
         """
-        checked: set[str] = conn.__dict__.setdefault("checked_folders", set())
+        checked = conn.checked_folders
         if folder in checked:
             return
         root = self._root_realpath(conn)
@@ -361,14 +366,12 @@ class SFTPStorage(BaseStorage):
         checked.add(folder)
 
     def _root_realpath(self, conn: Connection) -> str:
-        root = conn.__dict__.get("root_realpath")
-        if root is None:
+        if conn.root_realpath is None:
             path = self._path(self.key_prefix)
             if not self._present(conn, path):
                 self._makedirs(conn, path)
-            root = conn.sftp.normalize(path)
-            conn.__dict__["root_realpath"] = root
-        return str(root)
+            conn.root_realpath = conn.sftp.normalize(path)
+        return conn.root_realpath
 
     def _makedirs(self, conn: Connection, path: str) -> None:
         parent = posixpath.dirname(path)
