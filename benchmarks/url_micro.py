@@ -93,9 +93,7 @@ def measure(storage_class: Any, pem: bytes) -> dict[str, float]:
     signed.url("warm-up")
     results["CloudFront"] = per_call(signed.url, NAMES[:300])
     results["bare RSA-SHA1 signature"] = bare_rsa_us(pem)
-    results["first url() on a new storage (ms)"] = first_call_ms(
-        lambda: storage_class(**OPTIONS)
-    )
+    results["first url() on a new storage (ms)"] = first_call_ms(lambda: storage_class(**OPTIONS))
     results["first url() on a new unsigned storage (ms)"] = first_call_ms(
         lambda: storage_class(**OPTIONS, querystring_auth=False)
     )
@@ -118,9 +116,7 @@ def ours() -> dict[str, float]:
     ).client("s3", region_name="eu-west-1", config=Config(signature_version="s3v4"))
 
     def botocore_url(name: str) -> str:
-        return str(
-            client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": name})
-        )
+        return str(client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": name}))
 
     botocore_url("warm-up")
     results["botocore generate_presigned_url"] = per_call(botocore_url, NAMES[:500])
@@ -128,9 +124,7 @@ def ours() -> dict[str, float]:
     storage.session  # noqa: B018 - the session exists; only the URL machinery is timed
     start = time.perf_counter()
     storage.url("first.txt")
-    results["first url() with the session already built (ms)"] = (
-        time.perf_counter() - start
-    ) * 1e3
+    results["first url() with the session already built (ms)"] = (time.perf_counter() - start) * 1e3
     return results
 
 
