@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import socket
+import string
 import threading
 import urllib.error
 import urllib.request
@@ -263,6 +265,54 @@ def test_presigned_urls_are_byte_identical_to_botocore_and_made_without_it(
             expected = botocore_url(client, storage.bucket_name, name, parameters)
             assert builder.url(name, parameters) == expected, (name, parameters)
     assert not uses_botocore(builder), "a common configuration fell back to botocore"
+
+
+def random_text(rng: random.Random, length: int) -> str:
+    pools = [
+        string.ascii_letters + string.digits,
+        string.punctuation + " ",
+        "äöüßéèñçøåÆŒ",
+        "日本語中文한국어",
+        "\U0001f600\U0001f680\u200d\ufeff",
+        "/",
+    ]
+    return "".join(rng.choice(rng.choice(pools)) for _ in range(length))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"region_name": "eu-west-1"},
+        {"endpoint_url": "http://127.0.0.1:9000"},
+        {"region_name": "us-east-1", "addressing_style": "virtual", "querystring_auth": False},
+    ],
+)
+def test_random_names_and_parameters_match_botocore(frozen: Any, options: dict[str, Any]) -> None:
+    rng = random.Random(20261125)
+    storage = stand_in(session=session(TOKEN), **options)
+    builder = S3UrlBuilder.for_storage(storage)
+    client = botocore_client(storage, signed=storage.querystring_auth)
+    names = list(_QUERY_NAMES_FOR_FUZZ)
+    for _ in range(400):
+        key = random_text(rng, rng.randint(1, 60))
+        parameters = {
+            name: random_text(rng, rng.randint(0, 20))
+            for name in rng.sample(names, rng.randint(0, len(names)))
+        }
+        method = rng.choice([None, "GET", "PUT", "delete"])
+        expected = botocore_url(client, storage.bucket_name, key, parameters, 900, method)
+        assert builder.url(key, parameters, 900, method) == expected, (key, parameters)
+    assert not uses_botocore(builder)
+
+
+_QUERY_NAMES_FOR_FUZZ = (
+    "ResponseCacheControl",
+    "ResponseContentDisposition",
+    "ResponseContentEncoding",
+    "ResponseContentLanguage",
+    "ResponseContentType",
+    "VersionId",
+)
 
 
 @pytest.mark.parametrize("http_method", ["PUT", "put", "DELETE", "HEAD", "GET"])
