@@ -7,7 +7,7 @@ from django import forms
 from .models import Upload
 
 
-class UploadForm(forms.ModelForm):
+class UploadForm(forms.ModelForm):  # type: ignore[type-arg]
     """The classic upload: the file passes through Django on its way to the storage."""
 
     class Meta:
@@ -15,7 +15,7 @@ class UploadForm(forms.ModelForm):
         fields = ["title", "image", "file"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("image") and not data.get("file"):
             raise forms.ValidationError("Choose an image or a file to upload.")
         return data

@@ -20,6 +20,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.core.files.storage import default_storage
 
@@ -92,11 +94,11 @@ class Visitor:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def csrf(self) -> str:
-        return next(c.value for c in self.cookies if c.name == "csrftoken")
+        return str(next(c.value for c in self.cookies if c.name == "csrftoken"))
 
     def get(self, path: str) -> str:
         with self.opener.open(urllib.parse.urljoin(self.site, path), timeout=30) as response:
-            return response.read().decode()
+            return str(response.read().decode())
 
     def post(
         self,
@@ -109,16 +111,17 @@ class Visitor:
             urllib.parse.urljoin(self.site, path), data=body, headers={"Content-Type": content_type}
         )
         with self.opener.open(request, timeout=30) as response:
-            return response.read().decode()
+            return str(response.read().decode())
 
-    def post_json(self, path: str, data: dict[str, object]) -> dict[str, str]:
+    def post_json(self, path: str, data: dict[str, object]) -> dict[str, Any]:
         request = urllib.request.Request(
             urllib.parse.urljoin(self.site, path),
             data=json.dumps(data).encode(),
             headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf()},
         )
         with self.opener.open(request, timeout=30) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
+            result: dict[str, Any] = json.loads(response.read())
+            return result
 
     def fetch(self, url: str) -> bytes:
         """Fetch a file URL: absolute ones from the storage server, relative ones from the site."""
@@ -155,7 +158,7 @@ def run(site: str, say: Say = print) -> bool:
     else:
         say("  (this storage has no presigned uploads: direct upload skipped)")
     for key, item in list(state.items()):
-        step(f"delete the {key} upload", lambda item=item: _delete(visitor, item))
+        step(f"delete the {key} upload", partial(_delete, visitor, item))
     return failures == 0
 
 
@@ -186,7 +189,7 @@ def _direct(visitor: Visitor, image: bytes, state: dict[str, Item]) -> str:
     )
     body, content_type = multipart(
         dict(signed["fields"]),
-        {"file": ("direct.png", image, "image/png")},  # type: ignore[arg-type]
+        {"file": ("direct.png", image, "image/png")},
     )
     request = urllib.request.Request(
         signed["url"], data=body, headers={"Content-Type": content_type}

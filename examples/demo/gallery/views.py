@@ -83,14 +83,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "gallery/index.html", _context(form), status=400)
     saved = form.save()
-    messages.success(request, f"Stored {', '.join(f.name for f in saved.stored_files())}.")
+    messages.success(request, f"Stored {', '.join(str(f.name) for f in saved.stored_files())}.")
     return redirect("gallery:index")
 
 
 @require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Upload, pk=pk)
-    names = [f.name for f in item.stored_files()]
+    names = [str(f.name) for f in item.stored_files()]
     for stored in item.stored_files():
         stored.delete(save=False)
     item.delete()

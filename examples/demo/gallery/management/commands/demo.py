@@ -59,7 +59,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         password = self._admin()
         server = self._serve(options["host"], options["port"], quiet=options["check"])
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), int(server.server_address[1])
         url = f"http://{host}:{port}/"
         configure_cors(url.rstrip("/"))
         self._banner(url, password)
@@ -96,7 +96,9 @@ class Command(BaseCommand):
             server = ThreadingServer((host, 0), handler)
         server.set_app(StaticFilesHandler(get_internal_wsgi_application()))
         threading.Thread(target=server.serve_forever, daemon=True, name="demo-http").start()
-        socket.create_connection(server.server_address[:2], timeout=5).close()
+        socket.create_connection(
+            (str(server.server_address[0]), server.server_address[1]), 5
+        ).close()
         return server
 
     def _banner(self, url: str, password: str | None) -> None:
