@@ -175,6 +175,8 @@ def start_ftp_proxy(upstream_port: int, counts: Counts) -> socketserver.Threadin
     class Relay(socketserver.BaseRequestHandler):
         def handle(self) -> None:
             upstream = socket.create_connection(("127.0.0.1", upstream_port))
+            for sock in (upstream, self.request):  # no Nagle delay on relayed short lines
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             down = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
             down.start()
             with self.request.makefile("rb") as lines:
@@ -201,9 +203,9 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
 
 
 class LogCounter:
-    """Counts SFTP requests in sshd's log (``internal-sftp -l DEBUG3`` logs one per request)."""
+    """Counts SFTP requests in sftp-server's log (``-l DEBUG3``: ``request N: <verb>``)."""
 
-    REQUEST = re.compile(rb"debug3: request \d+: (\w+)")
+    REQUEST = re.compile(rb"debug\d: request \d+: (?!sent )(\w+)")
 
     def __init__(self, path: Path) -> None:
         self.path = path

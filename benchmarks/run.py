@@ -144,7 +144,7 @@ class Harness:
         (self.workdir / "sshd").mkdir()
         self.sshd = servers.start_sshd(self.workdir / "sshd")
         if self.sshd:
-            self.counts.log = proxy.LogCounter(self.workdir / "sshd" / "sshd.log")
+            self.counts.log = proxy.LogCounter(self.workdir / "sshd" / "sftp.log")
         self.sftp_root = self.workdir / "sftp"
         self.sftp_root.mkdir()
         return self
@@ -256,6 +256,8 @@ def fmt_time(seconds: float) -> str:
 
 def spread(values: list[float]) -> str:
     """``median (min..max)``."""
+    if not values:
+        return "-"
     median = fmt_time(statistics.median(values))
     if len(values) == 1:
         return median
@@ -292,6 +294,8 @@ def render(title: str, runs: list[dict[str, Any]]) -> str:
                 "cpu": [v["cpu"] / v["n"] for v in values],
                 "req": fmt_requests(rows[-1]["requests"].get(metric, {}), n) if rows else "-",
             }
+            if not rows and any(metric in r["info"].get("unsupported", ()) for r in runs):
+                cells[side]["req"] = "not supported"
         o, c = cells["ours"], cells["classic"]
         lines.append(
             f"| {metric} | {spread(o['wall'])} | {spread(c['wall'])}"

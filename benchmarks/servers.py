@@ -69,6 +69,7 @@ def start_ftp(root: Path) -> Server:
     return Server(argv, port)
 
 
+SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 SSHD_CONFIG = """\
 Port {port}
 ListenAddress 127.0.0.1
@@ -77,7 +78,7 @@ PidFile {d}/sshd.pid
 AuthorizedKeysFile {d}/authorized_keys
 PasswordAuthentication no
 StrictModes no
-Subsystem sftp internal-sftp -l DEBUG3
+Subsystem sftp {sftp_server} -e -l DEBUG3 2>>{d}/sftp.log
 """
 
 
@@ -91,7 +92,7 @@ def start_sshd(d: Path) -> tuple[Server, dict[str, object]] | None:
     host_public = _ed25519_key(d / "host_key")
     (d / "authorized_keys").write_text(_ed25519_key(d / "client_key") + "\n")
     (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public}\n")
-    (d / "sshd_config").write_text(SSHD_CONFIG.format(port=port, d=d))
+    (d / "sshd_config").write_text(SSHD_CONFIG.format(port=port, d=d, sftp_server=SFTP_SERVER))
     argv = ["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")]
     server = Server(argv, port, log=d / "sshd.log")
     params = {"username": getpass.getuser(), "key_filename": str(d / "client_key")}
