@@ -98,6 +98,19 @@ def test_a_read_in_progress_resumes_after_the_server_restarts(make, server):
     assert head + rest == data
 
 
+def test_a_read_resumed_after_a_restart_refuses_a_file_that_changed(make, server, root):
+    from storages_base.errors import StorageError
+
+    storage = make(file_overwrite=True)
+    storage.save("big.bin", ContentFile(os.urandom(12 * 1024 * 1024)))
+    with storage.open("big.bin") as f:
+        f.read(5 * 1024 * 1024)
+        server.restart()
+        (root / "big.bin").write_bytes(b"replaced")
+        with pytest.raises(StorageError, match="changed on the server"):
+            f.read()
+
+
 def test_a_server_that_stays_down_gives_a_transient_error_quickly(make, server):
     storage = make()
     storage.save("f.txt", ContentFile(b"x"))

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import paramiko
 from paramiko.sftp import CMD_READ, int64
 
-from storages_base.errors import TransientError
+from storages_base.errors import StorageError, TransientError
 from storages_base.remote import retrying
 
 from .client import ATTEMPTS, Connection, as_storage_error
-from .errors import is_transient
+from .errors import BACKEND, is_transient
 
 if TYPE_CHECKING:
     from .client import SFTPPool
@@ -43,6 +43,7 @@ class SFTPReader(io.RawIOBase):
         offset: int = 0,
         *,
         name: str | None = None,
+        modified: float | None = None,
         conn: Connection | None = None,
         file: paramiko.SFTPFile | None = None,
     ) -> None:
@@ -51,6 +52,7 @@ class SFTPReader(io.RawIOBase):
         self._path = path
         self._name = name
         self.size = size
+        self._modified = modified
         self._pos = offset
         self._conn = conn
         self._file = file
@@ -82,7 +84,7 @@ class SFTPReader(io.RawIOBase):
         try:
             if self._pos >= self._window_end:
                 self._read_ahead()
-            return self._file.read(count)
+            return self._file.read(min(count, self.size - self._pos))  # no read past the end
         except BaseException as exc:
             error = as_storage_error(exc, self._conn, self._name, "read")
             if isinstance(error, TransientError):
@@ -96,6 +98,15 @@ class SFTPReader(io.RawIOBase):
         conn = self._pool.acquire()
         try:
             file = conn.sftp.open(self._path, "rb")
+            attrs = file.stat()
+            if (attrs.st_size, attrs.st_mtime) != (self.size, self._modified):
+                file.close()
+                raise StorageError(
+                    "the file changed on the server while it was being read",
+                    name=self._name,
+                    operation="read",
+                    backend=BACKEND,
+                )
             file.seek(self._pos)
         except BaseException as exc:
             error = as_storage_error(exc, conn, self._name, "read")

@@ -164,7 +164,16 @@ class SFTPStorage(BaseStorage):
                 raise
             raise error from exc
         info = _stat(attrs)
-        reader = SFTPReader(self._pool, path, info.size, offset, name=name, conn=conn, file=file)
+        reader = SFTPReader(
+            self._pool,
+            path,
+            info.size,
+            offset,
+            name=name,
+            modified=attrs.st_mtime,
+            conn=conn,
+            file=file,
+        )
         return cast(IO[bytes], reader), info
 
     def _stat(self, key: str) -> Stat:

@@ -1,0 +1,76 @@
+"""How many SFTP requests each operation costs (deterministic, so asserted).
+
+paramiko's ``SFTPClient._async_request`` (every request goes through it) is wrapped
+to record the request types and then does its real work: nothing is mocked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import paramiko
+import pytest
+from django.core.files.base import ContentFile
+from paramiko import sftp as codes
+
+NAMES = {
+    getattr(codes, name): name[4:]
+    for name in dir(codes)
+    if name.startswith("CMD_") and isinstance(getattr(codes, name), int)
+}
+
+
+@pytest.fixture
+def requests(monkeypatch):
+    seen: Counter[str] = Counter()
+    original = paramiko.SFTPClient._async_request
+
+    def recording(self, fileobj, t, *args):
+        seen[NAMES.get(t, str(t))] += 1
+        return original(self, fileobj, t, *args)
+
+    monkeypatch.setattr(paramiko.SFTPClient, "_async_request", recording)
+    return seen
+
+
+def test_saving_a_small_file_on_a_warm_connection_costs_four_requests(storage, requests):
+    storage.save("d/first.txt", ContentFile(b"warm up the folder check"))
+    requests.clear()
+    storage.save("d/second.txt", ContentFile(b"x"))
+    assert requests == Counter({"OPEN": 1, "WRITE": 1, "CLOSE": 1, "RENAME": 1})
+
+
+def test_overwriting_uses_the_atomic_posix_rename(storage_factory, requests):
+    storage = storage_factory(file_overwrite=True)
+    storage.save("f.txt", ContentFile(b"one"))
+    requests.clear()
+    storage.save("f.txt", ContentFile(b"two"))
+    assert requests == Counter({"OPEN": 1, "WRITE": 1, "CLOSE": 1, "EXTENDED": 1})
+
+
+def test_exists_size_and_modified_time_cost_one_request_each(storage, requests):
+    storage.save("f.txt", ContentFile(b"x"))
+    requests.clear()
+    storage.exists("f.txt")
+    storage.size("f.txt")
+    storage.get_modified_time("f.txt")
+    assert requests == Counter({"STAT": 3})
+
+
+def test_reading_a_small_file_costs_four_requests(storage, requests):
+    storage.save("f.txt", ContentFile(b"hello"))
+    requests.clear()
+    with storage.open("f.txt") as f:
+        assert f.read() == b"hello"
+    assert requests == Counter({"OPEN": 1, "FSTAT": 1, "READ": 1, "CLOSE": 1})
+
+
+def test_the_first_write_into_a_new_folder_checks_it_once(storage, requests):
+    storage.save("warm.txt", ContentFile(b"x"))
+    requests.clear()
+    storage.save("new/a.txt", ContentFile(b"x"))
+    first = sum(requests.values())
+    requests.clear()
+    storage.save("new/b.txt", ContentFile(b"x"))
+    assert sum(requests.values()) == 4
+    assert first <= 4 + 5  # stat (missing), stat + realpath of the parent, mkdir
