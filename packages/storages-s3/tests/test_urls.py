@@ -362,7 +362,8 @@ def test_threads_sharing_a_new_builder_get_the_same_urls(frozen: Any) -> None:
     storage = stand_in(region_name="eu-west-1", session=session(TOKEN))
     builder = S3UrlBuilder.for_storage(storage)
     names = [f"thread/{number} ä.txt" for number in range(200)]
-    expected = [botocore_url(botocore_client(storage), "media-bucket", name) for name in names]
+    client = botocore_client(storage)
+    expected = [botocore_url(client, "media-bucket", name) for name in names]
     barrier = threading.Barrier(8)
     results: list[list[str]] = []
 
