@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 CONFIG: dict[str, Any] = json.loads(os.environ.get("BENCH_CONFIG", "{}"))
 RESULT: dict[str, Any] = {"metrics": {}, "checks": {}, "info": {}}
-URL_NAMES = [f"media/photos/{i // 100:03d}/IMG_{i:05d}.jpg" for i in range(2000)]
+URL_NAMES = [f"media/photos/{i // 100:03d}/IMG_{i:05d} ãlöhâ.jpg" for i in range(2000)]
 
 
 def mark(phase: str) -> None:
@@ -103,8 +103,12 @@ def scenario_urls() -> None:
     from django.core.files.base import ContentFile
 
     cls, options = storage_class("s3"), CONFIG["options"]
-    with measure("url: first call on a new storage"):
+    with measure("url: first call on a new storage (first in the process)"):
         cls(**options).url("first/call.jpg")
+    for variant, extra in {"": {}, ", unsigned": {"querystring_auth": False}}.items():
+        for number in range(20):
+            with measure(f"url: first call on another new storage{variant}"):
+                cls(**options, **extra).url(f"first/call-{number}.jpg")
     mark("setup")
     samples = URL_NAMES[::499]
     public = cls(**options, default_acl="public-read")
@@ -137,6 +141,7 @@ def scenario_urls() -> None:
         if variant == "presigned SigV4" and CONFIG["side"] == "ours":
             _check_same_as_botocore(urls[0], samples[0])
     _reference_costs(key_pem)
+    _botocore_reference()
 
 
 def _check_fetch(variant: str, urls: list[str], names: list[str]) -> None:
@@ -190,21 +195,12 @@ def _check_same_as_botocore(url: str, name: str) -> None:
     """Our presigned URL is byte-identical to botocore's for the same instant."""
     import datetime
 
-    import boto3
     from botocore import auth
-    from botocore.config import Config
 
     stamp = parse_qs(urlsplit(url).query)["X-Amz-Date"][0]
     instant = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
     options = CONFIG["options"]
-    client = boto3.client(
-        "s3",
-        endpoint_url=options["endpoint_url"],
-        region_name=options["region_name"],
-        aws_access_key_id=options["access_key"],
-        aws_secret_access_key=options["secret_key"],
-        config=Config(signature_version="s3v4"),
-    )
+    client = _boto3_client()
     saved, auth.get_current_datetime = auth.get_current_datetime, lambda *a, **k: instant
     try:
         expected = client.generate_presigned_url(
@@ -232,6 +228,33 @@ def _reference_costs(key_pem: bytes) -> None:
     with measure("reference: bare RSA-SHA1 signature", len(URL_NAMES)):
         for name in URL_NAMES:
             key.sign(name.encode(), padding.PKCS1v15(), hashes.SHA1())  # type: ignore[union-attr]
+
+
+def _boto3_client() -> Any:
+    """A plain boto3 client with the storages' endpoint, region and keys."""
+    import boto3
+    from botocore.config import Config
+
+    options = CONFIG["options"]
+    return boto3.client(
+        "s3",
+        endpoint_url=options["endpoint_url"],
+        region_name=options["region_name"],
+        aws_access_key_id=options["access_key"],
+        aws_secret_access_key=options["secret_key"],
+        config=Config(signature_version="s3v4"),
+    )
+
+
+def _botocore_reference() -> None:
+    """botocore's own ``generate_presigned_url`` (what the classic backend calls per URL)."""
+    options = CONFIG["options"]
+    client = _boto3_client()
+    params = {"Bucket": options["bucket_name"]}
+    client.generate_presigned_url("get_object", Params={**params, "Key": "warm-up"})
+    with measure("reference: botocore generate_presigned_url", len(URL_NAMES)):
+        for name in URL_NAMES:
+            client.generate_presigned_url("get_object", Params={**params, "Key": name})
 
 
 # -- 2. per operation -------------------------------------------------------------------
