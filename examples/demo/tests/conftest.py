@@ -49,6 +49,7 @@ class DemoSite:
     url: str
     storage: str
     output: list[str] = field(default_factory=list)
+    admin_password: str = ""
 
     @property
     def storage_endpoint(self) -> str | None:
@@ -67,19 +68,20 @@ def start_demo(kind: str) -> Iterator[DemoSite]:
     )
     assert proc.stdout is not None
     output: list[str] = []
-    url = storage = ""
+    url = storage = password = ""
     for line in proc.stdout:
         output.append(line)
         if line.startswith("Demo running at "):
             url = line.split()[-1]
         elif line.strip().startswith("storage:"):
             storage = line.split(":", 1)[1].strip()
-        if url and storage:
+        elif line.strip().startswith("admin:"):
+            password = line.split()[-1]
             break
     if not url:
         proc.wait(10)
         pytest.fail("the demo did not start:\n" + "".join(output))
-    site = DemoSite(url, storage, output)
+    site = DemoSite(url, storage, output, admin_password=password)
     drain = threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True)
     drain.start()
     try:

@@ -143,3 +143,27 @@ def test_the_direct_upload_is_refused_by_the_site_when_the_file_is_too_large(
         "() => document.querySelector('#direct-status').textContent.includes('larger than')"
     )
     assert page.locator("li.item", has_text="big.bin").count() == 0
+
+
+def test_the_admin_uploads_and_lists_files_on_the_same_storage(
+    page: Any, s3_demo: Any, png_file: Callable[[str, int], Path]
+) -> None:
+    page.goto(s3_demo.url + "admin/gallery/upload/add/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", s3_demo.admin_password)
+    page.click("input[type=submit]")
+
+    page.fill("#id_title", "From the admin")
+    page.set_input_files("#id_image", str(png_file("admin.png", 11)))
+    page.click("input[name=_continue]")
+    link = page.locator("p.file-upload a").first
+    link.wait_for()
+    href = str(link.get_attribute("href"))
+
+    assert href.startswith(s3_demo.storage_endpoint + "/demo-media/images/")
+    assert status_of(href) == 200
+    page.goto(s3_demo.url)
+    item = page.locator("li.item", has_text="From the admin")
+    assert rendered_from(page, item) == href
+    item.locator("button.delete").click()
+    page.locator("li.item", has_text="From the admin").wait_for(state="detached")
