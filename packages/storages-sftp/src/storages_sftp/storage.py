@@ -8,8 +8,6 @@ SFTP rename, which refuses an existing target, when not). Reads stream.
 
 from __future__ import annotations
 
-import contextlib
-import posixpath
 import stat as stat_mode
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -17,14 +15,14 @@ from types import TracebackType
 from typing import IO, Any, ClassVar, TypeVar, cast
 from urllib.parse import urljoin
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.encoding import filepath_to_uri
 
 from storages_base import names
 from storages_base.clients import client_property
-from storages_base.errors import AlreadyExistsError, StorageError, TransientError
-from storages_base.files import CHUNK_SIZE, Stat
-from storages_base.remote import is_temporary_name, retrying, temporary_name
+from storages_base.errors import TransientError
+from storages_base.files import Stat
+from storages_base.remote import is_temporary_name, retrying
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
 
 from .client import (
@@ -36,15 +34,13 @@ from .client import (
     host_key_policy,
 )
 from .errors import BACKEND, is_transient
-from .files import SFTPReader, finish_writes
+from .files import SFTPReader
 from .options import OPTIONS
+from .uploads import Uploader, is_dir
 
 __all__ = ["SFTPStorage"]
 
 T = TypeVar("T")
-
-#: Folders a connection has checked (inside the root, symlinks resolved) before it forgets.
-_CHECKED_FOLDERS = 1024
 
 
 class SFTPStorage(BaseStorage):
@@ -92,6 +88,13 @@ class SFTPStorage(BaseStorage):
             )
         self._absolute = root.startswith("/")
         self._root = root.strip("/")
+        self._uploader = Uploader(
+            root=self._path(self.key_prefix),
+            file_mode=self.file_mode,
+            dir_mode=self.dir_mode,
+            uid=self.uid,
+            gid=self.gid,
+        )
 
     # -- connections ---------------------------------------------------------------------
 
@@ -200,7 +203,7 @@ class SFTPStorage(BaseStorage):
             return
         except OSError:
             # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
-            if not conn.alive or not stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0):
+            if not conn.alive or not is_dir(conn, path):
                 raise
             conn.sftp.rmdir(path)
 
@@ -232,6 +235,7 @@ class SFTPStorage(BaseStorage):
     def _write(self, request: WriteRequest) -> None:
         content = request.content
         rewindable = _rewindable(content)
+        path, name = self._path(request.key), self._name_for_key(request.key)
         attempts = 0
 
         def attempt(conn: Connection) -> None:
@@ -239,175 +243,14 @@ class SFTPStorage(BaseStorage):
             attempts += 1
             if attempts > 1:
                 content.seek(0)  # a retry after a dropped connection starts over
-            self._upload(conn, request)
+            self._uploader.upload(conn, request, path, name, self._pool.orphans)
 
         self._pool.run(
             attempt,
-            name=self._name_for_key(request.key),
+            name=name,
             what="save",
             can_retry=lambda: rewindable,
         )
-
-    def _upload(self, conn: Connection, request: WriteRequest) -> None:
-        """Stream the content to a temporary name, then move it into place."""
-        path = self._path(request.key)
-        folder = posixpath.dirname(path)
-        temp = temporary_name(path)
-        sftp = conn.sftp
-        self._prepare_folder(conn, folder)
-        try:
-            file = sftp.open(temp, "wxb")  # exclusive: never write into someone else's file
-        except FileNotFoundError:  # the folder was removed since this connection checked it
-            conn.checked_folders.discard(folder)
-            self._prepare_folder(conn, folder)
-            file = sftp.open(temp, "wxb")
-        try:
-            with file:
-                file.set_pipelined(True)
-                written = 0
-                while chunk := request.content.read(CHUNK_SIZE):
-                    file.write(chunk)
-                    written += len(chunk)
-                file.flush()
-                if not finish_writes(file):
-                    self._check_size(conn, temp, written, request.key)
-            self._set_owner_and_mode(conn, temp, self.file_mode)
-            self._move_into_place(conn, temp, path, request)
-        except BaseException:
-            self._forget_temporary(conn, temp)
-            raise
-
-    def _check_size(self, conn: Connection, temp: str, written: int, key: str) -> None:
-        stored = conn.sftp.stat(temp).st_size
-        if stored != written:
-            raise StorageError(
-                f"the server stored {stored} of {written} bytes",
-                name=self._name_for_key(key),
-                operation="save",
-                backend=BACKEND,
-            )
-
-    def _move_into_place(
-        self, conn: Connection, temp: str, path: str, request: WriteRequest
-    ) -> None:
-        sftp = conn.sftp
-        if request.exclusive:
-            try:
-                sftp.rename(temp, path)  # SSH_FXP_RENAME never replaces (OpenSSH: link+unlink)
-            except OSError as exc:
-                if conn.alive and self._present(conn, path):
-                    raise AlreadyExistsError(
-                        "File exists",
-                        name=self._name_for_key(request.key),
-                        operation="save",
-                        backend=BACKEND,
-                    ) from exc
-                raise
-            return
-        if conn.posix_rename is not False:
-            try:
-                sftp.posix_rename(temp, path)
-            except OSError as exc:
-                unsupported = exc.errno is None and "unsupported" in str(exc).lower()
-                if conn.posix_rename or not unsupported:
-                    raise
-                conn.posix_rename = False  # the server lacks the extension
-            else:
-                conn.posix_rename = True
-                return
-        # Without posix-rename, replacing is remove-then-rename: not atomic, but a
-        # reader sees the old file, no file, or the new one, never a partial one.
-        with contextlib.suppress(FileNotFoundError):
-            sftp.remove(path)
-        sftp.rename(temp, path)
-
-    def _present(self, conn: Connection, path: str) -> bool:
-        try:
-            conn.sftp.lstat(path)
-        except FileNotFoundError:
-            return False
-        return True
-
-    def _forget_temporary(self, conn: Connection, temp: str) -> None:
-        """Remove an abandoned upload now, or on the next connection if this one died."""
-        if conn.alive:
-            try:
-                conn.sftp.remove(temp)
-                return
-            except FileNotFoundError:
-                return
-            except Exception:
-                pass  # leave it to the next connection
-        self._pool.orphans.add(temp)
-
-    def _prepare_folder(self, conn: Connection, folder: str) -> None:
-        """Create ``folder`` if missing, and refuse it if a symlink leads it out of the root.
-
-        The deepest existing ancestor is resolved on the server (realpath) and must lie
-        inside the resolved root; missing folders are then created below it. A
-        connection remembers the folders it checked.
-        """
-        checked = conn.checked_folders
-        if folder in checked:
-            return
-        root = self._root_realpath(conn)
-        missing: list[str] = []
-        current = folder or "."
-        while True:
-            try:
-                conn.sftp.stat(current)  # realpath (normalize) accepts a missing last part
-                real = conn.sftp.normalize(current)
-                break
-            except FileNotFoundError:
-                if current in ("/", "."):
-                    raise
-                missing.append(current)
-                current = posixpath.dirname(current) or "."
-        if real != root and not real.startswith(root.rstrip("/") + "/"):
-            raise SuspiciousFileOperation(
-                f"The folder {folder!r} resolves to {real!r} on the server, outside the "
-                f"storage root {root!r} (a symbolic link?): refusing to write there."
-            )
-        for path in reversed(missing):
-            self._mkdir(conn, path)
-        if len(checked) >= _CHECKED_FOLDERS:
-            checked.clear()
-        checked.add(folder)
-
-    def _root_realpath(self, conn: Connection) -> str:
-        if conn.root_realpath is None:
-            path = self._path(self.key_prefix)
-            if not self._present(conn, path):
-                self._makedirs(conn, path)
-            conn.root_realpath = conn.sftp.normalize(path)
-        return conn.root_realpath
-
-    def _makedirs(self, conn: Connection, path: str) -> None:
-        parent = posixpath.dirname(path)
-        if parent and parent not in ("/", ".") and not self._present(conn, parent):
-            self._makedirs(conn, parent)
-        self._mkdir(conn, path)
-
-    def _mkdir(self, conn: Connection, path: str) -> None:
-        try:
-            conn.sftp.mkdir(path)
-        except OSError:
-            # Another writer may have made it in the meantime; anything else is an error.
-            if not conn.alive or not stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0):
-                raise
-            return
-        self._set_owner_and_mode(conn, path, self.dir_mode)
-
-    def _set_owner_and_mode(self, conn: Connection, path: str, mode: int | None) -> None:
-        if mode is not None:
-            conn.sftp.chmod(path, mode)
-        if self.uid is not None or self.gid is not None:
-            uid, gid = self.uid, self.gid
-            if uid is None or gid is None:
-                attrs = conn.sftp.stat(path)
-                uid = attrs.st_uid if uid is None else uid
-                gid = attrs.st_gid if gid is None else gid
-            conn.sftp.chown(path, int(uid or 0), int(gid or 0))
 
     # -- helpers -----------------------------------------------------------------------------
 

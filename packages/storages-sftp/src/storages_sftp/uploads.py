@@ -1,0 +1,217 @@
+"""Uploads that never show a half-written file and never leave the storage root.
+
+The bytes go to a hidden temporary name in the target's folder (exclusive create),
+every write reply is checked, modes and owner are applied, and only then is the
+file renamed into place:
+
+* replacing (``file_overwrite``): ``posix-rename@openssh.com``, an atomic
+  ``rename(2)`` on the server (remove-then-rename on servers without it);
+* not replacing: the plain SFTP rename, which never replaces a file (OpenSSH links
+  the new name, and the link fails if the name exists), so a name is claimed
+  atomically and two concurrent saves never replace each other.
+
+Before the first write into a folder, each connection resolves it on the server
+(realpath) and refuses it if a symbolic link leads it out of the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import stat as stat_mode
+from dataclasses import dataclass
+
+from django.core.exceptions import SuspiciousFileOperation
+
+from storages_base.errors import AlreadyExistsError, StorageError
+from storages_base.files import CHUNK_SIZE
+from storages_base.remote import temporary_name
+from storages_base.storage import WriteRequest
+
+from .client import Connection
+from .errors import BACKEND
+from .files import finish_writes
+
+__all__ = ["Uploader", "is_dir"]
+
+#: Folders a connection remembers as checked before it starts over.
+CHECKED_FOLDERS = 1024
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Writes files under ``root`` (a server path) with the storage's modes and owner."""
+
+    root: str
+    file_mode: int | None = None
+    dir_mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+
+    def upload(
+        self, conn: Connection, request: WriteRequest, path: str, name: str, orphans: set[str]
+    ) -> None:
+        """Stream ``request`` to a temporary name beside ``path``, then move it into place.
+
+        ``name`` is the file's name for errors. A temporary file that cannot be removed
+        now (the connection died) is added to ``orphans``, for the next connection.
+        """
+        folder = posixpath.dirname(path)
+        temp = temporary_name(path)
+        self.prepare_folder(conn, folder)
+        try:
+            file = conn.sftp.open(temp, "wxb")  # exclusive: never write into another's file
+        except FileNotFoundError:  # the folder was removed since this connection checked it
+            conn.checked_folders.discard(folder)
+            self.prepare_folder(conn, folder)
+            file = conn.sftp.open(temp, "wxb")
+        try:
+            with file:
+                file.set_pipelined(True)
+                written = 0
+                while chunk := request.content.read(CHUNK_SIZE):
+                    file.write(chunk)
+                    written += len(chunk)
+                file.flush()
+                if not finish_writes(file):
+                    _check_size(conn, temp, written, name)
+            self._set_owner_and_mode(conn, temp, self.file_mode)
+            self._move_into_place(conn, temp, path, request.exclusive, name)
+        except BaseException:
+            _forget_temporary(conn, temp, orphans)
+            raise
+
+    def _move_into_place(
+        self, conn: Connection, temp: str, path: str, exclusive: bool, name: str
+    ) -> None:
+        sftp = conn.sftp
+        if exclusive:
+            try:
+                sftp.rename(temp, path)
+            except OSError as exc:
+                if conn.alive and present(conn, path):
+                    raise AlreadyExistsError(
+                        "File exists", name=name, operation="save", backend=BACKEND
+                    ) from exc
+                raise
+            return
+        if conn.posix_rename is not False:
+            try:
+                sftp.posix_rename(temp, path)
+            except OSError as exc:
+                unsupported = exc.errno is None and "unsupported" in str(exc).lower()
+                if conn.posix_rename or not unsupported:
+                    raise
+                conn.posix_rename = False  # the server lacks the extension
+            else:
+                conn.posix_rename = True
+                return
+        # Without posix-rename, replacing is remove-then-rename: not atomic, but a
+        # reader sees the old file, no file, or the new one, never a partial one.
+        with contextlib.suppress(FileNotFoundError):
+            sftp.remove(path)
+        sftp.rename(temp, path)
+
+    def prepare_folder(self, conn: Connection, folder: str) -> None:
+        """Create ``folder`` if missing; refuse it if a symlink leads it out of the root.
+
+        The deepest existing ancestor is resolved on the server and must lie inside
+        the resolved root; the missing folders are then created below it.
+        """
+        checked = conn.checked_folders
+        if folder in checked:
+            return
+        root = self._root_realpath(conn)
+        missing: list[str] = []
+        current = folder or "."
+        while not present(conn, current, follow=True):
+            # realpath (normalize) accepts a missing last part, so check first.
+            if current in ("/", "."):
+                raise StorageError(f"{current!r} is missing on the server", backend=BACKEND)
+            missing.append(current)
+            current = posixpath.dirname(current) or "."
+        real = conn.sftp.normalize(current)
+        if real != root and not real.startswith(root.rstrip("/") + "/"):
+            raise SuspiciousFileOperation(
+                f"The folder {folder!r} resolves to {real!r} on the server, outside the "
+                f"storage root {root!r} (a symbolic link?): refusing to write there."
+            )
+        for path in reversed(missing):
+            self._mkdir(conn, path)
+        if len(checked) >= CHECKED_FOLDERS:
+            checked.clear()
+        checked.add(folder)
+
+    def _root_realpath(self, conn: Connection) -> str:
+        if conn.root_realpath is None:
+            if not present(conn, self.root, follow=True):
+                self._makedirs(conn, self.root)
+            conn.root_realpath = conn.sftp.normalize(self.root)
+        return conn.root_realpath
+
+    def _makedirs(self, conn: Connection, path: str) -> None:
+        parent = posixpath.dirname(path)
+        if parent and parent not in ("/", ".") and not present(conn, parent, follow=True):
+            self._makedirs(conn, parent)
+        self._mkdir(conn, path)
+
+    def _mkdir(self, conn: Connection, path: str) -> None:
+        try:
+            conn.sftp.mkdir(path)
+        except OSError:
+            # Another writer may have made it in the meantime; anything else is an error.
+            if conn.alive and is_dir(conn, path):
+                return
+            raise
+        self._set_owner_and_mode(conn, path, self.dir_mode)
+
+    def _set_owner_and_mode(self, conn: Connection, path: str, mode: int | None) -> None:
+        if mode is not None:
+            conn.sftp.chmod(path, mode)
+        if self.uid is not None or self.gid is not None:
+            uid, gid = self.uid, self.gid
+            if uid is None or gid is None:  # SFTP sets both: keep the one not asked for
+                attrs = conn.sftp.stat(path)
+                uid = attrs.st_uid if uid is None else uid
+                gid = attrs.st_gid if gid is None else gid
+            conn.sftp.chown(path, int(uid or 0), int(gid or 0))
+
+
+def present(conn: Connection, path: str, follow: bool = False) -> bool:
+    """Whether ``path`` exists (a dangling symlink counts unless ``follow``)."""
+    try:
+        (conn.sftp.stat if follow else conn.sftp.lstat)(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def is_dir(conn: Connection, path: str) -> bool:
+    try:
+        return stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0)
+    except FileNotFoundError:
+        return False
+
+
+def _check_size(conn: Connection, temp: str, written: int, name: str) -> None:
+    stored = conn.sftp.stat(temp).st_size
+    if stored != written:
+        raise StorageError(
+            f"the server stored {stored} of {written} bytes",
+            name=name,
+            operation="save",
+            backend=BACKEND,
+        )
+
+
+def _forget_temporary(conn: Connection, temp: str, orphans: set[str]) -> None:
+    """Remove an abandoned upload now, or on the next connection if this one died."""
+    if conn.alive:
+        try:
+            conn.sftp.remove(temp)
+            return
+        except FileNotFoundError:
+            return
+        except Exception:
+            pass  # leave it to the next connection
+    orphans.add(temp)
