@@ -337,3 +337,23 @@ def test_a_message_names_the_setting_the_user_actually_set(memory_bucket: str) -
         assert unset.source("bucket") == (
             "MEMORY_STORAGE_BUCKET (or STORAGES['default']['OPTIONS']['bucket'])"
         )
+
+
+def test_copy_streams_a_large_file_with_memory_bounded_by_a_chunk(
+    folders: dict[str, Path],
+) -> None:
+    import tracemalloc
+
+    size = 64 * 1024 * 1024
+    with open(folders["default"] / "big.bin", "wb") as handle:
+        for i in range(size // (1024 * 1024)):
+            handle.write(bytes([i % 256]) * (1024 * 1024))
+    tracemalloc.start()
+    try:
+        run(storages_copy.Command(), "default", "archive")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (folders["archive"] / "big.bin").stat().st_size == size
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 64 MiB file"
