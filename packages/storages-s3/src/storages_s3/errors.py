@@ -31,7 +31,7 @@ from storages_base.errors import (
     error_for_status,
 )
 
-__all__ = ["PERMISSIONS", "s3_errors", "status_of", "translate"]
+__all__ = ["PERMISSIONS", "code_of", "refuses_condition", "s3_errors", "status_of", "translate"]
 
 #: The IAM actions each storage operation needs (the seed's IAM policy).
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -56,6 +56,13 @@ def status_of(exc: ClientError) -> int | None:
 
 def code_of(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def refuses_condition(exc: BaseException | None) -> bool:
+    """Whether the server refused a conditional header it does not implement (501)."""
+    return isinstance(exc, ClientError) and (
+        status_of(exc) == 501 or code_of(exc) == "NotImplemented"
+    )
 
 
 def translate(

@@ -12,13 +12,13 @@ import io
 import logging
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 from storages_base.errors import StorageError
 
-from .errors import s3_errors
+from .errors import refuses_condition, s3_errors
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,10 @@ class MultipartUpload:
         name: str,
         exclusive: bool = False,
         concurrency: int = 1,
+        on_condition_refused: Callable[[], None] | None = None,
     ) -> None:
         self.client, self.bucket, self.key, self.name = client, bucket, key, name
+        self.on_condition_refused = on_condition_refused
         self.parameters = parameters
         self.part_parameters = {k: v for k, v in parameters.items() if k in _PART_PARAMETERS}
         self.exclusive = exclusive
@@ -150,17 +152,34 @@ class MultipartUpload:
         """Wait for the parts and complete the upload (conditionally when exclusive)."""
         parts: list[Any] = self._parts + [future.result() for future in self._futures]
         self._close_pool()
-        extra: dict[str, Any] = {"IfNoneMatch": "*"} if self.exclusive else {}
-        with s3_errors("save", self.name, self.bucket, exclusive=self.exclusive):
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,  # type: ignore[arg-type]
-                MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
-                **{k: v for k, v in self.part_parameters.items() if k.startswith("SSE")},
-                **extra,
-            )
+        self._create_only(
+            self.client.complete_multipart_upload,
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
+            **{k: v for k, v in self.part_parameters.items() if k.startswith("SSE")},
+        )
         self.upload_id = None
+
+    def _create_only(self, request: Callable[..., Any], **kwargs: Any) -> None:
+        """Send the request that makes the object, with ``If-None-Match: *`` if exclusive.
+
+        A server that refuses the header (501 NotImplemented) gets the request again
+        without it, after ``on_condition_refused`` has checked the name is still free.
+        """
+        extra = {"IfNoneMatch": "*"} if self.exclusive else {}
+        try:
+            with s3_errors("save", self.name, self.bucket, exclusive=self.exclusive):
+                request(**kwargs, **extra)
+        except StorageError as exc:
+            if not extra or self.on_condition_refused is None:
+                raise
+            if not refuses_condition(exc.__cause__):
+                raise
+            self.on_condition_refused()  # raises AlreadyExistsError if the name is taken
+            with s3_errors("save", self.name, self.bucket):
+                request(**kwargs)
 
     def abort(self) -> None:
         """Abandon the upload: S3 drops the parts already sent."""
@@ -271,13 +290,11 @@ class S3Writer(io.RawIOBase):
 
 def put_object(upload: MultipartUpload, body: bytes | bytearray) -> None:
     """Store ``body`` in one PutObject with the upload's parameters."""
-    extra: dict[str, Any] = {"IfNoneMatch": "*"} if upload.exclusive else {}
-    with s3_errors("save", upload.name, upload.bucket, exclusive=upload.exclusive):
-        upload.client.put_object(
-            Bucket=upload.bucket,
-            Key=upload.key,
-            Body=body,  # type: ignore[arg-type]  # a bytearray is sent as is
-            **upload.parameters,
-            **extra,
-        )
+    upload._create_only(
+        upload.client.put_object,
+        Bucket=upload.bucket,
+        Key=upload.key,
+        Body=body,
+        **upload.parameters,
+    )
     upload._close_pool()

@@ -8,6 +8,7 @@ key-level hooks onto S3 requests, one request per operation where S3 allows it.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
@@ -16,6 +17,7 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base import (
+    AlreadyExistsError,
     BaseStorage,
     Capabilities,
     Stat,
@@ -39,6 +41,8 @@ __all__ = ["S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]
 
 #: Object parameters a read must repeat (SSE-C keys, requester pays).
 _READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
+logger = logging.getLogger(__name__)
+
 #: Metadata key holding a gzipped file's decompressed size (what read() returns).
 UNCOMPRESSED_SIZE = "uncompressed-size"
 
@@ -255,9 +259,25 @@ class S3Storage(BaseStorage):
             key,
             parameters,
             name=self._name_for_key(key),
-            exclusive=exclusive,
+            # Declared or found without conditional writes: the name was checked before.
+            exclusive=exclusive and self.capabilities.conditional_create,
             concurrency=self._concurrency(),
+            on_condition_refused=lambda: self._condition_refused(key),
         )
+
+    def _condition_refused(self, key: str) -> None:
+        """The server refuses ``If-None-Match``: check first, from now on and this time."""
+        if self.capabilities.conditional_create:
+            logger.warning(
+                "%s refuses conditional writes (If-None-Match); no-overwrite saves of this "
+                "storage now check for a free name first.",
+                self.endpoint_url or "S3",
+            )
+            setattr(self, "capabilities", replace(self.capabilities, conditional_create=False))  # noqa: B010
+        if self._exists(key):
+            raise AlreadyExistsError(
+                "File exists", name=self._name_for_key(key), operation="save", backend="s3"
+            )
 
     def _part_size(self, size: int | None) -> int:
         configured = getattr(self.transfer_config, "multipart_chunksize", None)
