@@ -10,6 +10,7 @@ that expiry is honoured (s3rver). CloudFront signatures are checked with the pub
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import random
 import socket
@@ -38,7 +39,7 @@ from botocore.signers import CloudFrontSigner as BotocoreCloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from storages_s3 import S3StaticStorage, cloudfront, sigv4, urls
+from storages_s3 import S3StaticStorage, S3Storage, cloudfront, sigv4, urls
 from storages_s3.urls import S3UrlBuilder
 
 from .conftest import S3Server
@@ -754,6 +755,30 @@ def test_storage_urls_are_byte_identical_to_botocore(
     for name in ("a.txt", "ãlöhâ.jpg", "dir/", "x y/z+w.txt"):
         assert storage.url(name) == botocore_url(client, moto_bucket, f"media/{name}")
     assert storage.url("ãlöhâ.jpg").split("?")[0].endswith("/media/%C3%A3l%C3%B6h%C3%A2.jpg")
+
+
+def test_virtual_hosted_urls_reach_the_objects(moto: S3Server, moto_bucket: str) -> None:
+    """``{bucket}.localhost`` does not resolve here: connect to loopback, send its Host."""
+    bodies = put_objects(moto, moto_bucket)
+    port = urlsplit(moto.endpoint).port
+    storage = S3Storage(
+        bucket_name=moto_bucket,
+        endpoint_url=f"http://localhost:{port}",
+        addressing_style="virtual",
+        region_name="us-east-1",
+        access_key=moto.access_key,
+        secret_key=moto.secret_key,
+    )
+    for name, body in bodies.items():
+        url = urlsplit(storage.url(name))
+        assert url.netloc == f"{moto_bucket}.localhost:{port}"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", f"{url.path}?{url.query}", headers={"Host": url.netloc})
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, body)
+        finally:
+            connection.close()
 
 
 def test_unsigned_urls_reach_public_objects_and_not_private_ones(
