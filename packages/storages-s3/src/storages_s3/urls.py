@@ -105,6 +105,7 @@ class S3UrlBuilder:
 
     @classmethod
     def for_storage(cls, storage: Any) -> S3UrlBuilder:
+        """Read the storage's URL options; nothing is resolved before the first URL."""
         return cls(storage)
 
     def __repr__(self) -> str:
@@ -212,7 +213,7 @@ def _cloudfront_signer(storage: Any) -> Any:
     return storage.cloudfront_signer
 
 
-# -- endpoint resolution (what botocore 1.44 resolves for the same configuration) ----------
+# -- the native plan and the botocore fallback ------------------------------------------
 
 
 def _plan_for(storage: Any, bucket: str | None, signed: bool) -> _Plan | None:
