@@ -190,7 +190,7 @@ def diagnose(storage: Storage, step: str, error: BaseException) -> str:
     """Return what a person can do about ``error`` raised by ``step`` of ``storage``.
 
     The provider's registered diagnoses speak first; the shared fallback reads the
-    error class of the common vocabulary.
+    error class of the common vocabulary. An empty string: the error says it all.
     """
     _load_checks_of(type(storage).__module__)
     for cls, explain in _DIAGNOSES:
@@ -210,14 +210,14 @@ def _generic_advice(step: str, error: BaseException) -> str:
             f"The URL answered HTTP {status}: a browser could not load this file. Check the "
             "settings that shape URLs (custom domain, base URL, signing, public access)."
         )
-    if isinstance(error, ImproperlyConfigured):
-        return "Fix the configuration of this storage as the message says."
-    if isinstance(error, PermissionError):
-        return f"The credentials may not {step}: grant that permission to them."
+    if step == "fetch url" and isinstance(error, OSError):
+        return "The URL could not be fetched from here: check its host name and port."
     if isinstance(error, TransientError):
-        return "The server could not be reached or failed: check the address and that it runs."
+        return "The server could not be reached or failed: check its address and that it runs."
+    if isinstance(error, PermissionError):
+        return f"The server refused to {step}: check the credentials and their permissions."
     if isinstance(error, NotImplementedError):
-        return f"This backend does not support {step}."
-    if isinstance(error, FileNotFoundError):
-        return "The file was not found right after it was written: check the location."
-    return f"{type(error).__name__} during {step}."
+        return f"This backend cannot {step}; nothing to fix unless your site needs it."
+    if isinstance(error, FileNotFoundError) and step != "save":
+        return "The file written a moment ago is not found: check the location and root path."
+    return ""

@@ -1,20 +1,27 @@
-"""SFTP's system checks, registered with ``storages_base.checks`` (no network).
+"""SFTP's system checks and failure diagnoses, registered with ``storages_base.checks``.
 
-Imported by the ``storages_base`` app when ``STORAGES`` names an SFTP backend.
+Imported by the ``storages_base`` app when ``STORAGES`` names an SFTP backend. The checks
+read settings only; the diagnosis explains the failures ``storages_check`` meets.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.core import checks
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db.models import FileField
 
-from storages_base.checks import ConfiguredStorage, missing_option, register_storage_check
+from storages_base.checks import (
+    ConfiguredStorage,
+    missing_option,
+    register_diagnosis,
+    register_storage_check,
+)
 
+from .errors import HostKeyError
 from .storage import SFTPStorage
 
-__all__ = ["check_sftp_settings"]
+__all__ = ["check_sftp_settings", "explain_sftp_failure"]
 
 
 @register_storage_check(SFTPStorage)
@@ -50,4 +57,39 @@ def _takes_uploads(alias: str) -> list[str]:
         for field in model._meta.get_fields():
             if isinstance(field, FileField) and field.storage is instance:
                 found.append(f"{model._meta.label}.{field.name}")
+    return found
+
+
+@register_diagnosis(SFTPStorage)
+def explain_sftp_failure(storage: Storage, step: str, error: BaseException) -> str | None:
+    """Say what to change: an untrusted host key, a refused login, a folder not writable."""
+    import paramiko
+
+    assert isinstance(storage, SFTPStorage)
+    chain = _chain(error)
+    if any(isinstance(e, HostKeyError) for e in chain):
+        where = storage.known_host_file or "~/.ssh/known_hosts"
+        return (
+            f"Trust the server first: add its host key to {where} (SFTP_KNOWN_HOST_FILE), "
+            f"e.g. ssh-keyscan -p PORT {storage.host} >> {where}, after checking its fingerprint."
+        )
+    if any(isinstance(e, paramiko.AuthenticationException) for e in chain):
+        return (
+            "The server refused the login: check username and password, key_filename or pkey "
+            "in SFTP_STORAGE_PARAMS (and that the key is in the user's authorized_keys)."
+        )
+    if isinstance(error, PermissionError) and step in ("save", "delete"):
+        return (
+            f"The SSH user may not {step} in {storage.root_path or 'its home folder'}: check "
+            "the owner and mode of SFTP_STORAGE_ROOT on the server."
+        )
+    return None
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and len(found) < 10:
+        found.append(seen)
+        seen = seen.__cause__ or seen.__context__
     return found
