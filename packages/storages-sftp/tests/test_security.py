@@ -55,6 +55,15 @@ def test_auto_add_trusts_on_first_use_and_records_the_key(storage_factory, tmp_p
     assert sshd["host_public"].split()[1] in known.read_text()
 
 
+def test_the_warning_policy_connects_to_an_unknown_host_with_a_warning(storage_factory, tmp_path):
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    storage = storage_factory(known_host_file=str(known), host_key_policy="warning")
+    with pytest.warns(UserWarning, match="Unknown ssh-ed25519 host key"):
+        assert storage.exists("x") is False
+    assert known.read_text() == ""  # nothing recorded
+
+
 def test_a_changed_host_key_is_refused_even_with_auto_add(storage_factory, tmp_path, sshd):
     other = write_ed25519_key(tmp_path / "other_key")
     known = tmp_path / "known_hosts"
