@@ -79,3 +79,31 @@ def test_readers_see_one_whole_version_while_a_writer_replaces_the_file(storage_
         thread.join()
     assert seen
     assert all(data in versions for data in seen)  # never a mix, never a short file
+
+
+def test_open_for_writing_streams_and_shows_the_file_only_on_close(storage_factory, root):
+    storage = storage_factory()
+    observer = storage_factory()
+    with storage.open("w.bin", "wb") as f:
+        for _ in range(8):
+            f.write(b"w" * SIZE)
+        assert f.size == 8 * SIZE
+        assert not observer.exists("w.bin")
+        (temporary,) = (p.name for p in root.iterdir())
+        assert temporary.startswith(".storages-")
+    assert (root / "w.bin").read_bytes() == b"w" * 8 * SIZE
+    assert [p.name for p in root.iterdir()] == ["w.bin"]
+
+
+def test_a_failed_with_block_while_writing_leaves_nothing_on_the_server(storage, root):
+    storage.save("keep.txt", ContentFile(b"old"))
+
+    def write_then_fail() -> None:
+        with storage.open("keep.txt", "wb") as f:
+            f.write(b"new, but never finished")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert sorted(p.name for p in root.iterdir()) == ["keep.txt"]
+    assert (root / "keep.txt").read_bytes() == b"old"

@@ -218,8 +218,13 @@ class SFTPPool:
         name: str | None = None,
         what: str = "",
         can_retry: Callable[[], bool] = lambda: True,
+        keep: bool = False,
     ) -> T:
-        """Run ``operation`` on a borrowed connection; reconnect and retry when it drops."""
+        """Run ``operation`` on a borrowed connection; reconnect and retry when it drops.
+
+        With ``keep``, a connection the operation succeeded on is not given back: the
+        result (an open file) owns it and releases it when closed.
+        """
 
         def once() -> T:
             conn = self.acquire()
@@ -236,7 +241,8 @@ class SFTPPool:
                 if error is exc:
                     raise
                 raise error from exc
-            self.release(conn)
+            if not keep:
+                self.release(conn)
             return result
 
         return retrying(once, transient=is_transient, attempts=ATTEMPTS, can_retry=can_retry)

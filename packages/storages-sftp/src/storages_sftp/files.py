@@ -22,11 +22,14 @@ from storages_base.remote import retrying
 
 from .client import ATTEMPTS, Connection, as_storage_error
 from .errors import BACKEND, is_transient
+from .uploads import Uploader, abandon
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .client import SFTPPool
 
-__all__ = ["SFTPReader", "finish_writes"]
+__all__ = ["SFTPReader", "SFTPWriter"]
 
 #: Bytes requested ahead of the reader (128 requests of 32 KiB in flight).
 WINDOW = 4 * 1024 * 1024
@@ -148,6 +151,86 @@ class SFTPReader(io.RawIOBase):
         super().close()
 
 
+class SFTPWriter(io.RawIOBase):
+    """What ``open(name, "wb")`` writes to: bytes stream to a temporary file on the server.
+
+    ``commit()`` moves the complete file into place; ``close()`` without ``commit()``
+    (a failed ``with`` block) removes it, leaving any old file untouched. The writer
+    holds its connection until then; a dropped connection fails the write (the bytes
+    already given cannot be sent again).
+    """
+
+    def __init__(
+        self,
+        pool: SFTPPool,
+        conn: Connection,
+        uploader: Uploader,
+        path: str,
+        *,
+        name: str,
+        exclusive: bool = False,
+    ) -> None:
+        # The temporary file is opened before this object exists: a failure then leaves
+        # no half-built writer whose finaliser would give the connection back twice.
+        temp, file = uploader.begin(conn, path)
+        super().__init__()
+        self._pool, self._conn, self._uploader = pool, conn, uploader
+        self._path, self._name, self._exclusive = path, name, exclusive
+        self._temp, self._file = temp, file
+        self._written = 0
+        self._done = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        chunk = bytes(data)
+        with self._failing("save"):
+            self._file.write(chunk)
+        self._written += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._written
+
+    def commit(self) -> None:
+        """Move the written file into place (raise AlreadyExistsError for "x" mode)."""
+        with self._failing("save"):
+            self._uploader.finish(
+                self._conn,
+                self._file,
+                self._temp,
+                self._path,
+                self._written,
+                exclusive=self._exclusive,
+                name=self._name,
+            )
+        self._done = True
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if not self._done:
+            abandon(self._conn, self._file, self._temp, self._pool.orphans)
+        self._pool.release(self._conn)
+        super().close()
+
+    @contextlib.contextmanager
+    def _failing(self, operation: str) -> Iterator[None]:
+        """Abandon the upload on any error, raised in the common vocabulary."""
+        try:
+            yield
+        except BaseException as exc:
+            error = as_storage_error(exc, self._conn, self._name, operation)
+            self.close()
+            if error is exc:
+                raise
+            raise error from exc
+
+
 def _prefetch(file: paramiko.SFTPFile, end: int) -> None:
     """Ask for the bytes up to ``end`` ahead of time, as ``SFTPFile.prefetch`` does.
 
@@ -168,21 +251,3 @@ def _prefetch(file: paramiko.SFTPFile, end: int) -> None:
         num = sftp._async_request(file, CMD_READ, file.handle, int64(offset), int(length))
         with internals._prefetch_lock:
             internals._prefetch_extents[num] = (offset, length)
-
-
-def finish_writes(file: paramiko.SFTPFile) -> bool:
-    """Wait for the replies to a pipelined file's writes; raise the first error.
-
-    paramiko checks them only now and then (and ``close()`` drops the rest), so a
-    failed write, e.g. a full disk, would go unnoticed. Return False when paramiko's
-    internals are not there to ask, for the caller to check the size instead.
-    """
-    internals: Any = file
-    requests = getattr(internals, "_reqs", None)
-    if requests is None:
-        return False
-    sftp: Any = file.sftp
-    while requests:
-        # Replies come in request order, so the oldest is always the next one read.
-        sftp._read_response(requests.popleft())
-    return True

@@ -34,7 +34,7 @@ from .client import (
     host_key_policy,
 )
 from .errors import BACKEND, is_transient
-from .files import SFTPReader
+from .files import SFTPReader, SFTPWriter
 from .options import OPTIONS
 from .uploads import Uploader, is_dir
 
@@ -251,6 +251,17 @@ class SFTPStorage(BaseStorage):
             what="save",
             can_retry=lambda: rewindable,
         )
+
+    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+        """Stream ``open(name, "w")`` to the server; the file appears on close."""
+        path, name = self._path(key), self._name_for_key(key)
+
+        def start(conn: Connection) -> SFTPWriter:
+            return SFTPWriter(
+                self._pool, conn, self._uploader, path, name=name, exclusive=exclusive
+            )
+
+        return cast(IO[bytes], self._pool.run(start, name=name, what="open", keep=True))
 
     # -- helpers -----------------------------------------------------------------------------
 

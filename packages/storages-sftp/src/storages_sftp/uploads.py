@@ -20,7 +20,9 @@ import contextlib
 import posixpath
 import stat as stat_mode
 from dataclasses import dataclass
+from typing import Any
 
+import paramiko
 from django.core.exceptions import SuspiciousFileOperation
 
 from storages_base.errors import AlreadyExistsError, StorageError
@@ -30,9 +32,8 @@ from storages_base.storage import WriteRequest
 
 from .client import Connection
 from .errors import BACKEND
-from .files import finish_writes
 
-__all__ = ["Uploader", "is_dir"]
+__all__ = ["Uploader", "abandon", "finish_writes", "is_dir", "present"]
 
 #: Folders a connection remembers as checked before it starts over.
 CHECKED_FOLDERS = 1024
@@ -56,6 +57,19 @@ class Uploader:
         ``name`` is the file's name for errors. A temporary file that cannot be removed
         now (the connection died) is added to ``orphans``, for the next connection.
         """
+        temp, file = self.begin(conn, path)
+        try:
+            written = 0
+            while chunk := request.content.read(CHUNK_SIZE):
+                file.write(chunk)
+                written += len(chunk)
+            self.finish(conn, file, temp, path, written, exclusive=request.exclusive, name=name)
+        except BaseException:
+            abandon(conn, file, temp, orphans)
+            raise
+
+    def begin(self, conn: Connection, path: str) -> tuple[str, paramiko.SFTPFile]:
+        """Open a new temporary file beside ``path`` for pipelined writes."""
         folder = posixpath.dirname(path)
         temp = temporary_name(path)
         self.prepare_folder(conn, folder)
@@ -65,21 +79,27 @@ class Uploader:
             conn.checked_folders.discard(folder)
             self.prepare_folder(conn, folder)
             file = conn.sftp.open(temp, "wxb")
-        try:
-            with file:
-                file.set_pipelined(True)
-                written = 0
-                while chunk := request.content.read(CHUNK_SIZE):
-                    file.write(chunk)
-                    written += len(chunk)
-                file.flush()
-                if not finish_writes(file):
-                    _check_size(conn, temp, written, name)
-            self._set_owner_and_mode(conn, temp, self.file_mode)
-            self._move_into_place(conn, temp, path, request.exclusive, name)
-        except BaseException:
-            _forget_temporary(conn, temp, orphans)
-            raise
+        file.set_pipelined(True)
+        return temp, file
+
+    def finish(
+        self,
+        conn: Connection,
+        file: paramiko.SFTPFile,
+        temp: str,
+        path: str,
+        written: int,
+        *,
+        exclusive: bool,
+        name: str,
+    ) -> None:
+        """Check every write arrived, apply modes and owner, and move the file into place."""
+        with file:
+            file.flush()
+            if not finish_writes(file):
+                _check_size(conn, temp, written, name)
+        self._set_owner_and_mode(conn, temp, self.file_mode)
+        self._move_into_place(conn, temp, path, exclusive, name)
 
     def _move_into_place(
         self, conn: Connection, temp: str, path: str, exclusive: bool, name: str
@@ -204,8 +224,10 @@ def _check_size(conn: Connection, temp: str, written: int, name: str) -> None:
         )
 
 
-def _forget_temporary(conn: Connection, temp: str, orphans: set[str]) -> None:
-    """Remove an abandoned upload now, or on the next connection if this one died."""
+def abandon(conn: Connection, file: paramiko.SFTPFile, temp: str, orphans: set[str]) -> None:
+    """Drop an unfinished upload: remove its temporary file now, or on a later connection."""
+    with contextlib.suppress(Exception):  # a dead connection cannot close it
+        file.close()
     if conn.alive:
         try:
             conn.sftp.remove(temp)
@@ -215,3 +237,21 @@ def _forget_temporary(conn: Connection, temp: str, orphans: set[str]) -> None:
         except Exception:
             pass  # leave it to the next connection
     orphans.add(temp)
+
+
+def finish_writes(file: paramiko.SFTPFile) -> bool:
+    """Wait for the replies to a pipelined file's writes; raise the first error.
+
+    paramiko checks them only now and then (and ``close()`` drops the rest), so a
+    failed write, e.g. a full disk, would go unnoticed. Return False when paramiko's
+    internals are not there to ask, for the caller to check the size instead.
+    """
+    internals: Any = file
+    requests = getattr(internals, "_reqs", None)
+    if requests is None:
+        return False
+    sftp: Any = file.sftp
+    while requests:
+        # Replies come in request order, so the oldest is always the next one read.
+        sftp._read_response(requests.popleft())
+    return True
