@@ -241,3 +241,23 @@ def test_a_storage_pickles_without_its_connections(storage):
     copy = pickle.loads(pickle.dumps(storage))
     assert isinstance(copy, SFTPStorage)
     assert copy.exists("f.txt")
+
+
+def test_a_storage_that_is_garbage_collected_closes_its_connections(sshd, root):
+    import gc
+
+    from .conftest import params_for
+
+    storage = SFTPStorage(
+        host=sshd["host"],
+        params=params_for(sshd),
+        known_host_file=sshd["known_host_file"],
+        root_path=str(root),
+    )
+    storage.save("f.txt", ContentFile(b"x"))
+    (conn,) = (conn for conn, _since in storage._pool._pool._idle)
+    transport = conn.ssh.get_transport()
+    assert transport.is_active()
+    del storage, conn
+    gc.collect()
+    assert not transport.is_active()

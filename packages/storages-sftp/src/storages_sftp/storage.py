@@ -9,6 +9,7 @@ SFTP rename, which refuses an existing target, when not). Reads stream.
 from __future__ import annotations
 
 import stat as stat_mode
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
@@ -107,7 +108,9 @@ class SFTPStorage(BaseStorage):
             host_key_policy=self.host_key_policy,
             interactive=self.interactive,
         )
-        return SFTPPool(settings, max_idle=self.max_idle)
+        pool = SFTPPool(settings, max_idle=self.max_idle)
+        weakref.finalize(self, pool.close)  # a forgotten storage still closes its connections
+        return pool
 
     def close(self) -> None:
         """Close the idle connections (files still open keep theirs until closed)."""
