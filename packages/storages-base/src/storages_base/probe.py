@@ -7,6 +7,8 @@ is written under a fresh temporary name and deleted at the end, also after a fai
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import time
 import urllib.request
@@ -150,4 +152,15 @@ def _delete(storage: Storage, name: str) -> str:
     storage.delete(name)
     if storage.exists(name):
         raise _Failed("the file still exists after delete()")
+    _remove_local_folder(storage, name)
     return "gone"
+
+
+def _remove_local_folder(storage: Storage, name: str) -> None:
+    """Leave no empty probe folder behind in a local storage (object stores have none)."""
+    try:
+        folder = os.path.dirname(storage.path(name))
+    except (NotImplementedError, AttributeError):
+        return
+    with contextlib.suppress(OSError):  # not empty, or already gone: leave it
+        os.rmdir(folder)
