@@ -380,6 +380,18 @@ def test_threads_sharing_a_new_builder_get_the_same_urls(frozen: Any) -> None:
     assert results == [expected] * 8
 
 
+def test_hostile_names_cannot_grow_the_quoting_table_without_bound(frozen: Any) -> None:
+    storage = stand_in(querystring_auth=False)
+    builder = S3UrlBuilder.for_storage(storage)
+    client = botocore_client(storage, signed=False)
+    for code in range(0x4E00, 0x4E00 + 6000):  # 6,000 distinct CJK characters
+        name = f"x{chr(code)}.txt"
+        url = builder.url(name)
+        if code % 500 == 0:
+            assert url == botocore_url(client, "media-bucket", name)
+    assert len(urls._quote_key) <= 4096
+
+
 # -- configurations handed to botocore ----------------------------------------------------
 
 FALLBACKS = {
