@@ -1,7 +1,7 @@
 """AWS Signature Version 4 query-string presigning for S3, with the standard library only.
 
-botocore spends most of a presigned URL's half millisecond resolving the endpoint and
-building a request object; the signature itself is two SHA-256 hashes. This module does
+botocore spends almost all of a presigned URL's 0.15 ms resolving the endpoint and
+building a request object; the signature itself is a SHA-256 hash and an HMAC. This does
 only the signature: the caller passes the already-resolved URL parts, and everything that
 changes at most once a second (the timestamp, the credential scope, the derived signing
 key) is computed once and reused. The output is byte-identical to botocore's
