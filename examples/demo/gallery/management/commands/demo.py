@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import socketserver
 import threading
@@ -26,6 +27,10 @@ from django.core.servers.basehttp import (
 )
 
 from gallery import smoke
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -63,6 +68,9 @@ class Command(BaseCommand):
         url = f"http://{host}:{port}/"
         configure_cors(url.rstrip("/"))
         self._banner(url, password)
+        # A terminated demo stops like an interrupted one, so its servers stop too
+        # (a private sshd would otherwise outlive it).
+        signal.signal(signal.SIGTERM, _stop)
         try:
             if options["check"]:
                 if not smoke.run(url, self.stdout.write):
