@@ -85,8 +85,7 @@ class SFTPReader(io.RawIOBase):
             self._open()
         assert self._file is not None
         try:
-            if self._pos >= self._window_end:
-                self._read_ahead()
+            self._read_ahead()
             return self._file.read(min(count, self.size - self._pos))  # no read past the end
         except BaseException as exc:
             error = as_storage_error(exc, self._conn, self._name, "read")
@@ -124,11 +123,17 @@ class SFTPReader(io.RawIOBase):
         self._window_end = self._pos
 
     def _read_ahead(self) -> None:
+        """Keep up to WINDOW bytes requested ahead, topping up when half is consumed.
+
+        ``_window_end`` is how far requests were sent; new ones start there, so none is
+        sent twice and the server never idles between windows.
+        """
         assert self._file is not None
         end = min(self.size, self._pos + WINDOW)
-        if end > self._pos:
-            _prefetch(self._file, end)
-        self._window_end = end
+        start = max(self._window_end, self._pos)
+        if end - start >= WINDOW // 2 or (end == self.size and end > start):
+            _prefetch(self._file, start, end)
+            self._window_end = end
 
     def _drop(self) -> None:
         """Forget a file and connection that failed; the next read reopens."""
@@ -231,23 +236,23 @@ class SFTPWriter(io.RawIOBase):
             raise error from exc
 
 
-def _prefetch(file: paramiko.SFTPFile, end: int) -> None:
-    """Ask for the bytes up to ``end`` ahead of time, as ``SFTPFile.prefetch`` does.
+def _prefetch(file: paramiko.SFTPFile, start: int, end: int) -> None:
+    """Ask for the bytes from ``start`` to ``end`` ahead of time, as ``prefetch()`` does.
 
     paramiko's own prefetch sends the requests from a thread of its own, which dies
-    with a traceback on stderr when the connection drops; this connection belongs to
-    one reader, so the requests can go out from the reader's thread instead.
+    with a traceback on stderr when the connection drops, and always starts at the
+    read position; this connection belongs to one reader, so the requests go out from
+    the reader's thread, from where the previous ones stopped.
     """
-    if not hasattr(file, "_prefetch_extents"):  # a paramiko without these internals
+    internals: Any = file  # paramiko's private prefetch state (stable since 1.x)
+    if not hasattr(internals, "_prefetch_extents"):  # a paramiko without these internals
         file.prefetch(end)
         return
-    internals: Any = file  # paramiko's private prefetch state (stable since 1.x)
-    start = internals._realpos
-    internals._prefetching = True
-    internals._prefetch_done = False
     sftp: Any = file.sftp
     for offset in range(start, end, file.MAX_REQUEST_SIZE):
         length = min(file.MAX_REQUEST_SIZE, end - offset)
         num = sftp._async_request(file, CMD_READ, file.handle, int64(offset), int(length))
         with internals._prefetch_lock:
             internals._prefetch_extents[num] = (offset, length)
+            internals._prefetching = True
+            internals._prefetch_done = False
