@@ -137,6 +137,15 @@ def test_a_cloudfront_key_without_its_key_id_is_an_error(
     assert f"but {missing} is not" in messages[0].msg
 
 
+def test_an_endpoint_without_a_region_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    entry = {"BACKEND": S3, "OPTIONS": {"bucket_name": "media"}}
+    with override_settings(AWS_S3_ENDPOINT_URL="https://fra1.digitaloceanspaces.com"):
+        assert ids(default=entry) == ["storages_s3.W001"]
+        with override_settings(AWS_S3_REGION_NAME="fra1"):
+            assert ids(default=entry) == []
+
+
 def test_the_s3_checks_are_loaded_only_through_a_configured_s3_backend() -> None:
     import storages_s3.checks  # noqa: F401 - registered once, applied per class
 

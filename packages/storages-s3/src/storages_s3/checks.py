@@ -7,6 +7,8 @@ an S3 error code met by ``storages_check`` into what to change.
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core import checks
 from django.core.files.storage import Storage
@@ -47,7 +49,7 @@ _CHECKSUM_CODES = {"XAmzContentSHA256Mismatch", "MissingContentLength", "NotImpl
 
 @register_storage_check(S3Storage)
 def check_s3_settings(item: ConfiguredStorage) -> list[checks.CheckMessage]:
-    """Bucket named; custom domain and STATIC_URL slashes; CloudFront key with its id."""
+    """Bucket named; domain and STATIC_URL slashes; region with an endpoint; CloudFront pair."""
     messages: list[checks.CheckMessage] = []
     messages += missing_option(item, "bucket_name", "bucket name", "storages_s3.E001")
     domain = item.value("custom_domain")
@@ -68,6 +70,20 @@ def check_s3_settings(item: ConfiguredStorage) -> list[checks.CheckMessage]:
                 f"STATIC_URL {static_url!r} must end with a slash (and custom_domain must not).",
                 hint=f"Set STATIC_URL = {static_url + '/'!r}, independently of custom_domain.",
                 id="storages_s3.E003",
+            )
+        )
+    if (
+        item.value("endpoint_url")
+        and not item.value("region_name")
+        and not os.environ.get("AWS_DEFAULT_REGION")
+    ):
+        messages.append(
+            checks.Warning(
+                f"{item.label}: endpoint_url is set but region_name is not; S3-compatible "
+                "services then often refuse the signature (SignatureDoesNotMatch).",
+                hint=f"Set {item.source('region_name')} to the service's region "
+                "(e.g. 'fra1' for DigitalOcean Spaces, 'auto' for Cloudflare R2).",
+                id="storages_s3.W001",
             )
         )
     key, key_id = item.value("cloudfront_key"), item.value("cloudfront_key_id")
