@@ -32,7 +32,6 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 StrictModes no
 Subsystem sftp internal-sftp
-MaxStartups 100:30:200
 """
 
 

@@ -45,3 +45,18 @@ def test_threads_reading_one_large_file_each_get_every_byte(storage):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(pool.map(read, range(8))) == {digest}
+
+
+def test_a_burst_of_threads_connecting_at_once_all_succeed(storage):
+    # sshd's default MaxStartups (10:30:100) drops some of 40 simultaneous handshakes;
+    # those are retried on a new connection.
+    import threading
+
+    barrier = threading.Barrier(40)
+
+    def work(i: int) -> bool:
+        barrier.wait()
+        return storage.exists(f"x{i}")
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        assert not any(pool.map(work, range(40)))
