@@ -357,3 +357,20 @@ def test_copy_streams_a_large_file_with_memory_bounded_by_a_chunk(
 
     assert (folders["archive"] / "big.bin").stat().st_size == size
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 64 MiB file"
+
+
+def test_copy_keeps_unicode_and_spaced_names(folders: dict[str, Path], memory_bucket: str) -> None:
+    names = {"été/naïve file.txt": b"accents", "日本/写真 1.png": b"\x89PNG", "a b/c d.txt": b"x"}
+    fill(storages["default"], names)
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": FS, "OPTIONS": {"location": str(folders["default"])}},
+            "memory": {"BACKEND": MEMORY, "OPTIONS": {"bucket": memory_bucket}},
+        }
+    ):
+        output = run(storages_copy.Command(), "default", "memory")
+        memory = storages["memory"]
+        copied = {name: memory.open(name).read() for name in walk(memory)}
+
+    assert "copied 3, skipped 0 already there, failed 0" in output
+    assert copied == names
