@@ -79,7 +79,7 @@ class SSHServer:
         """Kill the listener and every session it started (each session is its own group)."""
         if self.proc is None:
             return
-        for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+        for pid in [*descendants(self.proc.pid), self.proc.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -104,7 +104,7 @@ class SSHServer:
         }
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (sshd's sessions call setsid(), so killpg misses them)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from storages_base.errors import TransientError
 from storages_sftp import SFTPStorage
 
 from .conftest import SSHD_BINARY, params_for
-from .sshd import SSHServer
+from .sshd import SSHServer, descendants
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +36,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
 def make(server: SSHServer, root: Path) -> Iterator[Callable[..., SFTPStorage]]:
     made: list[SFTPStorage] = []
 
-    def factory(**options: Any) -> SFTPStorage:
+    def factory(timeout: float = 10, **options: Any) -> SFTPStorage:
         if server.proc is None:
             server.start()
         address = server.address()
         storage = SFTPStorage(
             host="127.0.0.1",
-            params=params_for(address),
+            params=params_for(address, timeout=timeout),
             known_host_file=address["known_host_file"],
             root_path=str(root),
             **options,
@@ -122,6 +123,21 @@ def test_a_server_that_stays_down_gives_a_transient_error_quickly(make, server):
     assert isinstance(info.value, ConnectionError)
     server.start()
     assert storage.exists("f.txt")
+
+
+def test_a_session_that_stops_answering_times_out_and_a_new_one_is_used(make, server):
+    storage = make(timeout=1)
+    storage.save("f.txt", ContentFile(b"x"))  # leaves one idle connection
+    frozen = descendants(server.proc.pid)
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)  # the session hangs; the listener still answers
+    try:
+        started = time.monotonic()
+        assert storage.exists("f.txt")  # not a hang (#1344): 1 s, then a new connection
+        assert 0.9 < time.monotonic() - started < 5
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
 
 
 def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(make, server, root):
