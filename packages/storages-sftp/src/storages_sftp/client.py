@@ -10,7 +10,6 @@ the end. Threads therefore run in parallel, each on its own connection.
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from .options import HOST_KEY_POLICIES
 
 __all__ = ["Connection", "ConnectionSettings", "SFTPPool"]
 
-logger = logging.getLogger("storages.sftp")
 T = TypeVar("T")
 
 #: Seconds before connecting, authenticating or a silent server gives up (#1344 hangs).
@@ -41,7 +39,7 @@ class ConnectionSettings:
     """What a connection needs, resolved from the storage's options."""
 
     host: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict, repr=False)  # secret
     known_host_file: str | None = None
     host_key_policy: Any = "reject"
     interactive: bool = False
