@@ -48,8 +48,15 @@ class S3Server:
     log: list[Request] | None = None
     conditional_writes: bool = True  # False: the server ignores If-None-Match
     buckets: list[str] = field(default_factory=list)
+    _client: Any = field(default=None, repr=False)
 
     def client(self) -> Any:
+        """A plain boto3 client of this server (one, shared: clients are thread-safe)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> Any:
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
