@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -254,3 +255,23 @@ def test_writing_64_mib_through_open_holds_about_one_part_in_memory(
     print(f"peak Python memory writing 64 MiB through open('wb'): {peak / MiB:.1f} MiB")
     assert peak < 3 * 5 * MiB
     assert storage.size("big.bin") == 64 * MiB
+
+
+def test_customer_encryption_keys_go_with_every_write_and_read(moto_counted: S3Server) -> None:
+    key = os.urandom(32)  # SSE-C: S3 needs the key again on every request for the object
+    storage = moto_counted.storage(
+        moto_counted.new_bucket(),
+        object_parameters={"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key},
+        use_threads=False,
+    )
+    start = moto_counted.mark()
+
+    storage.save("small.txt", ContentFile(b"secret"))
+    storage.save("big.bin", ContentFile(b"b" * (11 * MiB)))
+    assert storage.exists("small.txt")
+    assert storage.open("small.txt").read() == b"secret"
+    assert storage.size("big.bin") == 11 * MiB
+
+    header = "x-amz-server-side-encryption-customer-algorithm"
+    without = [str(r) for r in moto_counted.requests(start) if header not in r.headers]
+    assert without == []
