@@ -104,7 +104,8 @@ class MultipartUpload:
         self.upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._futures: list[Future[dict[str, Any]]] = []
-        self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
+        self._concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None  # only a multipart upload makes one
         self._slots = threading.BoundedSemaphore(concurrency)
 
     def send(self, data: bytes | bytearray) -> None:
@@ -115,15 +116,19 @@ class MultipartUpload:
                     Bucket=self.bucket, Key=self.key, **self.parameters
                 )
             self.upload_id = created["UploadId"]
+            if self._concurrency > 1:
+                self._pool = ThreadPoolExecutor(self._concurrency, "storages-s3-upload")
         number = len(self._parts) + len(self._futures) + 1
         if self._pool is None:
             self._parts.append(self._upload_part(number, data))
             return
         self._raise_failed()
         self._slots.acquire()  # at most `concurrency` parts in memory and in flight
-        self._futures.append(self._pool.submit(self._upload_part, number, data))
+        self._futures.append(self._pool.submit(self._upload_part, number, data, True))
 
-    def _upload_part(self, number: int, data: bytes | bytearray) -> dict[str, Any]:
+    def _upload_part(
+        self, number: int, data: bytes | bytearray, pooled: bool = False
+    ) -> dict[str, Any]:
         try:
             with s3_errors("save", self.name, self.bucket):
                 response = self.client.upload_part(
@@ -135,7 +140,7 @@ class MultipartUpload:
                     **self.part_parameters,
                 )
         finally:
-            if self._pool is not None:
+            if pooled:
                 self._slots.release()
         part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
         for checksum in ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256"):
