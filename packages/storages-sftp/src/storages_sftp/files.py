@@ -1,11 +1,15 @@
-"""Streaming reads of a file on the server.
+"""Streaming reads and writes of a file on the server.
 
 :class:`SFTPReader` is what the storage's ``_read`` hook returns: paramiko's
-``SFTPFile`` positioned at the requested offset, read ahead a window at a time with
-paramiko's prefetch. The window bounds memory: prefetching a whole file buffers
-whatever the consumer has not read yet, and keeps fetching after an early close.
-The reader holds a connection of the pool until it is closed or read to the end,
-and reopens the file at its position on a new connection when the old one drops.
+``SFTPFile`` positioned at the requested offset, with read requests kept a sliding
+window ahead of the reader (paramiko's prefetch machinery). The window bounds
+memory: paramiko's own ``prefetch()`` asks for the whole file, buffers whatever the
+consumer has not read yet, and keeps fetching after an early close. The reader holds
+a connection of the pool until it is closed or read to the end, and reopens the file
+at its position on a new connection when the old one drops.
+
+:class:`SFTPWriter` is what ``open(name, "w")`` writes to: an upload to a temporary
+file (see :mod:`storages_sftp.uploads`) that ``commit()`` moves into place.
 """
 
 from __future__ import annotations
@@ -59,9 +63,7 @@ class SFTPReader(io.RawIOBase):
         self._pos = offset
         self._conn = conn
         self._file = file
-        self._window_end = offset
-        if file is not None:
-            self._read_ahead()
+        self._window_end = offset  # requests are sent up to here (on the first read)
 
     def readable(self) -> bool:
         return True
