@@ -34,7 +34,9 @@ class IgnoredConditionS3Storage(S3Storage):
 
 
 REPO = Path(__file__).resolve().parents[3]
-S3RVER_BIN = REPO / "node_modules" / ".bin" / "s3rver"
+S3RVER_BIN = Path(
+    os.environ.get("STORAGES_TEST_S3RVER_BIN") or REPO / "node_modules" / ".bin" / "s3rver"
+)
 S3RVER_KEY = "S3RVER"  # s3rver's fixed built-in test credential (not a secret)
 
 
