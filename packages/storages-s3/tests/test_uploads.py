@@ -275,3 +275,19 @@ def test_customer_encryption_keys_go_with_every_write_and_read(moto_counted: S3S
     header = "x-amz-server-side-encryption-customer-algorithm"
     without = [str(r) for r in moto_counted.requests(start) if header not in r.headers]
     assert without == []
+
+
+@pytest.mark.slow
+def test_a_gzipped_file_larger_than_a_part_reports_its_decompressed_size(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    storage = moto.storage(moto_bucket, gzip=True)
+    data = os.urandom(6 * MiB)  # barely compresses: the gzip stream needs two parts
+    storage.save("noise.css", ContentFile(data))
+
+    head = moto.client().head_object(Bucket=moto_bucket, Key="noise.css")
+    assert head["ContentEncoding"] == "gzip"
+    assert head["ContentLength"] > 5 * MiB  # stored as a multipart upload
+    assert storage.size("noise.css") == len(data)
+    with storage.open("noise.css") as f:
+        assert f.read() == data
