@@ -352,3 +352,20 @@ def test_default_acl_applies_unless_object_parameters_set_one(moto: S3Server) ->
 
     assert all_users_can_read("public.txt")
     assert not all_users_can_read("private.txt")
+
+
+def test_the_deprecated_config_class_attribute_still_configures_the_client() -> None:
+    class Legacy(S3Storage):
+        config = Config(max_pool_connections=33)
+
+    storage = Legacy(access_key="a", secret_key="b", region_name="us-east-1", **BUCKET)
+    assert storage.client.meta.config.max_pool_connections == 33
+
+
+def test_one_storage_builds_one_client_for_all_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = S3Storage(access_key="a", secret_key="b", region_name="us-east-1", **BUCKET)
+    with ThreadPoolExecutor(8) as pool:
+        clients = set(pool.map(lambda _: id(storage.client), range(32)))
+    assert len(clients) == 1
