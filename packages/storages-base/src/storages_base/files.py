@@ -9,6 +9,7 @@ streaming writer of its own.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import tempfile
@@ -155,7 +156,10 @@ class BinaryReader(io.RawIOBase):
         super().__init__()
         self._content = content
         self._encoding = encoding or getattr(content, "encoding", None) or "utf-8"
+        # Incremental: a BOM (UTF-16) is written once, and the end is flushed once.
+        self._encoder = codecs.getincrementalencoder(self._encoding)()
         self._pending = b""
+        self._done = False
 
     def readable(self) -> bool:
         return True
@@ -172,15 +176,17 @@ class BinaryReader(io.RawIOBase):
         if (offset, whence) != (0, io.SEEK_SET) or not self.seekable():
             raise io.UnsupportedOperation("BinaryReader can only rewind to the start")
         self._content.seek(0)
-        self._pending = b""
+        self._encoder.reset()
+        self._pending, self._done = b"", False
         return 0
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        if not self._pending:
+        while not self._pending and not self._done:
             data = self._content.read(len(view))
+            self._done = not data
             if isinstance(data, str):
-                data = data.encode(self._encoding)
+                data = self._encoder.encode(data, final=self._done)
             self._pending = bytes(data or b"")
         size = min(len(view), len(self._pending))
         view[:size] = self._pending[:size]
