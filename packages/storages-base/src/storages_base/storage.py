@@ -52,7 +52,7 @@ BASE_OPTIONS = Options(
         "max_memory_size",
         None,
         2 * 1024 * 1024,
-        "Bytes a file being written or downloaded keeps in memory before it spills to a "
+        "Bytes a file being written keeps in memory before it spills to a "
         "temporary file in `FILE_UPLOAD_TEMP_DIR` (0 keeps the default bound).",
         doc_default="`2097152` (2 MiB)",
     ),
