@@ -43,6 +43,14 @@ def test_a_location_starting_with_a_slash_is_refused() -> None:
         MemoryStorage(location="/media")
 
 
+@pytest.mark.parametrize("location", ["..", "../sibling", "media/../../up", "nul\x00"])
+def test_a_location_leaving_the_root_or_holding_control_characters_is_refused(
+    location: str,
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match="must stay inside the root"):
+        MemoryStorage(location=location)
+
+
 def test_a_location_is_cleaned_of_double_and_trailing_slashes() -> None:
     assert MemoryStorage(location="media//uploads/").location == "media/uploads"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -131,12 +132,22 @@ class BaseStorage(Storage):
 
     def configure(self) -> None:
         """Check and normalise the resolved options (raise ImproperlyConfigured)."""
-        location = getattr(self, "location", "") or ""
+        location = str(getattr(self, "location", "") or "")
         if location.startswith("/"):
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: location {location!r} must not start with '/'."
             )
-        self.location = names.clean_name(location).strip("/") if location else ""
+        cleaned = names.clean_name(location).strip("/")
+        if (
+            cleaned == ".."
+            or cleaned.startswith("../")
+            or any(unicodedata.category(char) == "Cc" for char in cleaned)
+        ):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: location {location!r} must stay inside the root "
+                "and hold no control characters."
+            )
+        self.location = cleaned
 
     # -- provider hooks ------------------------------------------------------------------
 
