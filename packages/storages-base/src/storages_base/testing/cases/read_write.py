@@ -95,6 +95,12 @@ class ReadWriteCases(ContractFixtures):
         name = storage.save(f"{folder}/sized.txt", ContentFile(b"12345678901"))
         assert storage.size(name) == 11
 
+    def test_a_file_opened_for_reading_knows_its_size(self, storage: Any, folder: str) -> None:
+        name = storage.save(f"{folder}/opened-size.bin", ContentFile(b"x" * 4321))
+        with storage.open(name) as file:
+            assert file.size == 4321
+            assert len(file.read()) == 4321
+
     def test_exists_is_true_for_a_saved_file_and_false_for_another(
         self, storage: Any, folder: str
     ) -> None:

@@ -23,6 +23,12 @@ class UrlAndContentCases(ContractFixtures):
         assert f"{folder}/my%20photo%20%C3%A3l%C3%B6h%C3%A2.jpg" in url
         assert " " not in url
 
+    def test_url_of_a_file_not_saved_yet_is_built_without_error(
+        self, storage: Any, folder: str
+    ) -> None:
+        url = storage.url(f"{folder}/later/upload.txt")
+        assert f"{folder}/later/upload.txt" in url
+
     def test_url_keeps_the_folder_slashes(self, storage: Any, folder: str) -> None:
         name = storage.save(f"{folder}/a/b/c.txt", ContentFile(b"x"))
         assert f"{folder}/a/b/c.txt" in storage.url(name)
