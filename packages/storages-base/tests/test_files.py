@@ -357,3 +357,12 @@ def test_an_open_storage_file_refuses_to_pickle() -> None:
     storage.save("p.txt", ContentFile(b"x"))
     with storage.open("p.txt") as file, pytest.raises(TypeError, match="pickle its name"):
         pickle.dumps(file)
+
+
+def test_appending_to_a_gzip_encoded_file_appends_to_its_text() -> None:
+    storage = MemoryStorage(bucket="gz-append", gzip=True)
+    storage.save("log.css", ContentFile(b"a {}\n"))
+    with storage.open("log.css", "ab") as file:
+        file.write(b"b {}\n")
+    assert storage.open("log.css").read() == b"a {}\nb {}\n"
+    assert storage._stat("log.css").content_encoding == "gzip"

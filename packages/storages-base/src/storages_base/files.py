@@ -325,7 +325,12 @@ class StorageFile(File):  # type: ignore[type-arg]
             self._dirty = True  # "a" creates a missing file, as open() does
         else:
             with stream:
-                copy_stream(stream, raw)
+                if self._stat is not None and self._stat.content_encoding == "gzip":
+                    # The copy holds what the user reads; storing it gzips it again.
+                    with gzip.GzipFile(fileobj=stream, mode="rb") as decoded:
+                        copy_stream(decoded, raw)  # type: ignore[arg-type]
+                else:
+                    copy_stream(stream, raw)
         raw.seek(0, io.SEEK_END if "a" in mode else io.SEEK_SET)
         self._store_on_close = True
         return raw
