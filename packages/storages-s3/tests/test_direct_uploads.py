@@ -201,6 +201,9 @@ def test_as_dict_gives_a_page_what_it_posts(moto: S3Server, moto_bucket: str) ->
 def test_a_cross_origin_page_may_read_the_answer_when_the_bucket_cors_allows_it(
     moto: S3Server, moto_bucket: str
 ) -> None:
+    # moto applies a bucket's CORS rule to preflight requests only: a form POST needs
+    # none, and moto echoes any Origin on the POST's answer, rule or not (real S3 does
+    # not). So the rule is shown here on the preflight, for the right and a wrong origin.
     origin = "http://127.0.0.1:8000"
     moto.client().put_bucket_cors(
         Bucket=moto_bucket,
@@ -219,3 +222,11 @@ def test_a_cross_origin_page_may_read_the_answer_when_the_bucket_cors_allows_it(
         raise AssertionError(f"preflight refused: {exc.code}") from exc
 
     assert allowed == origin
+    stranger = urllib.request.Request(
+        upload.url,
+        method="OPTIONS",
+        headers={"Origin": "http://127.0.0.1:9999", "Access-Control-Request-Method": "POST"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(stranger, timeout=10)
+    assert refused.value.code == 403
