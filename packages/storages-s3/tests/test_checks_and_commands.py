@@ -170,6 +170,28 @@ def test_check_passes_on_a_working_bucket_and_fetches_the_presigned_url(
     assert moto.client().list_objects_v2(Bucket=moto_bucket).get("KeyCount", 0) == 0
 
 
+def test_check_says_unsigned_urls_of_a_private_bucket_need_public_reads(
+    moto: S3Server, moto_bucket: str
+) -> None:
+    static = {"BACKEND": "storages_s3.S3StaticStorage", "OPTIONS": options(moto, moto_bucket)}
+    with override_settings(STORAGES={"staticfiles": static}):
+        output, status = check()
+
+    assert status == 1
+    assert "HTTPError: HTTP Error 403" in line(output, "fetch url")
+    assert "AWS_QUERYSTRING_AUTH = False" in advice(output, "fetch url")
+    assert " ok " in line(output, "delete")  # the rest of the round trip still ran
+    with override_settings(
+        STORAGES={
+            "staticfiles": {
+                **static,
+                "OPTIONS": {**static["OPTIONS"], "default_acl": "public-read"},
+            }
+        }
+    ):
+        assert check()[1] == 0
+
+
 def test_check_says_when_the_bucket_does_not_exist(moto: S3Server) -> None:
     with override_settings(
         STORAGES={"default": {"BACKEND": S3, "OPTIONS": options(moto, "no-such-bucket-here")}}
