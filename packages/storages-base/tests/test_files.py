@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
+from storages_base.errors import TransientError
 from storages_base.files import (
     CHUNK_SIZE,
     BinaryReader,
@@ -366,3 +367,27 @@ def test_appending_to_a_gzip_encoded_file_appends_to_its_text() -> None:
         file.write(b"b {}\n")
     assert storage.open("log.css").read() == b"a {}\nb {}\n"
     assert storage._stat("log.css").content_encoding == "gzip"
+
+
+class CutOnce(Opener):
+    """The first response stops after 100 bytes, as a dropped connection does."""
+
+    def __call__(self, offset: int) -> IO[bytes]:
+        stream = super().__call__(offset)
+        return io.BytesIO(stream.read(100)) if len(self.offsets) == 1 else stream
+
+
+def test_a_stream_cut_short_is_resumed_from_where_it_stopped() -> None:
+    opener = CutOnce(DATA)
+    reader = io.BufferedReader(RangedReader(opener, size=len(DATA)))
+    assert reader.read() == DATA
+    assert opener.offsets == [0, 100]
+
+
+def test_a_stream_that_keeps_ending_early_raises_instead_of_truncating() -> None:
+    def always_short(offset: int) -> IO[bytes]:
+        return io.BytesIO(DATA[offset : offset + 100] if offset < 100 else b"")
+
+    reader = RangedReader(always_short, size=len(DATA))
+    with pytest.raises(TransientError, match="ended at byte 100"):
+        reader.read()

@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import File
 
-from .errors import AlreadyExistsError
+from .errors import AlreadyExistsError, TransientError
 
 if TYPE_CHECKING:
     from .storage import BaseStorage
@@ -108,8 +108,16 @@ class RangedReader(io.RawIOBase):
         if self._size is not None and self._pos >= self._size:
             return 0
         view = memoryview(buffer).cast("B")
-        stream = self._stream_at(self._pos)
-        data = stream.read(len(view))
+        data = self._stream_at(self._pos).read(len(view))
+        if not data and self._size is not None and self._pos < self._size:
+            # The server's stream ended before the file did (a dropped connection):
+            # start again from here once, then refuse to hand out a truncated file.
+            self._close_stream()
+            data = self._stream_at(self._pos).read(len(view))
+            if not data:
+                raise TransientError(
+                    f"the stream ended at byte {self._pos} of {self._size}", operation="read"
+                )
         size = len(data)
         view[:size] = data
         self._pos += size
