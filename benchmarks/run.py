@@ -10,12 +10,9 @@ first, and prints and writes ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import proxy
+import report
 import servers
 
 HERE = Path(__file__).resolve().parent
 CLASSIC_VENV = HERE / ".venv-classic"
+LAST_RUNS = HERE / ".last-runs.json"  # raw figures of the last run, for --report-only
 PINNED = ["boto3", "botocore", "s3transfer", "django", "cryptography", "paramiko"]
 CLASSES = {
     "classic": {
@@ -95,24 +94,44 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], default=[])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument("--report-only", action="store_true", help="re-render the last runs")
     args = parser.parse_args()
     chosen = args.scenarios or list(SCENARIOS)
     pythons = {"classic": classic_python(), "ours": sys.executable}
+    if args.report_only:
+        saved = json.loads(LAST_RUNS.read_text())
+        all_runs, skipped, args.repeats = saved["runs"], saved["skipped"], saved["repeats"]
+    else:
+        all_runs, skipped = measure_all(chosen, pythons, args.repeats)
+        LAST_RUNS.write_text(
+            json.dumps({"runs": all_runs, "skipped": skipped, "repeats": args.repeats})
+        )
+    sections = [report.targets(all_runs)]
+    for name, title_steps in SCENARIOS.items():
+        if name in all_runs:
+            sections.append(report.render(title_steps[0], all_runs[name]))
+        elif name in skipped:
+            sections.append(f"## {title_steps[0]}\n\nNot measured: {skipped[name]}\n")
+    print("\n" + sections[0])
+    Path(args.output).write_text(report.header(args.repeats, pythons) + "\n".join(sections))
+    print(f"written {args.output}")
+
+
+def measure_all(chosen: list[str], pythons: dict[str, str], repeats: int) -> tuple[dict, dict]:
+    """Run the chosen scenarios; their runs, and why the others could not run."""
+    all_runs: dict[str, list[dict[str, Any]]] = {}
+    skipped: dict[str, str] = {}
     with Harness() as harness:
-        sections = []
         for name in chosen:
             title, steps = SCENARIOS[name]
             missing = harness.unavailable(name, steps, pythons)
             if missing:
                 print(f"\n## {title}\n\nskipped: {missing}\n", flush=True)
-                sections.append(f"## {title}\n\nNot measured: {missing}\n")
+                skipped[name] = missing
                 continue
-            runs = harness.run(name, steps, pythons, args.repeats)
-            table = render(title, runs)
-            print("\n" + table, flush=True)
-            sections.append(table)
-    Path(args.output).write_text(header(args.repeats, pythons) + "\n".join(sections))
-    print(f"written {args.output}")
+            all_runs[name] = harness.run(name, steps, pythons, repeats)
+            print("\n" + report.render(title, all_runs[name]), flush=True)
+    return all_runs, skipped
 
 
 def classic_python() -> str:
@@ -241,110 +260,6 @@ class Harness:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["requests"] = self.counts.snapshot()
         return result
-
-
-# -- reporting --------------------------------------------------------------------------
-
-
-def fmt_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
-
-
-def spread(values: list[float]) -> str:
-    """``median (min..max)``."""
-    if not values:
-        return "-"
-    median = fmt_time(statistics.median(values))
-    if len(values) == 1:
-        return median
-    return f"{median} ({fmt_time(min(values))}..{fmt_time(max(values))})"
-
-
-def fmt_requests(counter: dict[str, int], n: int) -> str:
-    total = sum(counter.values())
-    if not total:
-        return "0"
-    parts = ", ".join(f"{k} {v / n:g}" for k, v in sorted(counter.items()))
-    return f"{total / n:g} ({parts})"
-
-
-def ratio(classic: list[float], ours: list[float]) -> str:
-    if not classic or not ours or not statistics.median(ours):
-        return "-"
-    return f"{statistics.median(classic) / statistics.median(ours):.1f}x"
-
-
-def render(title: str, runs: list[dict[str, Any]]) -> str:
-    """The scenario's table: per metric, both sides' wall and CPU time, ratio and requests."""
-    metrics = list(dict.fromkeys(m for run in runs for m in run["metrics"]))
-    head = "| | ours | classic | ratio | ours CPU | classic CPU | CPU ratio | requests ours |"
-    lines = [f"## {title}", "", head + " requests classic |", "|---" * 9 + "|"]
-    for metric in metrics:
-        cells: dict[str, dict[str, Any]] = {}
-        for side in ("ours", "classic"):
-            rows = [r for r in runs if r["side"] == side and metric in r["metrics"]]
-            values = [r["metrics"][metric] for r in rows]
-            n = values[0]["n"] if values else 1
-            cells[side] = {
-                "wall": [v["wall"] / v["n"] for v in values],
-                "cpu": [v["cpu"] / v["n"] for v in values],
-                "req": fmt_requests(rows[-1]["requests"].get(metric, {}), n) if rows else "-",
-            }
-            if not rows and any(metric in r["info"].get("unsupported", ()) for r in runs):
-                cells[side]["req"] = "not supported"
-        o, c = cells["ours"], cells["classic"]
-        lines.append(
-            f"| {metric} | {spread(o['wall'])} | {spread(c['wall'])}"
-            f" | {ratio(c['wall'], o['wall'])}"
-            f" | {spread(o['cpu'])} | {spread(c['cpu'])} | {ratio(c['cpu'], o['cpu'])}"
-            f" | {o['req']} | {c['req']} |"
-        )
-    lines += ["", memory_line(runs), checks_line(runs), ""]
-    return "\n".join(lines)
-
-
-def memory_line(runs: list[dict[str, Any]]) -> str:
-    parts = []
-    for side in ("ours", "classic"):
-        peaks = [r["info"]["peak_rss_kib"] / 1024 for r in runs if r["side"] == side]
-        parts.append(f"{side} {statistics.median(peaks):.0f} MiB")
-    return "Peak RSS of the client process (median): " + ", ".join(parts) + "."
-
-
-def checks_line(runs: list[dict[str, Any]]) -> str:
-    failed = {
-        f"{r['side']}: {name}: {status}"
-        for r in runs
-        for name, status in r["checks"].items()
-        if status != "ok"
-    }
-    passed = sorted({name for r in runs for name, s in r["checks"].items() if s == "ok"})
-    text = "Checks passed: " + ("; ".join(passed) or "none") + "."
-    return text + ("\n\n**Failed:** " + "; ".join(sorted(failed)) if failed else "")
-
-
-def header(repeats: int, pythons: dict[str, str]) -> str:
-    probe = "import importlib.metadata as m; print(m.version('django-storages'))"
-    classic = subprocess.run([pythons["classic"], "-c", probe], capture_output=True, text=True)
-    versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ["Django", "boto3", "botocore", "moto"]
-    )
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return f"""# Benchmark results: ours against django-storages
-
-Generated by `uv run python benchmarks/run.py` on {now:%Y-%m-%d %H:%M} UTC.
-Python {platform.python_version()}, {versions}, django-storages {classic.stdout.strip()};
-{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end.
-{repeats} runs per side, alternating which side goes first; each cell is median (min..max) of
-the runs, per call or per operation. Ratio = classic / ours (above 1: ours is faster).
-Requests are counted on the server side by a proxy in front of the server, per operation.
-moto runs in its own process with one correction for both sides (see benchmarks/README.md).
-
-"""
 
 
 if __name__ == "__main__":
