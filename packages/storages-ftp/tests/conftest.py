@@ -77,6 +77,10 @@ def start_pyftpdlib(
     # An IOLoop of its own: pyftpdlib's default is a process-wide singleton, which
     # makes one server's close_all() close every other server's sockets.
     server = ThreadedFTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
+    # Likewise its exit flag and lock are class attributes: one server's close_all()
+    # would end the sessions of all the others. Each server gets its own.
+    server._exit = threading.Event()
+    server._lock = threading.Lock()
     threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2}, daemon=True).start()
     return server
 

@@ -124,3 +124,12 @@ def test_a_storage_pickles_without_its_sessions_and_builds_no_connection_to_do_s
     copy = pickle.loads(pickle.dumps(storage))
     assert copy.server == storage.server
     assert "client" not in copy.__dict__
+
+
+def test_the_readme_settings_table_is_the_options_table():
+    from pathlib import Path
+
+    from storages_base.testing.readme import check_settings_table
+    from storages_ftp.options import FTP_OPTIONS
+
+    check_settings_table(Path(__file__).parents[1] / "README.md", FTP_OPTIONS, "FTPStorage")

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+
 from storages_base.testing.contract import StorageContract
 from storages_ftp import FTPStorage
 

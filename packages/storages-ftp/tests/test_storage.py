@@ -310,3 +310,38 @@ def test_an_idle_session_the_server_timed_out_is_replaced_transparently(tmp_path
         assert (tmp_path / "b.txt").read_bytes() == b"b"
     finally:
         server.close_all()
+
+
+@pytest.mark.parametrize("operation", ["delete", "size", "exists", "listdir", "open"])
+def test_a_name_carrying_an_ftp_command_is_refused_before_anything_is_sent(
+    make_ftp, folder, operation
+):
+    from django.core.exceptions import SuspiciousFileOperation
+
+    storage = make_ftp()
+    (folder / "victim.txt").write_bytes(b"safe")
+    with pytest.raises(SuspiciousFileOperation):
+        getattr(storage, operation)("x\r\nDELE victim.txt")
+    assert (folder / "victim.txt").read_bytes() == b"safe"
+    assert "client" not in storage.__dict__  # no session was even opened
+
+
+def test_a_url_fetched_from_a_web_server_publishing_the_folder_gives_the_file(make_ftp, folder):
+    import functools
+    import http.server
+    import urllib.request
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        storage = make_ftp(base_url=f"http://127.0.0.1:{web.server_address[1]}/", encoding="utf-8")
+        data = payload(5000)
+        name = storage.save("pub lic/fetched ü #1.bin", ContentFile(data))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(storage.url(name), timeout=10) as response:
+            assert response.read() == data
+    finally:
+        web.shutdown()
+        web.server_close()
