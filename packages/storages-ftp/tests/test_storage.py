@@ -345,3 +345,11 @@ def test_a_url_fetched_from_a_web_server_publishing_the_folder_gives_the_file(ma
     finally:
         web.shutdown()
         web.server_close()
+
+
+def test_a_name_outside_the_default_latin1_encoding_says_to_use_utf8(make_ftp):
+    storage = make_ftp(encoding="latin-1")
+    assert storage.save("café.txt", ContentFile(b"latin")) == "café.txt"  # Latin-1 is fine
+    with pytest.raises(StorageError, match="FTP_STORAGE_ENCODING"):
+        storage.save("日本.txt", ContentFile(b"x"))
+    assert storage.exists("café.txt")  # the session survived

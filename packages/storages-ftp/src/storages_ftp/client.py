@@ -219,6 +219,14 @@ class FTPClient:
             raise
         except ftplib.all_errors as exc:
             raise error_for_reply(exc, name=name, operation=operation) from exc
+        except UnicodeEncodeError as exc:
+            raise StorageError(
+                f"the name cannot be written in the {self.encoding} encoding: set "
+                "FTP_STORAGE_ENCODING (the encoding option) to 'utf-8' if the server supports it",
+                name=name,
+                operation=operation,
+                backend=BACKEND,
+            ) from exc
 
     def _unreachable(
         self, exc: BaseException, runs: int, name: str | None, operation: str
