@@ -353,3 +353,10 @@ def test_a_name_outside_the_default_latin1_encoding_says_to_use_utf8(make_ftp):
     with pytest.raises(StorageError, match="FTP_STORAGE_ENCODING"):
         storage.save("日本.txt", ContentFile(b"x"))
     assert storage.exists("café.txt")  # the session survived
+
+
+def test_a_root_folder_that_cannot_be_created_is_named_in_the_error(ftp_server, folder):
+    reader = FTPStorage(location=ftp_server.location(f"/{folder.name}/absent", user="reader"))
+    with pytest.raises(FileNotFoundError, match="absent' does not exist and could not be created"):
+        reader.exists("x.txt")
+    assert not (folder / "absent").exists()

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages_base.errors import StorageError, TransientError
+from storages_base.errors import NotFoundError, StorageError, TransientError
 from storages_base.remote import ConnectionPool, retrying
 
 from .errors import BACKEND, error_for_reply, is_broken, is_transient, reply_code
@@ -276,7 +276,14 @@ def _enter_root(session: Session, path: str) -> None:
         if reply_code(exc) != 550:
             raise
         session.makedirs(path)
-        session.cwd(path)
+        try:
+            session.cwd(path)
+        except ftplib.error_perm as again:
+            raise NotFoundError(
+                f"the location's folder {path!r} does not exist and could not be created ({again})",
+                operation="connect",
+                backend=BACKEND,
+            ) from again
 
 
 def _quit(session: Session) -> None:
