@@ -178,3 +178,36 @@ def test_a_stream_that_cannot_be_rewound_is_not_sent_twice(server):
         storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
     assert (server.home / "doc.bin").read_bytes() == b"old"
     assert names_in(server.home) == ["doc.bin"]
+
+
+def test_a_server_that_stops_answering_times_out_and_is_replaced_when_it_answers_again(server):
+    import signal
+
+    storage = FTPStorage(location=server.location, timeout=1, retries=1)
+    storage.save("x.txt", ContentFile(b"x"))
+    server.proc.send_signal(signal.SIGSTOP)  # connections stay open, nothing answers
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="after 2 attempt"):
+            storage.exists("x.txt")
+        assert time.monotonic() - started < 6  # bounded by timeout x attempts, not forever
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    assert storage.exists("x.txt")
+    with storage.open("x.txt") as file:
+        assert file.read() == b"x"
+
+
+def test_a_server_killed_during_a_download_is_an_error_never_a_short_file(server):
+    data = bytes(range(256)) * (64 * 1024 * 4)  # 64 MiB
+    (server.home / "big.bin").write_bytes(data)
+    storage = FTPStorage(location=server.location)
+    received = bytearray()
+    # The failure comes mid-stream, after some reads succeeded.
+    with pytest.raises(TransientError), storage.open("big.bin", "rb") as file:  # noqa: PT012
+        received += file.read(1024 * 1024)
+        server.kill()
+        while chunk := file.read(1024 * 1024):
+            received += chunk
+    assert len(received) < len(data)
+    assert bytes(received) == data[: len(received)]
