@@ -129,6 +129,11 @@ class MemoryStorage(BaseStorage):
                 (folders if sep else files).add(head)
         return sorted(folders), sorted(files)
 
+    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
+        store = self._memory
+        with store.lock:
+            return [(key, stat) for key, (_, stat) in store.files.items() if key.startswith(prefix)]
+
     def _url(self, key: str, **kwargs: Any) -> str:
         return urljoin(self.base_url or "/", filepath_to_uri(self._name_for_key(key)))
 

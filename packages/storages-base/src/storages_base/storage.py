@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -25,7 +25,7 @@ from django.core.files.utils import validate_file_name
 from django.utils import timezone as dj_timezone
 
 from . import names
-from .clients import drop_unpicklable
+from .clients import client_property, drop_unpicklable
 from .content import (
     DEFAULT_CONTENT_TYPE,
     GZIP_CONTENT_TYPES,
@@ -36,6 +36,7 @@ from .content import (
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
+from .preload import UNKNOWN, MetadataPreload
 
 __all__ = ["BASE_OPTIONS", "GZIP_OPTIONS", "BaseStorage", "Capabilities", "WriteRequest"]
 
@@ -111,6 +112,10 @@ class BaseStorage(Storage):
     #: The longest key the provider accepts (location included).
     max_key_length: ClassVar[int | None] = 1024
     default_content_type: ClassVar[str] = DEFAULT_CONTENT_TYPE
+    #: Answer exists() and modified times from one listing of the location (``_scan``);
+    #: for storages written by one deploy step, such as static files (see preload.py).
+    preload_metadata: ClassVar[bool] = False
+    preload_metadata_max_age: ClassVar[float] = 300.0
 
     # Values resolved from ``options``; declared, never assigned here, so that a
     # subclass attribute of the same name is recognised as the user's choice.
@@ -180,6 +185,11 @@ class BaseStorage(Storage):
         A backend that streams uploads returns a writer with ``commit()`` instead.
         """
         return self._spool()
+
+    def _scan(self, prefix: str) -> Iterable[tuple[str, Stat]]:
+        """Optional: every file under ``prefix`` (ends with "/" or is ""), at any depth,
+        as (key, stat), a page of many files per request; enables ``preload_metadata``."""
+        raise NotImplementedError
 
     def _exists(self, key: str) -> bool:
         try:
@@ -251,6 +261,8 @@ class BaseStorage(Storage):
         name = names.clean_name(name)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
+            if self._preload is not None:
+                self._preload.forget(key)
         return StorageFile(self, name, key, mode)
 
     def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
@@ -284,6 +296,8 @@ class BaseStorage(Storage):
             content.seek(0)
         request = self._write_request(name or self._name_for_key(key), key, content)
         request.exclusive = exclusive
+        if self._preload is not None:
+            self._preload.forget(key)
         self._write(request)
 
     def _write_request(self, name: str, key: str, content: Any) -> WriteRequest:
@@ -318,10 +332,15 @@ class BaseStorage(Storage):
     def delete(self, name: str) -> None:
         if not name:
             raise ValueError("The name must be given to delete().")
-        self._delete(self._key(name))
+        key = self._key(name)
+        self._delete(key)
+        if self._preload is not None:
+            self._preload.deleted(key)
 
     def exists(self, name: str) -> bool:
-        return self._exists(self._key(name))
+        key = self._key(name)
+        known = self._known(key)
+        return self._exists(key) if known is UNKNOWN else known is not None
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         """Return (folders, files) directly in ``path``; a missing folder is empty."""
@@ -347,10 +366,28 @@ class BaseStorage(Storage):
         return self._time(name, "accessed")
 
     def _time(self, name: str, which: str) -> datetime:
-        value = getattr(self._stat(self._key(name)), which)
+        key = self._key(name)
+        known = self._known(key) if which == "modified" else UNKNOWN
+        if known is None:
+            raise self._not_found(key, f"get_{which}_time")
+        value = getattr(self._stat(key) if known is UNKNOWN else known, which)
         if value is None:
             raise NotImplementedError(f"{type(self).__name__} does not record {which} times.")
         return _django_time(value)
+
+    # -- metadata preload (preload.py) ---------------------------------------------------
+
+    @client_property
+    def _preload(self) -> MetadataPreload | None:
+        if not self.preload_metadata or type(self)._scan is BaseStorage._scan:
+            return None
+        prefix = f"{self.key_prefix}/" if self.key_prefix else ""
+        return MetadataPreload(lambda: self._scan(prefix), self.preload_metadata_max_age)
+
+    def _known(self, key: str) -> Stat | object | None:
+        """What the preload knows of ``key`` (None: missing), or UNKNOWN."""
+        preload = self._preload
+        return UNKNOWN if preload is None else preload.lookup(key)
 
     # -- helpers for providers -------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""preload_metadata: exists() and modified times answered from one listing (collectstatic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+
+from storages_base.files import Stat
+from storages_base.memory import MemoryStorage
+
+
+class CountingStorage(MemoryStorage):
+    """A MemoryStorage that counts what would be requests on a server."""
+
+    preload_metadata = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: list[str] = []
+
+    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
+        self.calls.append("scan")
+        return super()._scan(prefix)
+
+    def _stat(self, key: str) -> Stat:
+        self.calls.append("stat")
+        return super()._stat(key)
+
+
+@pytest.fixture
+def storage() -> CountingStorage:
+    storage = CountingStorage(bucket="preload", location="static")
+    storage.clear()
+    MemoryStorage(bucket="preload", location="static").save("a.css", ContentFile(b"a"))
+    MemoryStorage(bucket="preload", location="other").save("b.css", ContentFile(b"b"))
+    return storage
+
+
+def test_exists_and_modified_times_of_many_files_cost_one_listing(storage) -> None:
+    assert storage.exists("a.css")
+    assert not storage.exists("missing.css")
+    assert storage.get_modified_time("a.css") is not None
+    with pytest.raises(FileNotFoundError):
+        storage.get_modified_time("missing.css")
+
+    assert storage.calls == ["scan"]
+
+
+def test_the_listing_covers_only_the_location(storage) -> None:
+    assert not storage.exists("b.css")
+
+
+def test_a_file_the_storage_saves_or_deletes_is_never_answered_stale(storage) -> None:
+    storage.exists("a.css")
+    storage.save("new.css", ContentFile(b"new"))
+    storage.delete("a.css")
+
+    assert storage.exists("new.css")
+    assert not storage.exists("a.css")
+    assert storage.calls == ["scan", "stat"]
+
+
+def test_size_is_still_asked_of_the_server(storage) -> None:
+    assert storage.size("a.css") == 1
+    assert storage.calls == ["stat"]
+
+
+def test_storages_without_the_option_never_list(storage) -> None:
+    plain = MemoryStorage(bucket="preload", location="static")
+    assert plain.exists("a.css")
+    assert plain._preload is None
+
+
+def test_an_old_listing_is_taken_again(storage) -> None:
+    storage.preload_metadata_max_age = 0  # type: ignore[misc]
+    storage.exists("a.css")
+    storage.exists("a.css")
+    assert storage.calls == ["scan", "scan"]
