@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
@@ -205,6 +206,15 @@ class S3Storage(BaseStorage):
                         files.append(rest)
         return folders, files
 
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Stat]]:
+        """Every object under ``prefix``: one request per 1,000 (``preload_metadata``)."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        with s3_errors("listdir", prefix, self.bucket_name):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    modified, etag = item["LastModified"], item.get("ETag")
+                    yield item["Key"], Stat(size=item["Size"], modified=modified, etag=etag)
+
     # -- writing -------------------------------------------------------------------------
 
     def _write(self, request: WriteRequest) -> None:
@@ -354,9 +364,14 @@ def _is_invalid_range(exc: BaseException | None) -> bool:
 
 
 class S3StaticStorage(S3Storage):
-    """For static files: public, unsigned URLs (``querystring_auth = False``)."""
+    """For static files: public, unsigned URLs (``querystring_auth = False``).
+
+    ``collectstatic`` learns which files exist, and when they changed, from one listing
+    per 1,000 files instead of two requests per file (``preload_metadata``).
+    """
 
     querystring_auth = False
+    preload_metadata = True
 
 
 class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ignore[misc]
