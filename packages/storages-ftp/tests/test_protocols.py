@@ -88,3 +88,40 @@ class TestWithoutMLSD:
     def test_saves_without_overwrite_still_pick_a_free_name(self, storage):
         assert storage.save("same.txt", ContentFile(b"1")) == "same.txt"
         assert storage.save("same.txt", ContentFile(b"2")) != "same.txt"
+
+
+class TestARenameThatWillNotReplace:
+    """Servers on Windows (IIS) refuse RNTO onto an existing file: the old file is moved
+    aside, the new one renamed in, and the old one put back if that fails."""
+
+    @pytest.fixture
+    def server(self, tmp_path, start_server):
+        from pyftpdlib.handlers import FTPHandler
+
+        def windows_rnto(handler, path):
+            if handler._rnfr and os.path.exists(path):
+                handler._rnfr = None
+                handler.respond("550 Cannot create a file when that file already exists.")
+                return None
+            return FTPHandler.ftp_RNTO(handler, path)
+
+        server = start_server(tmp_path, users={"u": ("p", "elradfmwMT")}, ftp_RNTO=windows_rnto)
+        yield tmp_path, f"ftp://u:p@127.0.0.1:{server.address[1]}/"
+        server.close_all()
+
+    def test_a_save_with_overwrite_still_replaces_the_file(self, server):
+        home, location = server
+        storage = FTPStorage(location=location, allow_overwrite=True)
+        storage.save("doc.txt", ContentFile(b"old"))
+        assert storage.save("doc.txt", ContentFile(b"new")) == "doc.txt"
+        assert (home / "doc.txt").read_bytes() == b"new"
+        assert sorted(p.name for p in home.iterdir()) == ["doc.txt"]
+
+    def test_without_overwrite_a_taken_name_gets_a_free_one(self, server):
+        home, location = server
+        storage = FTPStorage(location=location)
+        storage.save("doc.txt", ContentFile(b"old"))
+        other = storage.save("doc.txt", ContentFile(b"new"))
+        assert other != "doc.txt"
+        assert (home / "doc.txt").read_bytes() == b"old"
+        assert (home / other).read_bytes() == b"new"

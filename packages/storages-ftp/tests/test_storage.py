@@ -360,3 +360,21 @@ def test_a_root_folder_that_cannot_be_created_is_named_in_the_error(ftp_server, 
     with pytest.raises(FileNotFoundError, match="absent' does not exist and could not be created"):
         reader.exists("x.txt")
     assert not (folder / "absent").exists()
+
+
+def test_a_file_created_by_someone_else_during_an_upload_is_not_replaced(make_ftp, folder):
+    class Racing(io.BytesIO):
+        raced = False
+
+        def read(self, size=-1):
+            if not self.raced:  # another client takes the name while we upload
+                self.raced = True
+                (folder / "race.txt").write_bytes(b"the other writer")
+            return super().read(size)
+
+    storage = make_ftp()  # no overwrite
+    name = storage.save("race.txt", File(Racing(b"mine"), name="race.txt"))
+    assert name != "race.txt"
+    assert (folder / "race.txt").read_bytes() == b"the other writer"
+    assert (folder / name).read_bytes() == b"mine"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["race.txt", name])
