@@ -44,14 +44,21 @@ _PART_PARAMETERS = frozenset(
 )
 
 
-def read_chunks(stream: IO[bytes], size: int) -> Iterator[bytes | bytearray]:
+def read_chunks(
+    stream: IO[bytes], size: int, expected: int | None = None
+) -> Iterator[bytes | bytearray]:
     """Yield ``stream`` in chunks of exactly ``size`` bytes (the last may be shorter).
 
     No chunk is referenced here once the next one is being read, so memory holds the
-    chunk being read and the one being sent, never more.
+    chunk being read and the one being sent, never more. ``expected`` (the content's
+    size, if known) sizes the first buffer: a 1 KiB file needs no zero-filled 5 MiB one.
     """
+    first = size if expected is None else min(size, expected + 1)
     while True:
-        chunk = _read_exactly(stream, size)
+        chunk = _read_exactly(stream, first)
+        if first < size and len(chunk) == first:  # longer than expected: a whole part
+            chunk += _read_exactly(stream, size - first)
+        first = size
         if not chunk:
             return
         last = len(chunk) < size

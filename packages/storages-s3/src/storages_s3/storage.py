@@ -221,7 +221,7 @@ class S3Storage(BaseStorage):
         """One PutObject up to the part size; a bounded-memory multipart upload above."""
         upload = self._upload(request.key, self._put_parameters(request), request.exclusive)
         part_size = self._part_size(request.size)
-        chunks = read_chunks(request.content, part_size)
+        chunks = read_chunks(request.content, part_size, request.size)
         first = next(chunks, b"")
         second = next(chunks, None)
         if second is None:
