@@ -205,7 +205,7 @@ def _url_targets(runs: list[dict[str, Any]], rows: list[tuple[str, str, bool]]) 
 def _ops_targets(runs: list[dict[str, Any]], rows: list[tuple[str, str, bool]]) -> None:
     one = requests(runs, "ours", "open+read")
     rows.append(("S3 open+read is one request", f"{one:g}", one == 1))
-    for metric in ("size right after open", "get_modified_time right after open"):
+    for metric in ("File.size of the opened file", "get_modified_time right after open"):
         extra = requests(runs, "ours", metric)
         rows.append((f"S3 {metric}: no request", f"{extra:g}", extra == 0))
     ours, classic = median(runs, "ours", "save"), median(runs, "classic", "save")

@@ -289,8 +289,10 @@ def scenario_ops() -> None:
         with measure("open+read"):
             file = storage.open(name, "rb")
             data = file.read()
+        with measure("File.size of the opened file"):
+            size = file.size
         with measure("size right after open"):
-            size = storage.size(name)
+            storage.size(name)
         with measure("get_modified_time right after open"):
             storage.get_modified_time(name)
         file.close()
