@@ -57,8 +57,10 @@ def test_a_file_the_storage_saves_or_deletes_is_never_answered_stale(storage) ->
     storage.save("new.css", ContentFile(b"new"))
     storage.delete("a.css")
 
-    assert storage.exists("new.css")
+    assert storage.exists("new.css")  # known: this storage wrote it
     assert not storage.exists("a.css")
+    assert storage.calls == ["scan"]
+    assert storage.get_modified_time("new.css") is not None  # the server's time
     assert storage.calls == ["scan", "stat"]
 
 

@@ -41,7 +41,15 @@ class MetadataPreload:
         self._lock = threading.Lock()
         self._files: dict[str, Stat] | None = None
         self._taken = 0.0
-        self._unknown: set[str] = set()
+        self._unknown: set[str] = set()  # being written: only the server knows
+        self._written: set[str] = set()  # written by us since: exists, time unknown
+
+    def exists(self, key: str) -> bool | _Unknown:
+        """Whether the file exists, or UNKNOWN."""
+        known = self.lookup(key)
+        if key in self._written:
+            return True
+        return known if known is UNKNOWN else known is not None
 
     def lookup(self, key: str) -> Stat | _Unknown | None:
         """The file's stat, None when it did not exist, or UNKNOWN when only the server knows."""
@@ -50,7 +58,8 @@ class MetadataPreload:
                 self._files = dict(self._scan())
                 self._taken = time.monotonic()
                 self._unknown.clear()
-            if key in self._unknown:
+                self._written.clear()
+            if key in self._unknown or key in self._written:
                 return UNKNOWN
             return self._files.get(key)
 
@@ -60,9 +69,17 @@ class MetadataPreload:
             if self._files is not None:
                 self._unknown.add(key)
 
+    def written(self, key: str) -> None:
+        """``key`` was stored by this storage: it exists (its time is the server's)."""
+        with self._lock:
+            if self._files is not None:
+                self._unknown.discard(key)
+                self._written.add(key)
+
     def deleted(self, key: str) -> None:
         """``key`` was deleted by this storage."""
         with self._lock:
             if self._files is not None:
                 self._files.pop(key, None)
                 self._unknown.discard(key)
+                self._written.discard(key)

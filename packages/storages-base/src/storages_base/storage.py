@@ -296,9 +296,12 @@ class BaseStorage(Storage):
             content.seek(0)
         request = self._write_request(name or self._name_for_key(key), key, content)
         request.exclusive = exclusive
-        if self._preload is not None:
-            self._preload.forget(key)
+        preload = self._preload
+        if preload is not None:
+            preload.forget(key)
         self._write(request)
+        if preload is not None:
+            preload.written(key)
 
     def _write_request(self, name: str, key: str, content: Any) -> WriteRequest:
         """Build the write for ``content``: what is sent, with which type and encoding."""
@@ -339,8 +342,9 @@ class BaseStorage(Storage):
 
     def exists(self, name: str) -> bool:
         key = self._key(name)
-        known = self._known(key)
-        return self._exists(key) if known is UNKNOWN else known is not None
+        preload = self._preload
+        known = UNKNOWN if preload is None else preload.exists(key)
+        return self._exists(key) if known is UNKNOWN else bool(known)
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         """Return (folders, files) directly in ``path``; a missing folder is empty."""
