@@ -48,6 +48,10 @@ CLASSES = {
 }
 
 
+class StepFailed(Exception):
+    """A client process exited with an error (its stderr is the message)."""
+
+
 @dataclass
 class Step:
     """One client process: ``scenarios.py <script>`` with these config entries."""
@@ -129,7 +133,12 @@ def measure_all(chosen: list[str], pythons: dict[str, str], repeats: int) -> tup
                 print(f"\n## {title}\n\nskipped: {missing}\n", flush=True)
                 skipped[name] = missing
                 continue
-            all_runs[name] = harness.run(name, steps, pythons, repeats)
+            try:
+                all_runs[name] = harness.run(name, steps, pythons, repeats)
+            except StepFailed as exc:  # one broken scenario does not lose the others
+                print(exc, flush=True)
+                skipped[name] = f"failed:\n\n```\n{exc}\n```"
+                continue
             print("\n" + report.render(title, all_runs[name]), flush=True)
     return all_runs, skipped
 
@@ -256,7 +265,7 @@ class Harness:
             cwd=self.workdir,
         )
         if done.returncode:
-            raise SystemExit(f"{side} {step.script} failed:\n{done.stderr[-4000:]}")
+            raise StepFailed(f"{side} {step.script} failed:\n{done.stderr[-3000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["requests"] = self.counts.snapshot()
         return result
