@@ -80,3 +80,17 @@ def test_an_old_listing_is_taken_again(storage) -> None:
     storage.exists("a.css")
     storage.exists("a.css")
     assert storage.calls == ["scan", "scan"]
+
+
+def test_the_modified_time_of_a_file_being_read_costs_nothing_more() -> None:
+    storage = CountingStorage(bucket="preload", location="open")
+    storage.preload_metadata = False  # type: ignore[misc]
+    storage.save("a.txt", ContentFile(b"a"))
+
+    with storage.open("a.txt") as file:
+        file.read()
+        modified = storage.get_modified_time("a.txt")
+
+    assert storage.calls == []
+    assert modified == storage.get_modified_time("a.txt")  # closed: asked again
+    assert storage.calls == ["stat"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -263,7 +264,10 @@ class BaseStorage(Storage):
             names.validate_name(name)
             if self._preload is not None:
                 self._preload.forget(key)
-        return StorageFile(self, name, key, mode)
+        file = StorageFile(self, name, key, mode)
+        if "r" in mode and "+" not in mode:
+            self._reading[key] = file
+        return file
 
     def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         name = names.clean_name(name)
@@ -371,6 +375,9 @@ class BaseStorage(Storage):
 
     def _time(self, name: str, which: str) -> datetime:
         key = self._key(name)
+        opened = self._open_stat(key)
+        if opened is not None and getattr(opened, which) is not None:
+            return _django_time(getattr(opened, which))
         known = self._known(key) if which == "modified" else UNKNOWN
         if known is None:
             raise self._not_found(key, f"get_{which}_time")
@@ -387,6 +394,16 @@ class BaseStorage(Storage):
             return None
         prefix = f"{self.key_prefix}/" if self.key_prefix else ""
         return MetadataPreload(lambda: self._scan(prefix), self.preload_metadata_max_age)
+
+    @client_property
+    def _reading(self) -> weakref.WeakValueDictionary[str, StorageFile]:
+        """Files open for reading, by key: the stat their read returned answers times."""
+        return weakref.WeakValueDictionary()
+
+    def _open_stat(self, key: str) -> Stat | None:
+        """The stat of ``key`` as the file open on it read it (fresh as its content)."""
+        file = self._reading.get(key)
+        return None if file is None or file.closed else file._stat
 
     def _known(self, key: str) -> Stat | object | None:
         """What the preload knows of ``key`` (None: missing), or UNKNOWN."""
