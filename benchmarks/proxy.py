@@ -125,10 +125,15 @@ def start_http_proxy(upstream_port: int, counts: Counts) -> ThreadingHTTPServer:
                         raise
             self._relay(response)
 
-        def _request_body(self) -> bytes | None:
+        def _request_body(self) -> bytes | _Limited | None:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 return _read_chunked(self.rfile)
             length = int(self.headers.get("Content-Length") or 0)
+            if length > CHUNK:  # streamed through, never held whole
+                if self.upstream is not None:  # a fresh connection: a stream is sent once
+                    self.upstream.close()
+                    self.upstream = None
+                return _Limited(self.rfile, length)
             return self.rfile.read(length) if length else None
 
         def _relay(self, response: http.client.HTTPResponse) -> None:
@@ -157,6 +162,19 @@ def start_http_proxy(upstream_port: int, counts: Counts) -> ThreadingHTTPServer:
             pass
 
     return _serve(ThreadingHTTPServer(("127.0.0.1", 0), Proxy))
+
+
+class _Limited:
+    """The next ``length`` bytes of ``stream``, as a file http.client can send."""
+
+    def __init__(self, stream, length: int) -> None:  # type: ignore[no-untyped-def]
+        self.stream, self.left = stream, length
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size) if size else b""
+        self.left -= len(data)
+        return data
 
 
 def _read_chunked(rfile) -> bytes:  # type: ignore[no-untyped-def]
