@@ -296,7 +296,8 @@ def scenario_ops() -> None:
             storage.size(name)
         with measure("get_modified_time right after open"):
             storage.get_modified_time(name)
-        file.close()
+        with measure("close"):
+            file.close()
         check("read returns the bytes saved", data == body and size == len(body))
     for _ in range(5):
         with measure("listdir (200 files)"):
