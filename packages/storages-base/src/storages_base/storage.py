@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import HashedFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import Storage
@@ -34,6 +35,7 @@ from .content import (
     guess_content_type,
     should_gzip,
 )
+from .deferred import MAX_DEFERRED_SIZE, DeferredUploads, called_by_collectstatic
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
@@ -117,6 +119,9 @@ class BaseStorage(Storage):
     #: for storages written by one deploy step, such as static files (see preload.py).
     preload_metadata: ClassVar[bool] = False
     preload_metadata_max_age: ClassVar[float] = 300.0
+    #: Threads uploading collectstatic's copies concurrently (0: one after another);
+    #: see deferred.py.
+    collectstatic_concurrency: ClassVar[int] = 0
 
     # Values resolved from ``options``; declared, never assigned here, so that a
     # subclass attribute of the same name is recognised as the user's choice.
@@ -259,6 +264,7 @@ class BaseStorage(Storage):
 
     def _open(self, name: str, mode: str = "rb") -> StorageFile:
         key = self._key(name)
+        self._wait_upload(key)
         name = names.clean_name(name)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
@@ -271,6 +277,8 @@ class BaseStorage(Storage):
 
     def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         name = names.clean_name(name)
+        if self._defer(name, content):
+            return name
         # With a conditional create, a clash is found atomically and retries elsewhere.
         # Without one, Django's exists() loop already picked the name; the backend is
         # still asked not to replace a file (it may check just before the write, which
@@ -340,12 +348,14 @@ class BaseStorage(Storage):
         if not name:
             raise ValueError("The name must be given to delete().")
         key = self._key(name)
+        self._wait_upload(key)
         self._delete(key)
         if self._preload is not None:
             self._preload.deleted(key)
 
     def exists(self, name: str) -> bool:
         key = self._key(name)
+        self._wait_upload(key)
         preload = self._preload
         known = UNKNOWN if preload is None else preload.exists(key)
         return self._exists(key) if known is UNKNOWN else bool(known)
@@ -353,13 +363,16 @@ class BaseStorage(Storage):
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         """Return (folders, files) directly in ``path``; a missing folder is empty."""
         prefix = self._key(path or "")
+        self._wait_upload()
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         folders, files = self._list(prefix)
         return sorted(set(folders)), sorted(set(files))
 
     def size(self, name: str) -> int:
-        return self._stat(self._key(name)).size
+        key = self._key(name)
+        self._wait_upload(key)
+        return self._stat(key).size
 
     def url(self, name: str | None, **kwargs: Any) -> str:
         return _url_hook(type(self))(self, self._key(name or ""), **kwargs)
@@ -375,6 +388,7 @@ class BaseStorage(Storage):
 
     def _time(self, name: str, which: str) -> datetime:
         key = self._key(name)
+        self._wait_upload(key)
         opened = self._open_stat(key)
         if opened is not None and getattr(opened, which) is not None:
             return _django_time(getattr(opened, which))
@@ -409,6 +423,45 @@ class BaseStorage(Storage):
         """What the preload knows of ``key`` (None: missing), or UNKNOWN."""
         preload = self._preload
         return UNKNOWN if preload is None else preload.lookup(key)
+
+    # -- concurrent collectstatic uploads (deferred.py) ----------------------------------
+
+    @client_property
+    def _deferred(self) -> DeferredUploads | None:
+        workers = self.collectstatic_concurrency
+        if workers <= 0 or isinstance(self, HashedFilesMixin):  # it reads back what it saves
+            return None
+        return DeferredUploads(workers)
+
+    def _defer(self, name: str, content: Any) -> bool:
+        """Hand a small file collectstatic copies to the upload threads (read now: the
+        command closes it when save() returns)."""
+        deferred = self._deferred
+        if deferred is None or not self.file_overwrite or not called_by_collectstatic():
+            return False
+        size = _known_size(content)
+        if size is None or size > MAX_DEFERRED_SIZE:
+            return False
+        if _rewindable(content):
+            content.seek(0)
+        data = content.read()
+        if not isinstance(data, bytes):
+            return False
+        key = self._key(name)
+        deferred.submit(key, lambda: self._store(key, io.BytesIO(data), name=name))
+        return True
+
+    def _wait_upload(self, key: str | None = None) -> None:
+        """Wait for a deferred upload of ``key`` (of every key when None)."""
+        deferred = self._deferred
+        if deferred is not None:
+            deferred.wait(key) if key is not None else deferred.wait_all()
+
+    def post_process(self, paths: Any, dry_run: bool = False, **options: Any) -> Any:
+        """Called by collectstatic once it has copied every file: wait for the uploads
+        (their first error fails the command). Nothing is post-processed."""
+        self._wait_upload()
+        return iter(())
 
     # -- helpers for providers -------------------------------------------------------------
 

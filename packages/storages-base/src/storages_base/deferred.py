@@ -1,0 +1,69 @@
+"""Concurrent uploads for ``collectstatic``: its copies are sent while the next are read.
+
+``collectstatic`` saves one file after another, so each file waits for the previous
+file's request. A storage that sets ``collectstatic_concurrency`` (the static storages
+do) lets those saves run on a few threads instead, but only saves made by Django's own
+``collectstatic`` command that will call the storage's ``post_process()`` afterwards:
+``post_process()`` waits for every upload and raises the first error, so the command
+still fails when an upload does. Any other use of a name being uploaded waits for it.
+A file is read into memory before ``save()`` returns (the command closes it), so only
+files up to ``MAX_DEFERRED_SIZE`` are deferred, and at most a few per thread at a time.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+__all__ = ["MAX_DEFERRED_SIZE", "DeferredUploads", "called_by_collectstatic"]
+
+MAX_DEFERRED_SIZE = 1024 * 1024
+_COMMAND_MODULE = "django.contrib.staticfiles.management.commands.collectstatic"
+
+
+def called_by_collectstatic() -> bool:
+    """Whether Django's collectstatic is copying a file, and will call post_process()."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "copy_file" and frame.f_globals.get("__name__") == (
+            _COMMAND_MODULE
+        ):
+            return bool(getattr(frame.f_locals.get("self"), "post_process", False))
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+class DeferredUploads:
+    """Uploads in flight, by key, on a small pool of threads."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="storages-upload")
+        self._slots = threading.BoundedSemaphore(workers * 4)  # bounds the bytes held
+        self._lock = threading.Lock()
+        self._pending: dict[str, Future[None]] = {}
+
+    def submit(self, key: str, upload: Callable[[], Any]) -> None:
+        self.wait(key)
+        self._slots.acquire()
+        future = self._pool.submit(upload)
+        future.add_done_callback(lambda _: self._slots.release())
+        with self._lock:
+            self._pending[key] = future
+
+    def wait(self, key: str) -> None:
+        """Wait for the upload of ``key``, if any; raise its error."""
+        with self._lock:
+            future = self._pending.pop(key, None)
+        if future is not None:
+            future.result()
+
+    def wait_all(self) -> None:
+        """Wait for every upload; raise the first error (after all have ended)."""
+        with self._lock:
+            futures, self._pending = list(self._pending.values()), {}
+        errors = [exc for future in futures if (exc := future.exception()) is not None]
+        if errors:
+            raise errors[0]

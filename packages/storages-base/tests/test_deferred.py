@@ -1,0 +1,76 @@
+"""collectstatic_concurrency: Django's collectstatic uploads on threads, and still fails loudly."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles.management.commands.collectstatic import Command
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.test import override_settings
+
+from storages_base import TransientError, WriteRequest
+from storages_base.memory import MemoryStorage
+
+
+class ThreadedStorage(MemoryStorage):
+    collectstatic_concurrency = 4
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.writers: set[str] = set()
+
+    def _write(self, request: WriteRequest) -> None:
+        self.writers.add(threading.current_thread().name)
+        if request.key.endswith("broken.txt"):
+            raise TransientError("the server went away", name=request.key, operation="save")
+        super()._write(request)
+
+
+@pytest.fixture
+def static_dir(tmp_path: Path) -> Path:
+    for number in range(20):
+        (tmp_path / f"f{number}.txt").write_text(f"file {number}\n")
+    return tmp_path
+
+
+def collectstatic(storage: ThreadedStorage, static_dir: Path) -> None:
+    apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
+    with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(static_dir)]):
+        command = Command()
+        command.storage = storage
+        call_command(command, interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def storage() -> ThreadedStorage:
+    storage = ThreadedStorage(bucket="deferred")
+    storage.clear()
+    return storage
+
+
+def test_collectstatic_uploads_on_threads_and_every_file_is_stored_when_it_returns(
+    storage: ThreadedStorage, static_dir: Path
+) -> None:
+    collectstatic(storage, static_dir)
+
+    assert all(name.startswith("storages-upload") for name in storage.writers)
+    assert [storage.open(f"f{n}.txt").read() for n in range(20)] == [
+        f"file {n}\n".encode() for n in range(20)
+    ]
+
+
+def test_a_failed_upload_fails_collectstatic(storage: ThreadedStorage, static_dir: Path) -> None:
+    (static_dir / "broken.txt").write_text("x")
+
+    with pytest.raises(TransientError):
+        collectstatic(storage, static_dir)
+
+
+def test_a_save_outside_collectstatic_is_done_when_save_returns(storage: ThreadedStorage) -> None:
+    storage.save("a.txt", ContentFile(b"a"))
+
+    assert storage.writers == {threading.current_thread().name}
