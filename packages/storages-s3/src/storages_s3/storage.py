@@ -367,11 +367,13 @@ class S3StaticStorage(S3Storage):
     """For static files: public, unsigned URLs (``querystring_auth = False``).
 
     ``collectstatic`` learns which files exist, and when they changed, from one listing
-    per 1,000 files instead of two requests per file (``preload_metadata``).
+    per 1,000 files instead of two requests per file (``preload_metadata``), and uploads
+    its copies on 8 threads (``collectstatic_concurrency``).
     """
 
     querystring_auth = False
     preload_metadata = True
+    collectstatic_concurrency = 8
 
 
 class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ignore[misc]
