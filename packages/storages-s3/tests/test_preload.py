@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles.management.commands.collectstatic import Command
 from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.test import override_settings
 
 from storages_s3 import S3StaticStorage
 
@@ -38,3 +44,27 @@ def test_a_static_file_saved_after_the_listing_is_seen(moto_counted: S3Server) -
     assert static.exists("app.js")
     static.delete("app.js")
     assert not static.exists("app.js")
+
+
+def test_collectstatic_costs_a_put_per_new_file_then_one_listing_when_nothing_changed(
+    moto_counted: S3Server, tmp_path: Path
+) -> None:
+    for number in range(12):
+        (tmp_path / f"f{number}.js").write_text(f"var f = {number};\n")
+    bucket = moto_counted.new_bucket()
+
+    def deploy() -> list[str]:
+        storage = moto_counted.storage(bucket, cls=S3StaticStorage, location="static")
+        storage.client  # noqa: B018 - building the client costs no request
+        start = moto_counted.mark()
+        apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
+        with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(tmp_path)]):
+            command = Command()
+            command.storage = storage
+            call_command(command, interactive=False, verbosity=0)
+        return sorted(r.method for r in moto_counted.requests(start))
+
+    assert deploy() == ["GET"] + ["PUT"] * 12  # one listing, no HEAD per file
+    assert deploy() == ["GET"]  # nothing changed: the listing alone
+    reader = moto_counted.storage(bucket, location="static")
+    assert reader.open("f3.js").read() == b"var f = 3;\n"
