@@ -1,18 +1,21 @@
-"""collectstatic_concurrency: Django's collectstatic uploads on threads, and still fails loudly."""
+"""collectstatic: concurrent uploads that fail loudly; identical manifest re-saves skipped."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles.management.commands.collectstatic import Command
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import override_settings
 
-from storages_base import TransientError, WriteRequest
+from storages_base import Stat, TransientError, WriteRequest
 from storages_base.memory import MemoryStorage
 
 
@@ -37,7 +40,7 @@ def static_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def collectstatic(storage: ThreadedStorage, static_dir: Path) -> None:
+def collectstatic(storage: MemoryStorage, static_dir: Path) -> None:
     apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
     with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(static_dir)]):
         command = Command()
@@ -74,3 +77,55 @@ def test_a_save_outside_collectstatic_is_done_when_save_returns(storage: Threade
     storage.save("a.txt", ContentFile(b"a"))
 
     assert storage.writers == {threading.current_thread().name}
+
+
+class ManifestStorage(ManifestFilesMixin, MemoryStorage):  # type: ignore[misc]
+    """A manifest storage whose listing gives MD5 etags, counting writes and deletes."""
+
+    preload_metadata = True
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.changes: list[str] = []
+
+    def _write(self, request: WriteRequest) -> None:
+        self.changes.append(f"write {request.key}")
+        super()._write(request)
+
+    def _delete(self, key: str) -> None:
+        self.changes.append(f"delete {key}")
+        super()._delete(key)
+
+    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
+        files = self._memory.files
+        return [
+            (k, replace(s, etag=_md5(d))) for k, (d, s) in files.items() if k.startswith(prefix)
+        ]
+
+    def _same_content(self, stat: Stat, data: bytes) -> bool:
+        return stat.etag == _md5(data)
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def test_a_manifest_deploy_with_nothing_changed_writes_and_deletes_nothing(
+    static_dir: Path,
+) -> None:
+    (static_dir / "site.css").write_text('body { background: url("f1.txt"); }\n')
+    first = ManifestStorage(bucket="manifest")
+    first.clear()
+    collectstatic(first, static_dir)
+    assert first.changes
+
+    again = ManifestStorage(bucket="manifest")
+    collectstatic(again, static_dir)
+    assert again.changes == []
+
+    (static_dir / "f1.txt").write_text("changed\n")
+    changed = ManifestStorage(bucket="manifest")
+    collectstatic(changed, static_dir)
+    assert any(change.startswith("write f1.") for change in changed.changes)
+    assert any(change.startswith("write site.") for change in changed.changes)  # refers to it
+    assert b"changed" in changed.open(changed.stored_name("f1.txt")).read()

@@ -8,6 +8,11 @@ do) lets those saves run on a few threads instead, but only saves made by Django
 still fails when an upload does. Any other use of a name being uploaded waits for it.
 A file is read into memory before ``save()`` returns (the command closes it), so only
 files up to ``MAX_DEFERRED_SIZE`` are deferred, and at most a few per thread at a time.
+
+Manifest storages: Django's ``HashedFilesMixin`` deletes every CSS/JS hashed file and saves
+it again on every run, changed or not. While it post-processes, such a delete is held back
+until the save that follows: the same content (the backend's ``_same_content``) makes both
+a no-op; anything else carries the delete out first.
 """
 
 from __future__ import annotations
@@ -18,22 +23,37 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["MAX_DEFERRED_SIZE", "DeferredUploads", "called_by_collectstatic"]
+__all__ = [
+    "MAX_DEFERRED_SIZE",
+    "DeferredUploads",
+    "called_by_collectstatic",
+    "called_by_manifest_post_process",
+]
 
 MAX_DEFERRED_SIZE = 1024 * 1024
 _COMMAND_MODULE = "django.contrib.staticfiles.management.commands.collectstatic"
+_HASHED_MODULE = "django.contrib.staticfiles.storage"
 
 
 def called_by_collectstatic() -> bool:
     """Whether Django's collectstatic is copying a file, and will call post_process()."""
-    frame = sys._getframe(1)
+    frame = _caller("copy_file", _COMMAND_MODULE)
+    return frame is not None and bool(getattr(frame.f_locals.get("self"), "post_process", False))
+
+
+def called_by_manifest_post_process() -> bool:
+    """Whether Django's HashedFilesMixin is post-processing or saving its manifest (both
+    delete a file, then save it again)."""
+    return any(_caller(f, _HASHED_MODULE) is not None for f in ("_post_process", "save_manifest"))
+
+
+def _caller(function: str, module: str) -> Any:
+    frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_name == "copy_file" and frame.f_globals.get("__name__") == (
-            _COMMAND_MODULE
-        ):
-            return bool(getattr(frame.f_locals.get("self"), "post_process", False))
+        if frame.f_code.co_name == function and frame.f_globals.get("__name__") == module:
+            return frame
         frame = frame.f_back  # type: ignore[assignment]
-    return False
+    return None
 
 
 class DeferredUploads:

@@ -35,7 +35,12 @@ from .content import (
     guess_content_type,
     should_gzip,
 )
-from .deferred import MAX_DEFERRED_SIZE, DeferredUploads, called_by_collectstatic
+from .deferred import (
+    MAX_DEFERRED_SIZE,
+    DeferredUploads,
+    called_by_collectstatic,
+    called_by_manifest_post_process,
+)
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
@@ -264,7 +269,7 @@ class BaseStorage(Storage):
 
     def _open(self, name: str, mode: str = "rb") -> StorageFile:
         key = self._key(name)
-        self._wait_upload(key)
+        self._settle(key)
         name = names.clean_name(name)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
@@ -277,6 +282,9 @@ class BaseStorage(Storage):
 
     def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         name = names.clean_name(name)
+        if self._resave_is_same(self._key(name), content):
+            return name
+        self._settle(self._key(name))
         if self._defer(name, content):
             return name
         # With a conditional create, a clash is found atomically and retries elsewhere.
@@ -348,14 +356,19 @@ class BaseStorage(Storage):
         if not name:
             raise ValueError("The name must be given to delete().")
         key = self._key(name)
-        self._wait_upload(key)
+        self._settle(key)
+        if self._hold_delete(key):
+            return
         self._delete(key)
         if self._preload is not None:
             self._preload.deleted(key)
 
     def exists(self, name: str) -> bool:
         key = self._key(name)
-        self._wait_upload(key)
+        held = self.__dict__.get("_held_delete")
+        if held is not None and held[0] == key:
+            return False  # deleted, as far as the caller knows (the delete is held back)
+        self._settle(key)
         preload = self._preload
         known = UNKNOWN if preload is None else preload.exists(key)
         return self._exists(key) if known is UNKNOWN else bool(known)
@@ -363,7 +376,7 @@ class BaseStorage(Storage):
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         """Return (folders, files) directly in ``path``; a missing folder is empty."""
         prefix = self._key(path or "")
-        self._wait_upload()
+        self._settle()
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         folders, files = self._list(prefix)
@@ -371,7 +384,7 @@ class BaseStorage(Storage):
 
     def size(self, name: str) -> int:
         key = self._key(name)
-        self._wait_upload(key)
+        self._settle(key)
         return self._stat(key).size
 
     def url(self, name: str | None, **kwargs: Any) -> str:
@@ -388,7 +401,7 @@ class BaseStorage(Storage):
 
     def _time(self, name: str, which: str) -> datetime:
         key = self._key(name)
-        self._wait_upload(key)
+        self._settle(key)
         opened = self._open_stat(key)
         if opened is not None and getattr(opened, which) is not None:
             return _django_time(getattr(opened, which))
@@ -451,16 +464,50 @@ class BaseStorage(Storage):
         deferred.submit(key, lambda: self._store(key, io.BytesIO(data), name=name))
         return True
 
-    def _wait_upload(self, key: str | None = None) -> None:
-        """Wait for a deferred upload of ``key`` (of every key when None)."""
+    def _settle(self, key: str | None = None) -> None:
+        """Before using ``key`` (every key when None): carry out a held delete, and wait
+        for a deferred upload."""
+        held = self.__dict__.pop("_held_delete", None)
+        if held is not None:
+            self._delete(held[0])
+            if self._preload is not None:
+                self._preload.deleted(held[0])
         deferred = self._deferred
         if deferred is not None:
             deferred.wait(key) if key is not None else deferred.wait_all()
 
+    def _hold_delete(self, key: str) -> bool:
+        """Hold back a manifest storage's delete of a file it is about to save again."""
+        preload = self._preload
+        if preload is None or not called_by_manifest_post_process():
+            return False
+        known = preload.lookup(key)
+        if not isinstance(known, Stat) or not known.etag:
+            return False
+        self.__dict__["_held_delete"] = (key, known)
+        return True
+
+    def _resave_is_same(self, key: str, content: Any) -> bool:
+        """Whether saving ``content`` at ``key`` replaces a held-back delete of the same bytes."""
+        held = self.__dict__.get("_held_delete")
+        if held is None or held[0] != key or not _rewindable(content):
+            return False
+        content.seek(0)
+        data = content.read()
+        content.seek(0)
+        if isinstance(data, bytes) and self._same_content(held[1], data):
+            del self.__dict__["_held_delete"]
+            return True
+        return False
+
+    def _same_content(self, stat: Stat, data: bytes) -> bool:
+        """Optional: whether the stored file of ``stat`` holds exactly ``data`` (by its etag)."""
+        return False
+
     def post_process(self, paths: Any, dry_run: bool = False, **options: Any) -> Any:
         """Called by collectstatic once it has copied every file: wait for the uploads
         (their first error fails the command). Nothing is post-processed."""
-        self._wait_upload()
+        self._settle()
         return iter(())
 
     # -- helpers for providers -------------------------------------------------------------
