@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import override_settings
 
-from storages_s3 import S3StaticStorage
+from storages_s3 import S3ManifestStaticStorage, S3StaticStorage
 
 from .conftest import S3Server
 
@@ -68,3 +68,33 @@ def test_collectstatic_costs_a_put_per_new_file_then_one_listing_when_nothing_ch
     assert deploy() == ["GET"]  # nothing changed: the listing alone
     reader = moto_counted.storage(bucket, location="static")
     assert reader.open("f3.js").read() == b"var f = 3;\n"
+
+
+def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
+    moto_counted: S3Server, tmp_path: Path
+) -> None:
+    (tmp_path / "css").mkdir()
+    (tmp_path / "img").mkdir()
+    (tmp_path / "css" / "app.css").write_text('body { background: url("../img/bg.png"); }\n')
+    (tmp_path / "img" / "bg.png").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "app.js").write_text("console.log('hi');\n")
+    bucket = moto_counted.new_bucket()
+
+    def deploy() -> list[str]:
+        storage = moto_counted.storage(bucket, cls=S3ManifestStaticStorage)
+        storage.client  # noqa: B018 - building the client costs no request
+        start = moto_counted.mark()
+        apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
+        with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(tmp_path)]):
+            command = Command()
+            command.storage = storage
+            call_command(command, interactive=False, verbosity=0)
+        return [r.method for r in moto_counted.requests(start)]
+
+    first = deploy()
+    assert "PUT" in first
+    again = deploy()
+    assert "PUT" not in again
+    assert "DELETE" not in again
+    manifest = moto_counted.storage(bucket).open("staticfiles.json").read()
+    assert b"css/app." in manifest

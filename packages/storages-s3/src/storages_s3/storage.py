@@ -7,6 +7,7 @@ key-level hooks onto S3 requests, one request per operation where S3 allows it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Iterator
@@ -205,6 +206,11 @@ class S3Storage(BaseStorage):
                     if rest:  # the "folder/" marker object itself is not a file
                         files.append(rest)
         return folders, files
+
+    def _same_content(self, stat: Stat, data: bytes) -> bool:
+        """An object uploaded in one part without KMS has the MD5 of its bytes as ETag."""
+        etag = (stat.etag or "").strip('"')
+        return len(etag) == 32 and etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
 
     def _scan(self, prefix: str) -> Iterator[tuple[str, Stat]]:
         """Every object under ``prefix``: one request per 1,000 (``preload_metadata``)."""
