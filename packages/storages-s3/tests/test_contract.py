@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 
 from storages_base.testing.contract import StorageContract
 from storages_s3 import S3Storage
@@ -19,23 +18,6 @@ CSS = b"body { color: #123456; margin: 0 auto; }\n" * 200
 class S3Contract(StorageContract):
     large_file_size = 11 * 1024 * 1024  # over two multipart parts of 5 MiB
     server: S3Server
-
-    def test_with_gzip_on_a_css_file_is_stored_compressed(
-        self, storage_factory: Callable[..., S3Storage], folder: str
-    ) -> None:
-        """S3 variant: the object is stored compressed, but ``size()`` is the size that
-        ``open().read()`` returns (issue 3: "size consistent with what read returns"),
-        not the stored size the shared case expects, so the stored length is read raw."""
-        storage = storage_factory(gzip=True)
-        name = storage.save(f"{folder}/style.css", ContentFile(CSS))
-        head = self.server.client().head_object(Bucket=storage.bucket_name, Key=name)
-
-        assert head["ContentEncoding"] == "gzip"
-        assert head["ContentType"] == "text/css"
-        assert head["ContentLength"] < len(CSS)
-        assert storage.size(name) == len(CSS)
-        with storage.open(name) as f:
-            assert len(f.read()) == f.size == len(CSS)
 
 
 class TestS3StorageOnMoto(S3Contract):

@@ -13,6 +13,7 @@ __all__ = [
     "GZIP_CONTENT_TYPES",
     "GzipCompressor",
     "guess_content_type",
+    "gzip_original_size",
     "should_gzip",
 ]
 
@@ -95,3 +96,13 @@ class GzipCompressor(io.RawIOBase):
         view[:size] = self._pending[:size]
         del self._pending[:size]
         return size
+
+
+def gzip_original_size(trailer: bytes | bytearray) -> int:
+    """Return the decompressed size a gzip stream records in its last four bytes.
+
+    Backends report this as ``size()`` of a gzipped file, so that ``size()`` matches
+    what ``open().read()`` returns (the classic backends reported the stored size).
+    Exact below 4 GiB (the field is the size modulo 2**32).
+    """
+    return int.from_bytes(trailer[-4:], "little")

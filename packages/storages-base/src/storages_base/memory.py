@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.utils.encoding import filepath_to_uri
 
+from .content import gzip_original_size
 from .errors import AlreadyExistsError
 from .files import Stat
 from .options import Option
@@ -99,8 +100,9 @@ class MemoryStorage(BaseStorage):
                     operation="save",
                     backend=self.backend_name,
                 )
+            gzipped = request.content_encoding == "gzip" and len(data) >= 18
             stat = Stat(
-                size=len(data),
+                size=gzip_original_size(data) if gzipped else len(data),
                 modified=now,
                 created=existing[1].created if existing else now,
                 accessed=now,

@@ -27,7 +27,7 @@ from storages_base import (
     WriteRequest,
     client_property,
 )
-from storages_base.content import guess_content_type, should_gzip
+from storages_base.content import guess_content_type, gzip_original_size, should_gzip
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
@@ -170,7 +170,7 @@ class S3Storage(BaseStorage):
             response = self.client.get_object(
                 Bucket=self.bucket_name, Key=key, Range="bytes=-4", **self._read_parameters(key)
             )
-        return int.from_bytes(response["Body"].read(), "little")
+        return gzip_original_size(response["Body"].read())
 
     def _head(self, key: str, operation: str) -> HeadObjectOutputTypeDef:
         with s3_errors(operation, self._name_for_key(key), self.bucket_name):
@@ -235,7 +235,7 @@ class S3Storage(BaseStorage):
                 # The gzip trailer holds the decompressed size, which size() reports.
                 upload.parameters["Metadata"] = {
                     **upload.parameters.get("Metadata", {}),
-                    UNCOMPRESSED_SIZE: str(int.from_bytes(first[-4:], "little")),
+                    UNCOMPRESSED_SIZE: str(gzip_original_size(first)),
                 }
             put_object(upload, first)
             return

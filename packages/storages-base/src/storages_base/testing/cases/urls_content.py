@@ -94,7 +94,13 @@ class UrlAndContentCases(ContractFixtures):
         stat = self.content_stat(storage, name)
         assert stat.content_encoding == "gzip"
         assert stat.content_type == "text/css"
-        assert storage.size(name) < len(CSS)
+        stored, _stat = storage._read(storage._key(name), 0)
+        with stored:
+            assert len(stored.read()) < len(CSS)
+        # size() is what open().read() gives back, not the stored (compressed) length.
+        assert storage.size(name) == len(CSS)
+        with storage.open(name) as f:
+            assert len(f.read()) == f.size == len(CSS)
 
     def test_with_gzip_on_other_types_are_stored_as_they_are(
         self, storage_factory: StorageFactory, folder: str
