@@ -115,3 +115,22 @@ def test_the_secret_key_never_appears_in_the_error(put_only_storage: S3Storage) 
     with pytest.raises(PermissionDeniedError) as caught:
         put_only_storage.exists("there.txt")
     assert put_only_storage.secret_key not in str(caught.value)
+
+
+def test_a_wrong_secret_key_is_reported_as_a_signature_problem_not_a_permission(
+    put_only_storage: S3Storage,
+) -> None:
+    storage = S3Storage(
+        bucket_name=put_only_storage.bucket_name,
+        endpoint_url=put_only_storage.endpoint_url,
+        region_name="us-east-1",
+        access_key=put_only_storage.access_key,
+        secret_key=secrets.token_hex(16),  # not the key's secret
+    )
+    with pytest.raises(PermissionDeniedError) as caught:
+        storage.save("upload.txt", ContentFile(b"ok"))
+    message = str(caught.value)
+    assert "SignatureDoesNotMatch" in message
+    assert "secret key" in message
+    assert "region_name" in message
+    assert "s3:PutObject" not in message

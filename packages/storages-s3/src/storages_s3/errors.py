@@ -99,7 +99,20 @@ def _message(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Message") or exc)
 
 
+#: 403 codes that are about the request's signature or keys, not about IAM permissions.
+_CREDENTIAL_CODES = {
+    "SignatureDoesNotMatch": "the signature does not match: check the secret key, "
+    "region_name, signature_version and addressing_style (and the endpoint_url)",
+    "InvalidAccessKeyId": "the access key id is unknown to this endpoint",
+    "ExpiredToken": "the session token has expired",
+    "InvalidToken": "the session token is invalid",
+    "RequestTimeTooSkewed": "this machine's clock is too far from the server's",
+}
+
+
 def _denied_message(code: str, operation: str, bucket: str | None, name: str | None) -> str:
+    if code in _CREDENTIAL_CODES:
+        return f"S3 refused the request ({code}): {_CREDENTIAL_CODES[code]}."
     needs = PERMISSIONS.get(operation, ())
     if not needs:
         return f"S3 refused the request ({code or 'AccessDenied'})."
