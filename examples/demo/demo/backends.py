@@ -27,15 +27,13 @@ import logging
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storages_base.testing import free_port, wait_port
+from storages_base.testing import free_port
 
 __all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
 
@@ -198,78 +196,35 @@ def _ftp() -> Backend:
 
 
 def _sftp() -> Backend:
-    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-    if not Path(sshd).exists():
+    from storages_sftp.testing import SSHD_BINARY, SSHServer
+
+    if not Path(SSHD_BINARY).exists():
         raise SystemExit("DEMO_STORAGE=sftp needs OpenSSH's sshd (apt-get install openssh-server).")
     folder = Path(temporary_folder("demo-sftp-"))
     root = folder / "files"
     root.mkdir()
-    host_public = _ed25519_key(folder / "host_key")
-    (folder / "authorized_keys").write_text(_ed25519_key(folder / "client_key") + "\n")
-    port = free_port()
-    (folder / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\n"
-        f"PidFile {folder}/sshd.pid\nAuthorizedKeysFile {folder}/authorized_keys\n"
-        "PasswordAuthentication no\nStrictModes no\nSubsystem sftp internal-sftp\n"
-    )
-    (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public}\n")
-    if os.geteuid() == 0:
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    with open(folder / "sshd.log", "w") as log:
-        proc = subprocess.Popen(
-            [sshd, "-D", "-e", "-f", str(folder / "sshd_config")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    atexit.register(_stop_group, proc)
-    wait_port(port, proc)
-    import getpass
-
+    server = SSHServer(folder)
+    server.start()
+    atexit.register(server.stop)
+    address = server.address()
     options = {
         "host": "127.0.0.1",
         "root_path": str(root),
         "params": {
-            "port": port,
-            "username": getpass.getuser(),
-            "key_filename": str(folder / "client_key"),
+            "port": address["port"],
+            "username": address["username"],
+            "key_filename": address["key_filename"],
             "look_for_keys": False,
             "allow_agent": False,
         },
-        "known_host_file": str(folder / "known_hosts"),
+        "known_host_file": address["known_host_file"],
         "base_url": MEDIA_URL,
     }
     return Backend(
         kind="sftp",
         storages=_storages("storages_sftp.SFTPStorage", options),
-        description=f"SFTP (OpenSSH sshd) at 127.0.0.1:{port}, folder {root}",
+        description=f"SFTP (OpenSSH sshd) at 127.0.0.1:{address['port']}, folder {root}",
     )
-
-
-def _ed25519_key(path: Path) -> str:
-    """Write a new private key to ``path``; return its public line (``ssh-ed25519 ...``)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return public.decode()
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 # -- no server, or a real one ------------------------------------------------------------

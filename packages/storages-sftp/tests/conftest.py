@@ -12,8 +12,7 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 
 from storages_sftp import SFTPStorage  # noqa: E402
-
-from .sshd import SSHD_BINARY, SSHServer  # noqa: E402
+from storages_sftp.testing import SSHD_BINARY, SSHServer  # noqa: E402
 
 #: Reuse a running server instead of starting one: a JSON object with host, port,
 #: username, key_filename and known_host_file (tests that look at the server's disk

@@ -15,9 +15,9 @@ from django.core.files.base import ContentFile
 
 from storages_base.errors import TransientError
 from storages_sftp import SFTPStorage
+from storages_sftp.testing import SSHServer, descendants
 
 from .conftest import SSHD_BINARY, params_for
-from .sshd import SSHServer, descendants
 
 pytestmark = pytest.mark.slow
 

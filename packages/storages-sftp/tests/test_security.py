@@ -10,8 +10,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
 from storages_sftp import HostKeyError
-
-from .sshd import write_ed25519_key
+from storages_sftp.testing import write_ed25519_key
 
 
 def test_an_unknown_host_key_is_rejected_with_instructions(storage_factory, tmp_path, sshd):

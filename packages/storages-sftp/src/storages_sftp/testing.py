@@ -1,7 +1,10 @@
-"""A private OpenSSH sshd for the tests: own config, host key and client key, loopback only.
+"""A private OpenSSH sshd on 127.0.0.1 for tests and demos: own config, host key and
+client key, so nothing of the machine's own SSH setup is used or changed.
 
-It can be stopped (every session process with it, as a crashed or rebooted server
-would) and started again on the same port with the same host key.
+Used by this package's tests, the demo site and anyone testing an SFTP configuration
+(it needs OpenSSH's ``sshd`` binary, e.g. Debian's ``openssh-server``). It can be
+stopped (every session process with it, as a crashed or rebooted server would) and
+started again on the same port with the same host key.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import getpass
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -53,6 +57,8 @@ def write_ed25519_key(path: Path) -> str:
 
 
 class SSHServer:
+    """An sshd whose files live in ``directory``; ``start()`` it, then ``stop()`` it."""
+
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.port = free_port()
@@ -93,6 +99,7 @@ class SSHServer:
         self.start()
 
     def address(self) -> dict[str, Any]:
+        """Connection details: host, port, username, key and known_hosts files."""
         return {
             "host": "127.0.0.1",
             "port": self.port,
@@ -125,8 +132,6 @@ def descendants(pid: int) -> list[int]:
 
 
 def _wait_closed(port: int, timeout: float = 10) -> None:
-    import socket
-
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
