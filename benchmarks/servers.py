@@ -12,7 +12,6 @@ corrections, the same for both columns:
 
 from __future__ import annotations
 
-import getpass
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -74,52 +74,23 @@ def start_ftp(root: Path) -> Server:
 
 
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
-SSHD_CONFIG = """\
-Port {port}
-ListenAddress 127.0.0.1
-HostKey {d}/host_key
-PidFile {d}/sshd.pid
-AuthorizedKeysFile {d}/authorized_keys
-PasswordAuthentication no
-StrictModes no
-Subsystem sftp {sftp_server} -e -l DEBUG3 2>>{d}/sftp.log
-"""
 
 
-def start_sshd(d: Path) -> tuple[Server, dict[str, object]] | None:
-    """A private OpenSSH sshd whose internal-sftp logs each request (None if not installed)."""
-    if not Path("/usr/sbin/sshd").exists():
+def start_sshd(d: Path) -> tuple[Any, dict[str, object]] | None:
+    """A private OpenSSH sshd whose sftp-server logs each request (None if not installed)."""
+    from storages_sftp.testing import SSHD_BINARY, SSHServer
+
+    if not Path(SSHD_BINARY).exists():
         return None
-    if os.geteuid() == 0:
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    port = free_port()
-    host_public = _ed25519_key(d / "host_key")
-    (d / "authorized_keys").write_text(_ed25519_key(d / "client_key") + "\n")
-    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public}\n")
-    (d / "sshd_config").write_text(SSHD_CONFIG.format(port=port, d=d, sftp_server=SFTP_SERVER))
-    argv = ["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")]
-    server = Server(argv, port, log=d / "sshd.log")
-    params = {"username": getpass.getuser(), "key_filename": str(d / "client_key")}
-    return server, {"port": port, "params": params, "known_hosts": str(d / "known_hosts")}
-
-
-def _ed25519_key(path: Path) -> str:
-    """Write a new private key to ``path`` (mode 600) and return its public line."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    )
-    path.write_bytes(private)
-    path.chmod(0o600)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return public.decode()
+    server = SSHServer(d, subsystem=f"{SFTP_SERVER} -e -l DEBUG3 2>>{d}/sftp.log")
+    server.start()
+    address = server.address()
+    params = {"username": address["username"], "key_filename": address["key_filename"]}
+    return server, {
+        "port": address["port"],
+        "params": params,
+        "known_hosts": address["known_host_file"],
+    }
 
 
 def _run_moto(port: int) -> None:

@@ -35,7 +35,7 @@ AuthorizedKeysFile {d}/authorized_keys
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 StrictModes no
-Subsystem sftp internal-sftp
+Subsystem sftp {subsystem}
 """
 
 
@@ -59,13 +59,16 @@ def write_ed25519_key(path: Path) -> str:
 class SSHServer:
     """An sshd whose files live in ``directory``; ``start()`` it, then ``stop()`` it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, subsystem: str = "internal-sftp") -> None:
+        """``subsystem`` is the sshd_config command serving SFTP (e.g. a logging sftp-server)."""
         self.dir = directory
         self.port = free_port()
         self.host_public = write_ed25519_key(directory / "host_key")
         client_public = write_ed25519_key(directory / "client_key")
         (directory / "authorized_keys").write_text(client_public + "\n")
-        (directory / "sshd_config").write_text(CONFIG.format(port=self.port, d=directory))
+        (directory / "sshd_config").write_text(
+            CONFIG.format(port=self.port, d=directory, subsystem=subsystem)
+        )
         (directory / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {self.host_public}\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
