@@ -9,8 +9,10 @@ import os  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -21,6 +23,25 @@ from botocore.config import Config  # noqa: E402
 
 from storages_base.testing import free_port, wait_port  # noqa: E402
 from storages_s3 import S3Storage  # noqa: E402
+
+
+@contextmanager
+def own_moto_process(log: Path | None = None) -> Iterator[str]:
+    """moto in a process of its own (its memory and its IAM mode apart from the tests'),
+    yielding its endpoint; stopped on exit."""
+    port = free_port()
+    with open(log or os.devnull, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 class IgnoredConditionS3Storage(S3Storage):

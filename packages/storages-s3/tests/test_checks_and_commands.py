@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,10 +27,9 @@ from django.test import override_settings
 
 from storages_base.checks import check_storages, diagnose
 from storages_base.management.commands import storages_check, storages_copy
-from storages_base.testing import free_port, wait_port
 from storages_s3 import S3Storage
 
-from .conftest import S3Server
+from .conftest import S3Server, own_moto_process
 
 S3 = "storages_s3.S3Storage"
 FS = "django.core.files.storage.FileSystemStorage"
@@ -206,16 +203,7 @@ def test_check_says_when_the_bucket_does_not_exist(moto: S3Server) -> None:
 @pytest.fixture(scope="module")
 def moto_with_iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A moto process with IAM checks on: a bucket, and a user who may not delete."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto-iam") / "moto.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_port(port, proc)
-        endpoint = f"http://127.0.0.1:{port}"
+    with own_moto_process(tmp_path_factory.mktemp("moto-iam") / "moto.log") as endpoint:
         root = {"aws_access_key_id": "root", "aws_secret_access_key": "root"}
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **root).create_bucket(
             Bucket="guarded"
@@ -251,10 +239,6 @@ def moto_with_iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "access_key": key["AccessKeyId"],
             "secret_key": key["SecretAccessKey"],
         }
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def iam_storage(server: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 
@@ -18,8 +16,9 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base import PermissionDeniedError
-from storages_base.testing import free_port, wait_port
 from storages_s3 import S3Storage
+
+from .conftest import own_moto_process
 
 PUT_ONLY = {
     "Version": "2012-10-17",
@@ -30,15 +29,7 @@ PUT_ONLY = {
 @pytest.fixture(scope="module")
 def put_only_storage() -> Iterator[S3Storage]:
     """A storage whose credentials may only s3:PutObject, on moto with IAM checks on."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
-        endpoint = f"http://127.0.0.1:{port}"
+    with own_moto_process() as endpoint:
         admin = {
             "endpoint_url": endpoint,
             "region_name": "us-east-1",
@@ -68,9 +59,6 @@ def put_only_storage() -> Iterator[S3Storage]:
             access_key=key["AccessKeyId"],
             secret_key=key["SecretAccessKey"],
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_an_allowed_save_succeeds(put_only_storage: S3Storage) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import tracemalloc
@@ -17,10 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.files.base import ContentFile, File
 
-from storages_base.testing import free_port, wait_port
 from storages_s3 import S3Storage
 
-from .conftest import S3Server
+from .conftest import S3Server, own_moto_process
 
 MiB = 1024 * 1024
 
@@ -197,18 +195,8 @@ def test_opening_an_existing_name_in_x_mode_fails(storage: S3Storage) -> None:
 @pytest.fixture(scope="module")
 def moto_process() -> Iterator[S3Server]:
     """moto in its own process, so its copy of the upload is not counted as ours."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
-        yield S3Server(f"http://127.0.0.1:{port}", "key-" + str(port), "secret-" + str(port))
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with own_moto_process() as endpoint:
+        yield S3Server(endpoint, "key-" + secrets.token_hex(4), "secret-" + secrets.token_hex(8))
 
 
 def peak_memory(operation: object) -> int:
