@@ -98,13 +98,20 @@ class S3Server:
         self.buckets.append(name)
         return name
 
+    def options(self, bucket: str, **extra: Any) -> dict[str, Any]:
+        """The storage OPTIONS reaching ``bucket`` on this server (as in a STORAGES setting)."""
+        return {
+            "bucket_name": bucket,
+            "endpoint_url": self.endpoint,
+            "region_name": "us-east-1",
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            **extra,
+        }
+
     def storage(self, bucket: str, cls: type[S3Storage] | None = None, **options: Any) -> S3Storage:
-        options.setdefault("access_key", self.access_key)
-        options.setdefault("secret_key", self.secret_key)
         cls = cls or (S3Storage if self.conditional_writes else IgnoredConditionS3Storage)
-        return cls(
-            bucket_name=bucket, endpoint_url=self.endpoint, region_name="us-east-1", **options
-        )
+        return cls(**self.options(bucket, **options))
 
     def mark(self) -> int:
         """Return the current position in the request log."""

@@ -35,17 +35,6 @@ S3 = "storages_s3.S3Storage"
 FS = "django.core.files.storage.FileSystemStorage"
 
 
-def options(server: S3Server, bucket: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "bucket_name": bucket,
-        "endpoint_url": server.endpoint,
-        "region_name": "us-east-1",
-        "access_key": server.access_key,
-        "secret_key": server.secret_key,
-        **extra,
-    }
-
-
 def check(*aliases: str) -> tuple[str, int]:
     """Run storages_check; return its output and exit status."""
     out = io.StringIO()
@@ -157,7 +146,7 @@ def test_check_passes_on_a_working_bucket_and_fetches_the_presigned_url(
     moto: S3Server, moto_bucket: str
 ) -> None:
     with override_settings(
-        STORAGES={"default": {"BACKEND": S3, "OPTIONS": options(moto, moto_bucket)}}
+        STORAGES={"default": {"BACKEND": S3, "OPTIONS": moto.options(moto_bucket)}}
     ):
         output, status = check()
 
@@ -170,7 +159,7 @@ def test_check_passes_on_a_working_bucket_and_fetches_the_presigned_url(
 def test_check_says_unsigned_urls_of_a_private_bucket_need_public_reads(
     moto: S3Server, moto_bucket: str
 ) -> None:
-    static = {"BACKEND": "storages_s3.S3StaticStorage", "OPTIONS": options(moto, moto_bucket)}
+    static = {"BACKEND": "storages_s3.S3StaticStorage", "OPTIONS": moto.options(moto_bucket)}
     with override_settings(STORAGES={"staticfiles": static}):
         output, status = check()
 
@@ -191,7 +180,7 @@ def test_check_says_unsigned_urls_of_a_private_bucket_need_public_reads(
 
 def test_check_says_when_the_bucket_does_not_exist(moto: S3Server) -> None:
     with override_settings(
-        STORAGES={"default": {"BACKEND": S3, "OPTIONS": options(moto, "no-such-bucket-here")}}
+        STORAGES={"default": {"BACKEND": S3, "OPTIONS": moto.options("no-such-bucket-here")}}
     ):
         output, status = check()
 
@@ -315,7 +304,7 @@ def test_copy_from_a_local_folder_to_s3_and_resume_by_size_and_md5(
     (local / "img" / "b.png").write_bytes(b"\x89PNG" + bytes(5000))
     setting = {
         "default": {"BACKEND": FS, "OPTIONS": {"location": str(local)}},
-        "cloud": {"BACKEND": S3, "OPTIONS": options(moto, moto_bucket, location="media")},
+        "cloud": {"BACKEND": S3, "OPTIONS": moto.options(moto_bucket, location="media")},
     }
     out = io.StringIO()
     with override_settings(STORAGES=setting):
@@ -340,7 +329,7 @@ def test_copy_from_s3_to_a_local_folder_streams_every_object(
     for i in range(12):
         source.save(f"f/{i}.bin", ContentFile(bytes([i]) * (1000 + i)))
     setting = {
-        "cloud": {"BACKEND": S3, "OPTIONS": options(moto, moto_bucket)},
+        "cloud": {"BACKEND": S3, "OPTIONS": moto.options(moto_bucket)},
         "local": {"BACKEND": FS, "OPTIONS": {"location": str(tmp_path)}},
     }
     out = io.StringIO()

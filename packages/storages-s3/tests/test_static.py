@@ -42,21 +42,10 @@ def collectstatic(options: dict[str, Any], static_dir: Path) -> None:
         call_command(Command(), interactive=False, verbosity=0)
 
 
-def options_for(server: S3Server, bucket: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "bucket_name": bucket,
-        "endpoint_url": server.endpoint,
-        "region_name": "us-east-1",
-        "access_key": server.access_key,
-        "secret_key": server.secret_key,
-        **extra,
-    }
-
-
 def test_collectstatic_uploads_hashed_files_and_a_manifest(
     moto: S3Server, moto_bucket: str, static_dir: Path
 ) -> None:
-    options = options_for(moto, moto_bucket, location="static")
+    options = moto.options(moto_bucket, location="static")
     collectstatic(options, static_dir)
 
     storage = S3ManifestStaticStorage(**options)
@@ -74,7 +63,7 @@ def test_collectstatic_uploads_hashed_files_and_a_manifest(
 def test_collectstatic_runs_again_over_its_own_output(
     moto: S3Server, moto_bucket: str, static_dir: Path
 ) -> None:
-    options = options_for(moto, moto_bucket)
+    options = moto.options(moto_bucket)
     collectstatic(options, static_dir)
     (static_dir / "css" / "app.css").write_text("body { color: blue }\n")
     collectstatic(options, static_dir)
@@ -87,7 +76,7 @@ def test_collectstatic_runs_again_over_its_own_output(
 def test_collectstatic_with_gzip_stores_compressed_text_that_reads_back(
     moto: S3Server, moto_bucket: str, static_dir: Path
 ) -> None:
-    options = options_for(moto, moto_bucket, gzip=True)
+    options = moto.options(moto_bucket, gzip=True)
     collectstatic(options, static_dir)
 
     storage = S3ManifestStaticStorage(**options)
