@@ -77,6 +77,29 @@ def test_saving_a_large_stream_uploads_parts_and_reads_back_intact(
     assert sha256_of(storage, "big.bin") == source.digest.hexdigest()
 
 
+def test_saving_a_file_on_disk_sends_8_mib_parts_read_where_they_lie(
+    moto_counted: S3Server,
+) -> None:
+    storage = moto_counted.storage(moto_counted.new_bucket())
+    source = Generated(20 * MiB)
+    with tempfile.TemporaryFile() as upload:  # what Django gives for a large upload
+        shutil.copyfileobj(source, upload)
+        upload.seek(0)
+        start = moto_counted.mark()
+        storage.save("video.bin", File(upload))
+
+    requests = moto_counted.requests(start)
+    parts = sorted(
+        int(r.query.split("partNumber=")[1].split("&")[0])
+        for r in requests
+        if "partNumber" in r.query
+    )
+    assert (requests[0].method, requests[0].query) == ("POST", "uploads")
+    assert parts == [1, 2, 3]  # 8 + 8 + 4 MiB, as s3transfer would send them
+    assert len(requests) == 5
+    assert sha256_of(storage, "video.bin") == source.digest.hexdigest()
+
+
 def test_many_writes_to_an_open_file_stream_as_a_multipart_upload(
     moto_counted: S3Server,
 ) -> None:
@@ -224,6 +247,23 @@ def test_saving_64_mib_holds_a_few_parts_in_memory_not_the_file(
     print(f"peak Python memory saving 64 MiB (threads={use_threads}): {peak / MiB:.1f} MiB")
     assert peak < parts_in_memory * 5 * MiB
     assert storage.size("big.bin") == 64 * MiB
+
+
+@pytest.mark.slow
+def test_saving_64_mib_from_disk_holds_no_part_in_memory(moto_process: S3Server) -> None:
+    storage = moto_process.storage(moto_process.new_bucket())
+    storage.client  # noqa: B018
+    source = Generated(64 * MiB)
+    with tempfile.TemporaryFile() as upload:
+        shutil.copyfileobj(source, upload)
+        upload.seek(0)
+        peak = peak_memory(lambda: storage.save("big.bin", File(upload)))
+
+    # 10 parts of 8 MiB in flight, each read from the file as it is sent: what is held
+    # is the SDK's read-ahead per request, far less than one part per thread.
+    print(f"peak Python memory saving 64 MiB from disk: {peak / MiB:.1f} MiB")
+    assert peak < 2 * 8 * MiB
+    assert sha256_of(storage, "big.bin") == source.digest.hexdigest()
 
 
 @pytest.mark.slow

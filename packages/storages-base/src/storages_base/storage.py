@@ -104,6 +104,9 @@ class WriteRequest:
     size: int | None = None  # None when unknown (streamed, compressed)
     exclusive: bool = False  # fail with AlreadyExistsError if the key exists
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: The content as given, when ``content`` is its bytes unchanged and of known size
+    #: (not text, not gzipped): a file on disk can then be read where it lies (fileparts).
+    source: Any = None
 
 
 class BaseStorage(Storage):
@@ -345,6 +348,7 @@ class BaseStorage(Storage):
             content_encoding=encoding,
             size=size,
             parameters=parameters,
+            source=content if size is not None else None,
         )
 
     def get_write_parameters(self, name: str, content: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import io
 import logging
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
@@ -132,6 +132,16 @@ class MultipartUpload:
         self._raise_failed()
         self._slots.acquire()  # at most `concurrency` parts in memory and in flight
         self._futures.append(self._pool.submit(self._upload_part, number, data, True))
+
+    def send_all(self, parts: Iterable[Any]) -> None:
+        """Upload every part and complete; abort on any failure."""
+        try:
+            for part in parts:
+                self.send(part)
+            self.complete()
+        except BaseException:
+            self.abort()
+            raise
 
     def _upload_part(
         self, number: int, data: bytes | bytearray, pooled: bool = False

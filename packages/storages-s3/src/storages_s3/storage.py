@@ -28,6 +28,7 @@ from storages_base import (
     client_property,
 )
 from storages_base.content import guess_content_type, gzip_original_size, should_gzip
+from storages_base.fileparts import file_parts
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
@@ -44,6 +45,12 @@ __all__ = ["S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]
 #: Object parameters a read must repeat (SSE-C keys, requester pays).
 _READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
 logger = logging.getLogger(__name__)
+
+#: A file on disk is sent in parts read where they lie (no memory per part), so it gets
+#: s3transfer's part size and parts in flight; a stream's parts are buffered: memory
+#: holds about ``concurrency + 2`` parts of ``file_buffer_size``, 4 in flight.
+FILE_PART_SIZE = 8 * 1024 * 1024
+FILE_CONCURRENCY = 10
 
 #: Metadata key holding a gzipped file's decompressed size (what read() returns).
 UNCOMPRESSED_SIZE = "uncompressed-size"
@@ -225,7 +232,15 @@ class S3Storage(BaseStorage):
 
     def _write(self, request: WriteRequest) -> None:
         """One PutObject up to the part size; a bounded-memory multipart upload above."""
-        upload = self._upload(request.key, self._put_parameters(request), request.exclusive)
+        parameters = self._put_parameters(request)
+        parts = file_parts(
+            request.source, self._part_size(request.size, FILE_PART_SIZE), request.size
+        )
+        if parts is not None and len(parts) > 1:
+            upload = self._upload(request.key, parameters, request.exclusive, FILE_CONCURRENCY)
+            upload.send_all(parts)
+            return
+        upload = self._upload(request.key, parameters, request.exclusive)
         part_size = self._part_size(request.size)
         chunks = read_chunks(request.content, part_size, request.size)
         first = next(chunks, b"")
@@ -268,7 +283,9 @@ class S3Storage(BaseStorage):
         upload = self._upload(key, parameters, exclusive)
         return cast(IO[bytes], S3Writer(upload, self._part_size(None), compress=compress))
 
-    def _upload(self, key: str, parameters: dict[str, Any], exclusive: bool) -> MultipartUpload:
+    def _upload(
+        self, key: str, parameters: dict[str, Any], exclusive: bool, concurrency: int = 4
+    ) -> MultipartUpload:
         return MultipartUpload(
             self.client,
             self.bucket_name,
@@ -277,7 +294,7 @@ class S3Storage(BaseStorage):
             name=self._name_for_key(key),
             # Declared or found without conditional writes: the name was checked before.
             exclusive=exclusive and self.capabilities.conditional_create,
-            concurrency=self._concurrency(),
+            concurrency=self._concurrency(concurrency),
             on_condition_refused=lambda: self._condition_refused(key),
         )
 
@@ -295,19 +312,20 @@ class S3Storage(BaseStorage):
                 "File exists", name=self._name_for_key(key), operation="save", backend="s3"
             )
 
-    def _part_size(self, size: int | None) -> int:
+    def _part_size(self, size: int | None, default: int | None = None) -> int:
         configured = getattr(self.transfer_config, "multipart_chunksize", None)
-        part = max(MIN_PART_SIZE, int(configured or self.file_buffer_size or MIN_PART_SIZE))
+        default = default or self.file_buffer_size or MIN_PART_SIZE
+        part = max(MIN_PART_SIZE, int(configured or default))
         if size is not None:  # S3 allows 10,000 parts: grow them for huge known sizes
             part = max(part, -(-size // 10_000))
         return part
 
-    def _concurrency(self) -> int:
-        """Parts in flight at once: memory holds about this many parts plus two."""
+    def _concurrency(self, default: int) -> int:
+        """Parts in flight at once (``transfer_config.max_concurrency`` if set)."""
         config = self.transfer_config
         if not self.use_threads or (config is not None and not config.use_threads):
             return 1
-        return max(1, int(config.max_concurrency)) if config is not None else 4
+        return max(1, int(config.max_concurrency)) if config is not None else default
 
     def _delete(self, key: str) -> None:
         try:
