@@ -12,9 +12,12 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import random
 import socket
 import string
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -120,10 +123,30 @@ def stand_in(**options: Any) -> SimpleNamespace:
         "cloudfront_key": None,
         "cloudfront_signer": None,
         "client_config": None,
+        "session_profile": None,
+        "access_key": None,  # None: credentials come from the session
+        "secret_key": None,
+        "security_token": None,
     }
     values.update(options)
     values.setdefault("session", session())
     return SimpleNamespace(**values)
+
+
+class NoSession:
+    """A session that fails the test if a URL needs it (keys in the options suffice)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the URL needed the boto3 session ({name})")
+
+
+@pytest.fixture
+def plain_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """No AWS config file and no AWS_* variable but keys: URLs need no session at all."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in list(os.environ):
+        if name.startswith("AWS_") and name != "AWS_CA_BUNDLE":
+            monkeypatch.delenv(name)
 
 
 def botocore_client(storage: Any, signed: bool = True) -> Any:
@@ -253,14 +276,20 @@ CONFIGURATIONS = {
 }
 
 
+@pytest.mark.parametrize("keys_in", ["session", "options"])
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["keys", "session token"])
 @pytest.mark.parametrize("options", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
 def test_presigned_urls_are_byte_identical_to_botocore_and_made_without_it(
-    frozen: Any, options: dict[str, Any], token: str | None
+    frozen: Any, plain_environment: None, options: dict[str, Any], token: str | None, keys_in: str
 ) -> None:
-    storage = stand_in(session=session(token), **options)
+    reference = stand_in(session=session(token), **options)
+    storage = reference
+    if keys_in == "options":  # no session is built, boto3 is not needed
+        no_session = "client_config" not in options  # a user's Config: botocore is there
+        keys = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "security_token": token}
+        storage = stand_in(session=NoSession() if no_session else session(token), **keys, **options)
     builder = S3UrlBuilder.for_storage(storage)
-    client = botocore_client(storage)
+    client = botocore_client(reference)
     for name in NAMES:
         for parameters in PARAMETER_SETS:
             expected = botocore_url(client, storage.bucket_name, name, parameters)
@@ -488,6 +517,51 @@ def test_region_from_the_environment_is_used_when_none_is_configured(
     url = S3UrlBuilder.for_storage(storage).url("a.txt")
     assert url.startswith("https://media-bucket.s3.eu-north-1.amazonaws.com/a.txt?")
     assert url == botocore_url(botocore_client(storage), "media-bucket", "a.txt")
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [
+        {"file": "[default]\nregion = ap-southeast-2\n"},
+        {"file": "[default]\ns3 =\n  addressing_style = path\n"},
+        {"env": ("AWS_DEFAULT_REGION", "eu-north-1")},
+        {"env": ("AWS_ENDPOINT_URL", "http://127.0.0.1:9999")},
+    ],
+    ids=["config file region", "config file s3 section", "region env", "endpoint env"],
+)
+def test_keys_in_the_options_still_honour_the_aws_config_outside_them(
+    frozen: Any, plain_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+    outside: dict[str, Any],
+) -> None:  # fmt: skip
+    if "file" in outside:
+        (tmp_path / ".aws").mkdir()
+        (tmp_path / ".aws" / "config").write_text(outside["file"])
+    else:
+        monkeypatch.setenv(*outside["env"])
+    keys = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
+    storage = stand_in(**keys)
+    url = S3UrlBuilder.for_storage(storage).url("a.txt")
+    assert url == botocore_url(botocore_client(storage), "media-bucket", "a.txt")
+
+
+def test_importing_the_package_and_making_urls_with_keys_does_not_import_boto3(
+    tmp_path: Any,
+) -> None:
+    script = """
+import sys
+from django.conf import settings
+settings.configure()
+import storages_s3
+storage = storages_s3.S3Storage(bucket_name="media-bucket", access_key="AKID", secret_key="s")
+assert "X-Amz-Signature=" in storage.url("a.txt")
+print(sorted(m for m in ("boto3", "botocore.session", "s3transfer") if m in sys.modules))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 # -- credentials -------------------------------------------------------------------------

@@ -13,13 +13,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.session
-from botocore.config import Config
-from botocore.loaders import Loader, create_loader
 from django.conf import settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # boto3 is imported on the first request, not with the settings
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+    from botocore.loaders import Loader
     from mypy_boto3_s3 import S3Client
 
     from .storage import S3Storage
@@ -48,6 +48,8 @@ def build_session(storage: S3Storage) -> boto3.Session:
         kwargs["aws_access_key_id"] = storage.access_key
         kwargs["aws_secret_access_key"] = storage.secret_key
         kwargs["aws_session_token"] = storage.security_token
+    import boto3
+
     return boto3.Session(botocore_session=_botocore_session(), **kwargs)
 
 
@@ -59,6 +61,9 @@ def _botocore_session() -> botocore.session.Session:
     storage's client costs ~25 ms instead of ~95 ms (the seed's views build one per
     request).
     """
+    import botocore.session
+    from botocore.loaders import create_loader
+
     global _LOADER
     with _LOADER_LOCK:
         if _LOADER is None:
@@ -93,6 +98,8 @@ def client_config(storage: S3Storage) -> Config:
     checksums boto3 >= 1.36 sends by default, so a non-AWS endpoint asks for them only
     when an operation requires them, unless the user's config or environment decides.
     """
+    from botocore.config import Config
+
     config: Config | None = storage.client_config
     if config is None:
         s3: Any = (
@@ -109,6 +116,8 @@ def client_config(storage: S3Storage) -> Config:
 
 
 def _when_required(config: Config) -> Config:
+    from botocore.config import Config
+
     extra: dict[str, Any] = {}
     for option, env in (
         ("request_checksum_calculation", "AWS_REQUEST_CHECKSUM_CALCULATION"),

@@ -22,6 +22,7 @@ __all__ = [
     "custom_endpoint",
     "effective_settings",
     "profile_signature_version",
+    "static_settings",
 ]
 
 _AWS_REGION = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$")  # the "aws" partition
@@ -43,6 +44,18 @@ _HARMLESS_CONFIG = frozenset(
     }
 )  # fmt: skip
 _HARMLESS_S3 = frozenset({"addressing_style", "payload_signing_enabled", "use_arn_region"})
+# Environment variables that do not change a URL beyond the storage's own keys
+# (credentials, botocore's or django-storages' names; TLS, retries, checksums).
+_HARMLESS_ENV = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN", "AWS_S3_ACCESS_KEY_ID", "AWS_S3_SECRET_ACCESS_KEY",
+        "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+        "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
+        "AWS_EC2_METADATA_DISABLED", "AWS_METADATA_SERVICE_TIMEOUT",
+        "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "AWS_SDK_UA_APP_ID",
+    }
+)  # fmt: skip
 
 
 class Endpoint(NamedTuple):
@@ -80,15 +93,40 @@ def effective_settings(storage: Any, session: Any) -> tuple[str, Any, Any, Any] 
         core.get_config_variable(name) for name in ("use_fips_endpoint", "use_dualstack_endpoint")
     ):
         return None
-    style = s3.get("addressing_style")
-    if style not in _STYLES:
-        return None
     signature_version = signature_version or scoped_s3.get("signature_version")
-    endpoint_url = storage.endpoint_url
-    if not endpoint_url and _configured_endpoint(scoped):
+    if not storage.endpoint_url and _configured_endpoint(scoped):
         return None
-    region = storage.region_name or session.region_name or "us-east-1"
-    if not isinstance(region, str) or not _VALID_REGION.match(region):
+    region = storage.region_name or session.region_name
+    return _checked(region, s3.get("addressing_style"), signature_version, storage.endpoint_url)
+
+
+def static_settings(storage: Any) -> tuple[str, Any, Any, Any] | None:
+    """What :func:`effective_settings` would answer, read from the storage alone.
+
+    Only when nothing outside the storage's options can change the answer: keys and no
+    profile or client config in the options, no AWS config file, no ``AWS_*`` variable
+    in the environment that botocore reads beyond the credentials. Then no session is
+    built and boto3 is not even imported for URLs.
+    """
+    if storage.client_config is not None or storage.session_profile:
+        return None
+    if not (storage.access_key and storage.secret_key):
+        return None
+    if any(name.startswith("AWS_") and name not in _HARMLESS_ENV for name in os.environ):
+        return None
+    if os.path.exists(os.path.expanduser("~/.aws/config")):
+        return None
+    return _checked(
+        storage.region_name, storage.addressing_style, storage.signature_version,
+        storage.endpoint_url,
+    )  # fmt: skip
+
+
+def _checked(
+    region: Any, style: Any, signature_version: Any, endpoint_url: Any
+) -> tuple[str, Any, Any, Any] | None:
+    region = region or "us-east-1"
+    if style not in _STYLES or not isinstance(region, str) or not _VALID_REGION.match(region):
         return None
     return region, style, signature_version, endpoint_url
 

@@ -30,8 +30,9 @@ from .endpoints import (
     custom_endpoint,
     effective_settings,
     profile_signature_version,
+    static_settings,
 )
-from .sigv4 import CredentialCache, QueryPresigner, encode_value
+from .sigv4 import CredentialCache, Credentials, QueryPresigner, encode_value
 
 __all__ = ["S3UrlBuilder"]
 
@@ -218,9 +219,13 @@ def _cloudfront_signer(storage: Any) -> Any:
 
 def _plan_for(storage: Any, bucket: str | None, signed: bool) -> _Plan | None:
     """Return how to build this storage's S3 URLs natively, or None to ask botocore."""
-    session = storage.session
-    settings = effective_settings(storage, session)
-    if settings is None or not bucket:
+    if not bucket:
+        return None
+    settings = static_settings(storage)
+    static = settings is not None
+    if settings is None:
+        settings = effective_settings(storage, storage.session)
+    if settings is None:
         return None
     region, style, signature_version, endpoint_url = settings
     if signature_version is _unsigned():
@@ -235,7 +240,10 @@ def _plan_for(storage: Any, bucket: str | None, signed: bool) -> _Plan | None:
         return None
     if not signed:
         return _Plan(endpoint, None)
-    credentials = CredentialCache(session).get
+    if static:
+        keys = Credentials(storage.access_key, storage.secret_key, storage.security_token)
+        return _Plan(endpoint, QueryPresigner(lambda: keys, region, endpoint.host))
+    credentials = CredentialCache(storage.session).get
     return _Plan(endpoint, QueryPresigner(credentials, region, endpoint.host))
 
 
