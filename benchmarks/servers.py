@@ -64,9 +64,11 @@ class Server:
             self.proc.wait(10)
 
 
-def start_moto() -> Server:
+def start_moto(tmpdir: Path | None = None) -> Server:
+    """moto in its own process; the parts it spools go to ``tmpdir`` if given."""
     port = free_port()
-    return Server([sys.executable, str(HERE / "servers.py"), "moto", str(port)], port)
+    env = {**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None
+    return Server([sys.executable, str(HERE / "servers.py"), "moto", str(port)], port, env=env)
 
 
 def start_ftp(root: Path) -> Server:

@@ -211,3 +211,22 @@ def test_a_server_killed_during_a_download_is_an_error_never_a_short_file(server
             received += chunk
     assert len(received) < len(data)
     assert bytes(received) == data[: len(received)]
+
+
+def test_an_upload_to_a_server_that_stops_reading_times_out_and_keeps_the_old_file(server):
+    import signal
+
+    storage = FTPStorage(location=server.location, timeout=1, retries=1, allow_overwrite=True)
+    storage.save("doc.bin", ContentFile(b"the old version"))
+    stop = lambda: server.proc.send_signal(signal.SIGSTOP)  # noqa: E731
+    source = KillingSource(256 * 1024 * 1024, after=1024 * 1024, at_fault=stop)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransientError, match="after 2 attempt"):
+            storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
+        elapsed = time.monotonic() - started
+        assert elapsed < 15, elapsed  # each attempt timed out: it did not block forever
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    with storage.open("doc.bin") as file:
+        assert file.read() == b"the old version"

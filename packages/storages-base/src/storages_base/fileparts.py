@@ -13,7 +13,7 @@ import os
 import stat
 from typing import IO, Any
 
-__all__ = ["FilePart", "file_parts"]
+__all__ = ["FilePart", "file_parts", "file_region"]
 
 
 class FilePart(io.RawIOBase):
@@ -85,6 +85,12 @@ def file_parts(content: Any, part_size: int, size: int | None) -> list[FilePart]
         FilePart(fd, offset, min(part_size, start + size - offset))
         for offset in range(start, start + size, part_size)
     ] or [FilePart(fd, start, 0)]
+
+
+def file_region(content: Any, size: int | None) -> FilePart | None:
+    """The rest of ``content`` as one :class:`FilePart`, or None (see :func:`file_parts`)."""
+    parts = file_parts(content, max(size or 0, 1), size)
+    return parts[0] if parts is not None and len(parts) == 1 else None
 
 
 def _descriptor(content: IO[bytes] | Any) -> int | None:

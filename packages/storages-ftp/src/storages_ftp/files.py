@@ -134,7 +134,7 @@ class UploadSource(io.RawIOBase):
     the caller's and must not be retried as network faults.
     """
 
-    def __init__(self, content: IO[bytes]) -> None:
+    def __init__(self, content: IO[bytes] | io.RawIOBase) -> None:
         super().__init__()
         self._content = content
         self.consumed = False

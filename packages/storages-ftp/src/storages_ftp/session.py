@@ -12,6 +12,8 @@ import contextlib
 import ftplib
 import posixpath
 import socket
+import ssl
+import struct
 from typing import IO, Any, BinaryIO
 
 from storages_base.remote import is_temporary_name, temporary_name
@@ -21,8 +23,9 @@ from .listing import FILE, FOLDER, Entry, parse_facts, parse_list, parse_mlst, p
 
 __all__ = ["Session", "TLSSession"]
 
-#: Bytes moved per ``send`` of an upload (ftplib's default, 8 KiB, costs many calls).
-BLOCK_SIZE = 256 * 1024
+#: Bytes read and sent per call of an upload: with a blocking socket, 64 KiB sent a
+#: 512 MiB file fastest to pyftpdlib (8 KiB costs more client CPU, 256 KiB more server CPU).
+BLOCK_SIZE = 64 * 1024
 
 
 class Session(ftplib.FTP):
@@ -143,13 +146,27 @@ class Session(ftplib.FTP):
     def store(self, path: str, source: BinaryIO) -> None:
         """STOR ``source`` to ``path``, creating the folder if the server says it is missing."""
         try:
-            self.storbinary(f"STOR {path}", source, BLOCK_SIZE)
+            self._stor(path, source)
         except ftplib.error_perm as exc:
             folder = posixpath.dirname(path)
             if reply_code(exc) != 550 or not folder or _consumed(source):
                 raise
             self.makedirs(folder)
-            self.storbinary(f"STOR {path}", source, BLOCK_SIZE)
+            self._stor(path, source)
+
+    def _stor(self, path: str, source: BinaryIO) -> None:
+        """ftplib's ``storbinary``, sending through a blocking socket where it can."""
+        self.binary_mode()
+        with self.transfercmd(f"STOR {path}") as conn:
+            _kernel_timeout(conn, self.timeout)
+            while block := source.read(BLOCK_SIZE):
+                try:
+                    conn.sendall(block)
+                except BlockingIOError as exc:  # SO_SNDTIMEO ran out
+                    raise TimeoutError(f"timed out sending {path}") from exc
+            if isinstance(conn, ssl.SSLSocket):
+                conn.unwrap()  # a TLS close_notify, as ftplib sends
+        self.voidresp()
 
     def replace(self, source: str, target: str, exclusive: bool) -> bool:
         """Rename ``source`` to ``target``; return False if ``exclusive`` and it exists.
@@ -192,6 +209,25 @@ class Session(ftplib.FTP):
             if entry.kind != FOLDER:
                 raise
             self.rmd(path)
+
+
+def _kernel_timeout(conn: socket.socket, timeout: float | None) -> None:
+    """Make a plain data socket blocking, with the timeout kept by the kernel.
+
+    With a Python timeout, every ``sendall`` waits in ``poll`` and sends what fits,
+    so the server gets many small reads: pyftpdlib spent 15-20% more CPU, and a
+    512 MiB upload took as much longer. ``SO_SNDTIMEO`` keeps the same limit without
+    it. TLS sockets, and systems that refuse the option, keep Python's timeout.
+    """
+    if isinstance(conn, ssl.SSLSocket) or not timeout or timeout <= 0:
+        return
+    seconds = int(timeout)
+    limit = struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000))
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+    except (OSError, AttributeError):
+        return
+    conn.settimeout(None)
 
 
 class TLSSession(Session, ftplib.FTP_TLS):

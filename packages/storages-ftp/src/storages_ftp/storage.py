@@ -13,6 +13,7 @@ from django.utils.encoding import filepath_to_uri
 
 from storages_base.clients import client_property
 from storages_base.errors import AlreadyExistsError
+from storages_base.fileparts import file_region
 from storages_base.files import Stat
 from storages_base.remote import temporary_name
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
@@ -130,7 +131,8 @@ class FTPStorage(BaseStorage):
         return stream, stat  # type: ignore[return-value]  # RawIOBase is a binary IO
 
     def _write(self, request: WriteRequest) -> None:
-        source = UploadSource(request.content)
+        # A file on disk is read where it lies, by offset: one copy, and rewinds exactly.
+        source = UploadSource(file_region(request.source, request.size) or request.content)
         self.client.run(
             "save",
             request.key,
