@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from storages_base import Stat, TransientError, WriteRequest
+from storages_base.manifest import ManifestFilesMixin as OurManifestFilesMixin
 from storages_base.memory import MemoryStorage
 
 
@@ -129,3 +130,81 @@ def test_a_manifest_deploy_with_nothing_changed_writes_and_deletes_nothing(
     assert any(change.startswith("write f1.") for change in changed.changes)
     assert any(change.startswith("write site.") for change in changed.changes)  # refers to it
     assert b"changed" in changed.open(changed.stored_name("f1.txt")).read()
+
+
+class ThreadedManifestStorage(OurManifestFilesMixin, ThreadedStorage):  # type: ignore[misc]
+    """This package's manifest mixin on a threaded backend, recording the order of writes."""
+
+    preload_metadata = True
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.done: list[str] = []
+        self.deletes: list[str] = []
+
+    def _write(self, request: WriteRequest) -> None:
+        super()._write(request)
+        self.done.append(request.key)  # list.append is atomic: the order writes ended in
+
+    def _delete(self, key: str) -> None:
+        self.deletes.append(key)
+        super()._delete(key)
+
+    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
+        files = self._memory.files
+        return [
+            (k, replace(s, etag=_md5(d))) for k, (d, s) in files.items() if k.startswith(prefix)
+        ]
+
+    def _same_content(self, stat: Stat, data: bytes) -> bool:
+        return stat.etag == _md5(data)
+
+
+@pytest.fixture
+def manifest_dir(static_dir: Path) -> Path:
+    for number in range(8):
+        refs = "".join(f'@import url("f{n}.txt");\n' for n in range(number, number + 4))
+        (static_dir / f"s{number}.css").write_text(refs + f"/* sheet {number} */\n")
+    return static_dir
+
+
+def test_manifest_post_processing_uploads_on_threads_and_writes_the_manifest_last(
+    manifest_dir: Path,
+) -> None:
+    storage = ThreadedManifestStorage(bucket="manifest-threads")
+    storage.clear()
+    collectstatic(storage, manifest_dir)
+
+    hashed = [key for key in storage.done if key.count(".") == 2]  # name.hash.ext
+    assert len(hashed) == 28  # 20 texts and 8 sheets, each hashed copy stored once
+    assert storage.done[-1] == "staticfiles.json"  # after every file it names
+    assert storage.deletes == []  # nothing existed: nothing to delete before a save
+    assert any(name.startswith("storages-upload") for name in storage.writers)
+    sheet = storage.open(storage.stored_name("s1.css")).read()
+    assert storage.stored_name("f1.txt").encode() in sheet
+    assert storage.exists(storage.stored_name("f4.txt"))
+
+
+def test_a_failed_post_processing_upload_fails_collectstatic_before_the_manifest(
+    manifest_dir: Path,
+) -> None:
+    (manifest_dir / "broken.txt").write_text("x")  # its hashed copy's upload fails too
+    storage = ThreadedManifestStorage(bucket="manifest-broken")
+    storage.clear()
+
+    with pytest.raises(TransientError):
+        collectstatic(storage, manifest_dir)
+    assert not storage.exists("staticfiles.json")
+
+
+def test_a_manifest_redeploy_with_nothing_changed_writes_and_deletes_nothing(
+    manifest_dir: Path,
+) -> None:
+    first = ThreadedManifestStorage(bucket="manifest-again")
+    first.clear()
+    collectstatic(first, manifest_dir)
+
+    again = ThreadedManifestStorage(bucket="manifest-again")
+    collectstatic(again, manifest_dir)
+    assert again.done == []
+    assert again.deletes == []

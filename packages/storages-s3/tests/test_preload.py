@@ -89,12 +89,15 @@ def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
             command = Command()
             command.storage = storage
             call_command(command, interactive=False, verbosity=0)
-        return [r.method for r in moto_counted.requests(start)]
+        return [f"{r.method} {r.path}" for r in moto_counted.requests(start)]
 
     first = deploy()
-    assert "PUT" in first
+    puts = [request for request in first if request.startswith("PUT")]
+    assert puts  # copies, hashed copies, the manifest last: each once, nothing deleted
+    assert len(puts) == len(set(puts)) == 7
+    assert puts[-1].endswith("/staticfiles.json")
+    assert not [request for request in first if request.startswith("DELETE")]
     again = deploy()
-    assert "PUT" not in again
-    assert "DELETE" not in again
+    assert not [request for request in again if request.startswith(("PUT", "DELETE"))]
     manifest = moto_counted.storage(bucket).open("staticfiles.json").read()
     assert b"css/app." in manifest

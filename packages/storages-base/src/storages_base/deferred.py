@@ -27,6 +27,7 @@ __all__ = [
     "MAX_DEFERRED_SIZE",
     "DeferredUploads",
     "called_by_collectstatic",
+    "called_by_hashed_post_process",
     "called_by_manifest_post_process",
 ]
 
@@ -39,6 +40,11 @@ def called_by_collectstatic() -> bool:
     """Whether Django's collectstatic is copying a file, and will call post_process()."""
     frame = _caller("copy_file", _COMMAND_MODULE)
     return frame is not None and bool(getattr(frame.f_locals.get("self"), "post_process", False))
+
+
+def called_by_hashed_post_process() -> bool:
+    """Whether Django's HashedFilesMixin is saving a hashed copy in post_process()."""
+    return _caller("_post_process", _HASHED_MODULE) is not None
 
 
 def called_by_manifest_post_process() -> bool:

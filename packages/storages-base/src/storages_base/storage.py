@@ -10,6 +10,7 @@ pickling, ``repr`` and ``deconstruct`` without secrets) is decided here.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import unicodedata
 import weakref
@@ -39,10 +40,12 @@ from .deferred import (
     MAX_DEFERRED_SIZE,
     DeferredUploads,
     called_by_collectstatic,
+    called_by_hashed_post_process,
     called_by_manifest_post_process,
 )
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
+from .manifest import ManifestFilesMixin
 from .options import Option, Options
 from .preload import UNKNOWN, MetadataPreload
 
@@ -287,6 +290,8 @@ class BaseStorage(Storage):
         name = names.clean_name(name)
         if self._resave_is_same(self._key(name), content):
             return name
+        if self.file_overwrite:  # the save replaces the file: no delete before it
+            self._release_held_delete(self._key(name))
         self._settle(self._key(name))
         if self._defer(name, content):
             return name
@@ -317,6 +322,7 @@ class BaseStorage(Storage):
         """
         if _rewindable(content):
             content.seek(0)
+        self._stored_digests.pop(key, None)
         request = self._write_request(name or self._name_for_key(key), key, content)
         request.exclusive = exclusive
         preload = self._preload
@@ -364,6 +370,7 @@ class BaseStorage(Storage):
         if self._hold_delete(key):
             return
         self._delete(key)
+        self._stored_digests.pop(key, None)
         if self._preload is not None:
             self._preload.deleted(key)
 
@@ -446,7 +453,7 @@ class BaseStorage(Storage):
     @client_property
     def _deferred(self) -> DeferredUploads | None:
         workers = self.collectstatic_concurrency
-        if workers <= 0 or isinstance(self, HashedFilesMixin):  # it reads back what it saves
+        if workers <= 0 or _unsettled_hashing(self):
             return None
         return DeferredUploads(workers)
 
@@ -454,7 +461,11 @@ class BaseStorage(Storage):
         """Hand a small file collectstatic copies to the upload threads (read now: the
         command closes it when save() returns)."""
         deferred = self._deferred
-        if deferred is None or not self.file_overwrite or not called_by_collectstatic():
+        if deferred is None or not self.file_overwrite:
+            return False
+        if not called_by_collectstatic() and not (
+            isinstance(self, ManifestFilesMixin) and called_by_hashed_post_process()
+        ):
             return False
         size = _known_size(content)
         if size is None or size > MAX_DEFERRED_SIZE:
@@ -465,8 +476,19 @@ class BaseStorage(Storage):
         if not isinstance(data, bytes):
             return False
         key = self._key(name)
-        deferred.submit(key, lambda: self._store(key, io.BytesIO(data), name=name))
+
+        def upload() -> None:
+            self._store(key, io.BytesIO(data), name=name)
+            self._stored_digests[key] = _md5(data)
+
+        deferred.submit(key, upload)
         return True
+
+    @client_property
+    def _stored_digests(self) -> dict[str, str]:
+        """The MD5 of each small file uploaded on the threads, by key: a manifest storage
+        that deletes and saves it again with the same bytes then skips both (_hold_delete)."""
+        return {}
 
     def _settle(self, key: str | None = None) -> None:
         """Before using ``key`` (every key when None): carry out a held delete, and wait
@@ -474,6 +496,7 @@ class BaseStorage(Storage):
         held = self.__dict__.pop("_held_delete", None)
         if held is not None:
             self._delete(held[0])
+            self._stored_digests.pop(held[0], None)
             if self._preload is not None:
                 self._preload.deleted(held[0])
         deferred = self._deferred
@@ -485,11 +508,19 @@ class BaseStorage(Storage):
         preload = self._preload
         if preload is None or not called_by_manifest_post_process():
             return False
-        known = preload.lookup(key)
-        if not isinstance(known, Stat) or not known.etag:
-            return False
+        known: Stat | str | None = self._stored_digests.get(key)
+        if known is None:
+            stat = preload.lookup(key)
+            if not isinstance(stat, Stat) or not stat.etag:
+                return False
+            known = stat
         self.__dict__["_held_delete"] = (key, known)
         return True
+
+    def _release_held_delete(self, key: str) -> None:
+        held = self.__dict__.get("_held_delete")
+        if held is not None and held[0] == key:
+            del self.__dict__["_held_delete"]
 
     def _resave_is_same(self, key: str, content: Any) -> bool:
         """Whether saving ``content`` at ``key`` replaces a held-back delete of the same bytes."""
@@ -499,7 +530,10 @@ class BaseStorage(Storage):
         content.seek(0)
         data = content.read()
         content.seek(0)
-        if isinstance(data, bytes) and self._same_content(held[1], data):
+        if not isinstance(data, bytes):
+            return False
+        known = held[1]
+        if known == _md5(data) if isinstance(known, str) else self._same_content(known, data):
             del self.__dict__["_held_delete"]
             return True
         return False
@@ -607,6 +641,16 @@ def _django_time(value: datetime) -> datetime:
     if settings.USE_TZ:
         return value.astimezone(timezone.utc)
     return dj_timezone.make_naive(value)
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _unsettled_hashing(storage: BaseStorage) -> bool:
+    """Whether Django's own ``HashedFilesMixin`` post-processes ``storage``: its
+    ``post_process()`` would not wait for uploads (this package's ManifestFilesMixin does)."""
+    return isinstance(storage, HashedFilesMixin) and not isinstance(storage, ManifestFilesMixin)
 
 
 _URL_HOOKS: dict[type, Callable[..., str]] = {}

@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from botocore.exceptions import ClientError
-from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base import (
@@ -29,6 +28,7 @@ from storages_base import (
 )
 from storages_base.content import guess_content_type, gzip_original_size, should_gzip
 from storages_base.fileparts import file_parts
+from storages_base.manifest import ManifestFilesMixin
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
