@@ -7,7 +7,8 @@ corrections, the same for both columns:
   (``backends.list_of_moto_modules``, to match the Host header to a service), which costs
   more than the S3 operation itself; the list is computed once;
 - a ranged GET reads the whole stored object and then slices it: a 512 MiB file read in
-  64 ranges of 8 MiB (what s3transfer does) reads 32 GiB; a ranged GET reads its range only;
+  64 ranges of 8 MiB (what s3transfer does) reads 32 GiB; a ranged GET reads its range only,
+  and a whole GET is sent as it is read instead of after moto built all of it;
 - a multipart upload that names no checksum algorithm gets a whole-object checksum at
   CompleteMultipartUpload, which moto computes by copying every part into one more buffer
   and that buffer into bytes (1 GiB of copies for a 512 MiB file, about half the time of a
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +136,15 @@ def _ranged_gets_read_their_range() -> None:
                 self.key._value_buffer.seek(start)
                 return bytes(self.key._value_buffer.read(max(0, stop - start)))
 
+    class KeyStream(KeyRange):
+        """A whole object, sent as it is read (moto would build all of it first)."""
+
+        def __iter__(self) -> Iterator[bytes]:
+            offset, size = 0, len(self)
+            while offset < size and (chunk := self[offset : offset + 1024 * 1024]):
+                offset += len(chunk)
+                yield chunk
+
     whole = FakeKey.value
     FakeKey.value = property(  # type: ignore[assignment]
         lambda key: KeyRange(key) if getattr(ranged, "on", False) else whole.fget(key),
@@ -142,11 +153,14 @@ def _ranged_gets_read_their_range() -> None:
     get_object, handle_range = S3Response.get_object, S3Response._handle_range_header
 
     def ranged_get_object(self: S3Response) -> object:
-        ranged.on = bool(self.headers.get("range"))
+        ranged.on = True
         try:
-            return get_object(self)
+            status, headers, body = get_object(self)
         finally:
             ranged.on = False
+        if isinstance(body, KeyRange) and not self.headers.get("range"):
+            body = KeyStream(body.key)
+        return status, headers, body
 
     def slice_range(self: S3Response, request: object, headers: dict, content: object) -> object:
         status, headers, body = handle_range(self, request, headers, content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import mimetypes
 import zlib
@@ -14,6 +15,8 @@ __all__ = [
     "GzipCompressor",
     "guess_content_type",
     "gzip_original_size",
+    "known_size",
+    "rewindable",
     "should_gzip",
 ]
 
@@ -106,3 +109,40 @@ def gzip_original_size(trailer: bytes | bytearray) -> int:
     Exact below 4 GiB (the field is the size modulo 2**32).
     """
     return int.from_bytes(trailer[-4:], "little")
+
+
+def rewindable(content: Any) -> bool:
+    """Whether ``content`` can go back to its start (to be sent again)."""
+    try:
+        return bool(content.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def known_size(content: Any) -> int | None:
+    """Return the byte size of ``content`` if it is cheap to know, else None.
+
+    Text is encoded on the way out, so its length in characters is not its size.
+    """
+    if _is_text(content):
+        return None
+    try:
+        size = content.size if hasattr(content, "size") else _stream_size(content)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None
+    return size if isinstance(size, int) else None
+
+
+def _stream_size(stream: Any) -> int | None:
+    if not rewindable(stream):
+        return None
+    position = stream.tell()
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(position)
+    return int(end)
+
+
+def _is_text(content: Any) -> bool:
+    """Whether ``content`` gives text, or bytes other than its ``size`` (gunzipped)."""
+    inner = getattr(content, "file", content)
+    return isinstance(inner, (io.TextIOBase, gzip.GzipFile)) or isinstance(content, io.TextIOBase)

@@ -72,7 +72,7 @@ def file_parts(content: Any, part_size: int, size: int | None) -> list[FilePart]
     stream instead).
     """
     fd = _descriptor(content)
-    if fd is None or size is None:
+    if fd is None or size is None or not hasattr(os, "pread"):  # no pread on Windows
         return None
     try:
         info = os.fstat(fd)

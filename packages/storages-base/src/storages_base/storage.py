@@ -9,8 +9,6 @@ pickling, ``repr`` and ``deconstruct`` without secrets) is decided here.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import unicodedata
 import weakref
@@ -20,7 +18,6 @@ from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
 
 from django.conf import settings
-from django.contrib.staticfiles.storage import HashedFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import Storage
@@ -34,18 +31,13 @@ from .content import (
     GZIP_CONTENT_TYPES,
     GzipCompressor,
     guess_content_type,
+    known_size,
+    rewindable,
     should_gzip,
 )
-from .deferred import (
-    MAX_DEFERRED_SIZE,
-    DeferredUploads,
-    called_by_collectstatic,
-    called_by_hashed_post_process,
-    called_by_manifest_post_process,
-)
+from .deferred import CollectstaticUploads
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
-from .manifest import ManifestFilesMixin
 from .options import Option, Options
 from .preload import UNKNOWN, MetadataPreload
 
@@ -112,7 +104,7 @@ class WriteRequest:
     source: Any = None
 
 
-class BaseStorage(Storage):
+class BaseStorage(CollectstaticUploads, Storage):
     """The shared half of every backend; see the module docstring.
 
     Not ``@deconstructible``: that decorator would replace :meth:`deconstruct`, which
@@ -130,9 +122,6 @@ class BaseStorage(Storage):
     #: for storages written by one deploy step, such as static files (see preload.py).
     preload_metadata: ClassVar[bool] = False
     preload_metadata_max_age: ClassVar[float] = 300.0
-    #: Threads uploading collectstatic's copies concurrently (0: one after another);
-    #: see deferred.py.
-    collectstatic_concurrency: ClassVar[int] = 0
 
     # Values resolved from ``options``; declared, never assigned here, so that a
     # subclass attribute of the same name is recognised as the user's choice.
@@ -304,7 +293,7 @@ class BaseStorage(Storage):
             try:
                 self._store(self._key(name), content, exclusive=exclusive, name=name)
             except AlreadyExistsError:
-                if not exclusive or not _rewindable(content):
+                if not exclusive or not rewindable(content):
                     raise
                 name = names.random_suffix_name(name, self._max_name_length(max_length))
             else:
@@ -320,7 +309,7 @@ class BaseStorage(Storage):
         :class:`AlreadyExistsError`: atomically where it declares ``conditional_create``,
         else as best it can (a check just before the write).
         """
-        if _rewindable(content):
+        if rewindable(content):
             content.seek(0)
         self._stored_digests.pop(key, None)
         request = self._write_request(name or self._name_for_key(key), key, content)
@@ -340,7 +329,7 @@ class BaseStorage(Storage):
         )
         encoding = parameters.pop("content_encoding", None)
         stream = cast(IO[bytes], content if _is_binary_stream(content) else BinaryReader(content))
-        size = _known_size(content)
+        size = known_size(content)
         if (
             encoding is None
             and getattr(self, "gzip", False)
@@ -448,106 +437,6 @@ class BaseStorage(Storage):
         preload = self._preload
         return UNKNOWN if preload is None else preload.lookup(key)
 
-    # -- concurrent collectstatic uploads (deferred.py) ----------------------------------
-
-    @client_property
-    def _deferred(self) -> DeferredUploads | None:
-        workers = self.collectstatic_concurrency
-        if workers <= 0 or _unsettled_hashing(self):
-            return None
-        return DeferredUploads(workers)
-
-    def _defer(self, name: str, content: Any) -> bool:
-        """Hand a small file collectstatic copies to the upload threads (read now: the
-        command closes it when save() returns)."""
-        deferred = self._deferred
-        if deferred is None or not self.file_overwrite:
-            return False
-        if not called_by_collectstatic() and not (
-            isinstance(self, ManifestFilesMixin) and called_by_hashed_post_process()
-        ):
-            return False
-        size = _known_size(content)
-        if size is None or size > MAX_DEFERRED_SIZE:
-            return False
-        if _rewindable(content):
-            content.seek(0)
-        data = content.read()
-        if not isinstance(data, bytes):
-            return False
-        key = self._key(name)
-
-        def upload() -> None:
-            self._store(key, io.BytesIO(data), name=name)
-            self._stored_digests[key] = _md5(data)
-
-        deferred.submit(key, upload)
-        return True
-
-    @client_property
-    def _stored_digests(self) -> dict[str, str]:
-        """The MD5 of each small file uploaded on the threads, by key: a manifest storage
-        that deletes and saves it again with the same bytes then skips both (_hold_delete)."""
-        return {}
-
-    def _settle(self, key: str | None = None) -> None:
-        """Before using ``key`` (every key when None): carry out a held delete, and wait
-        for a deferred upload."""
-        held = self.__dict__.pop("_held_delete", None)
-        if held is not None:
-            self._delete(held[0])
-            self._stored_digests.pop(held[0], None)
-            if self._preload is not None:
-                self._preload.deleted(held[0])
-        deferred = self._deferred
-        if deferred is not None:
-            deferred.wait(key) if key is not None else deferred.wait_all()
-
-    def _hold_delete(self, key: str) -> bool:
-        """Hold back a manifest storage's delete of a file it is about to save again."""
-        preload = self._preload
-        if preload is None or not called_by_manifest_post_process():
-            return False
-        known: Stat | str | None = self._stored_digests.get(key)
-        if known is None:
-            stat = preload.lookup(key)
-            if not isinstance(stat, Stat) or not stat.etag:
-                return False
-            known = stat
-        self.__dict__["_held_delete"] = (key, known)
-        return True
-
-    def _release_held_delete(self, key: str) -> None:
-        held = self.__dict__.get("_held_delete")
-        if held is not None and held[0] == key:
-            del self.__dict__["_held_delete"]
-
-    def _resave_is_same(self, key: str, content: Any) -> bool:
-        """Whether saving ``content`` at ``key`` replaces a held-back delete of the same bytes."""
-        held = self.__dict__.get("_held_delete")
-        if held is None or held[0] != key or not _rewindable(content):
-            return False
-        content.seek(0)
-        data = content.read()
-        content.seek(0)
-        if not isinstance(data, bytes):
-            return False
-        known = held[1]
-        if known == _md5(data) if isinstance(known, str) else self._same_content(known, data):
-            del self.__dict__["_held_delete"]
-            return True
-        return False
-
-    def _same_content(self, stat: Stat, data: bytes) -> bool:
-        """Optional: whether the stored file of ``stat`` holds exactly ``data`` (by its etag)."""
-        return False
-
-    def post_process(self, paths: Any, dry_run: bool = False, **options: Any) -> Any:
-        """Called by collectstatic once it has copied every file: wait for the uploads
-        (their first error fails the command). Nothing is post-processed."""
-        self._settle()
-        return iter(())
-
     # -- helpers for providers -------------------------------------------------------------
 
     def _spool(self) -> IO[bytes]:
@@ -598,42 +487,6 @@ def _is_binary_stream(content: Any) -> bool:
     return isinstance(content, (io.RawIOBase, io.BufferedIOBase)) and not isinstance(content, File)
 
 
-def _rewindable(content: Any) -> bool:
-    try:
-        return bool(content.seekable())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _known_size(content: Any) -> int | None:
-    """Return the byte size of ``content`` if it is cheap to know, else None.
-
-    Text is encoded on the way out, so its length in characters is not its size.
-    """
-    if _is_text(content):
-        return None
-    try:
-        size = content.size if hasattr(content, "size") else _stream_size(content)
-    except (AttributeError, OSError, ValueError, TypeError):
-        return None
-    return size if isinstance(size, int) else None
-
-
-def _stream_size(stream: Any) -> int | None:
-    if not _rewindable(stream):
-        return None
-    position = stream.tell()
-    end = stream.seek(0, io.SEEK_END)
-    stream.seek(position)
-    return int(end)
-
-
-def _is_text(content: Any) -> bool:
-    """Whether ``content`` gives text, or bytes other than its ``size`` (gunzipped)."""
-    inner = getattr(content, "file", content)
-    return isinstance(inner, (io.TextIOBase, gzip.GzipFile)) or isinstance(content, io.TextIOBase)
-
-
 def _django_time(value: datetime) -> datetime:
     """Return ``value`` (aware UTC) as Django expects: aware with USE_TZ, else naive local."""
     if value.tzinfo is None:
@@ -641,16 +494,6 @@ def _django_time(value: datetime) -> datetime:
     if settings.USE_TZ:
         return value.astimezone(timezone.utc)
     return dj_timezone.make_naive(value)
-
-
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def _unsettled_hashing(storage: BaseStorage) -> bool:
-    """Whether Django's own ``HashedFilesMixin`` post-processes ``storage``: its
-    ``post_process()`` would not wait for uploads (this package's ManifestFilesMixin does)."""
-    return isinstance(storage, HashedFilesMixin) and not isinstance(storage, ManifestFilesMixin)
 
 
 _URL_HOOKS: dict[type, Callable[..., str]] = {}

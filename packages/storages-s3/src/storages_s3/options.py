@@ -159,8 +159,8 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         "use_threads",
         "AWS_S3_USE_THREADS",
         True,
-        "Upload up to 4 parts of a large file at once from threads (False: one at a time, "
-        "as gevent needs).",
+        "Upload parts of a large file at once from threads: 4 of a stream, 10 of a file on "
+        "disk (False: one at a time, as gevent needs).",
     ),
     # -- content --------------------------------------------------------------------------
     Option("gzip", "AWS_IS_GZIPPED", False, "Gzip files whose type is in `gzip_content_types`."),

@@ -21,6 +21,7 @@ from django.utils.encoding import filepath_to_uri
 
 from storages_base import names
 from storages_base.clients import client_property
+from storages_base.content import rewindable
 from storages_base.errors import TransientError
 from storages_base.files import Stat
 from storages_base.remote import is_temporary_name, retrying
@@ -237,7 +238,7 @@ class SFTPStorage(BaseStorage):
 
     def _write(self, request: WriteRequest) -> None:
         content = request.content
-        rewindable = _rewindable(content)
+        can_resend = rewindable(content)  # base _store() rewound it: a retry starts over
         path, name = self._path(request.key), self._name_for_key(request.key)
         attempts = 0
 
@@ -252,7 +253,7 @@ class SFTPStorage(BaseStorage):
             attempt,
             name=name,
             what="save",
-            can_retry=lambda: rewindable,
+            can_retry=lambda: can_resend,
         )
 
     def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
@@ -292,11 +293,3 @@ def _mode(value: Any) -> int | None:
         return int(str(value), 8)
     except ValueError:
         raise ImproperlyConfigured(f"SFTPStorage: {value!r} is not a file mode.") from None
-
-
-def _rewindable(content: Any) -> bool:
-    """Whether ``content`` can be sent again from its start (base ``_store`` rewound it)."""
-    try:
-        return bool(content.seekable())
-    except (AttributeError, ValueError):
-        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -39,9 +39,26 @@ class ContractFixtures:
         return storage_factory()
 
     @pytest.fixture
-    def folder(self) -> str:
-        """A folder no other case uses: every name a case saves lives under it."""
-        return f"contract-{uuid.uuid4().hex[:12]}"
+    def folder(self, storage: Any) -> Iterator[str]:
+        """A folder no other case uses: every name a case saves lives under it, and what
+        is left there is deleted afterwards (the suite may run against a real bucket)."""
+        name = f"contract-{uuid.uuid4().hex[:12]}"
+        yield name
+        self.remove_tree(storage, name)
+
+    @classmethod
+    def remove_tree(cls, storage: Storage, folder: str) -> None:
+        """Delete everything under ``folder``, best effort: a case may have broken it."""
+        try:
+            folders, files = storage.listdir(folder)
+            for file in files:
+                storage.delete(f"{folder}/{file}")
+            for sub in folders:
+                cls.remove_tree(storage, f"{folder}/{sub}")
+            if cls.capabilities(storage).empty_folders:
+                storage.delete(folder)
+        except Exception:
+            pass
 
     # -- hooks a backend's test class may override -----------------------------------------
 
