@@ -26,6 +26,7 @@ import paramiko
 from django.core.exceptions import SuspiciousFileOperation
 
 from storages_base.errors import AlreadyExistsError, StorageError
+from storages_base.fileparts import file_region
 from storages_base.files import CHUNK_SIZE
 from storages_base.remote import temporary_name
 from storages_base.storage import WriteRequest
@@ -58,9 +59,11 @@ class Uploader:
         now (the connection died) is added to ``orphans``, for the next connection.
         """
         temp, file = self.begin(conn, path)
+        # A file on disk is read where it lies, by offset: one copy of each chunk.
+        source = file_region(request.source, request.size) or request.content
         try:
             written = 0
-            while chunk := request.content.read(CHUNK_SIZE):
+            while chunk := source.read(CHUNK_SIZE):
                 file.write(chunk)
                 written += len(chunk)
             self.finish(conn, file, temp, path, written, exclusive=request.exclusive, name=name)
@@ -74,11 +77,13 @@ class Uploader:
         temp = temporary_name(path)
         self.prepare_folder(conn, folder)
         try:
-            file = conn.sftp.open(temp, "wxb")  # exclusive: never write into another's file
+            # Exclusive: never write into another's file. Unbuffered: the chunks written
+            # are large, and paramiko's buffer would copy each of them twice.
+            file = conn.sftp.open(temp, "wxb", bufsize=0)
         except FileNotFoundError:  # the folder was removed since this connection checked it
             conn.checked_folders.discard(folder)
             self.prepare_folder(conn, folder)
-            file = conn.sftp.open(temp, "wxb")
+            file = conn.sftp.open(temp, "wxb", bufsize=0)
         file.set_pipelined(True)
         return temp, file
 
