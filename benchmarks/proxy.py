@@ -113,7 +113,11 @@ def start_http_proxy(upstream_port: int, counts: Counts) -> ThreadingHTTPServer:
             body = self._request_body()
             for attempt in (1, 2):  # the server may have closed an idle keep-alive connection
                 if self.upstream is None:
-                    self.upstream = http.client.HTTPConnection("127.0.0.1", upstream_port)
+                    self.upstream = http.client.HTTPConnection(
+                        "127.0.0.1",
+                        upstream_port,
+                        blocksize=CHUNK,  # request bodies too
+                    )
                 try:
                     self.upstream.request(self.command, self.path, body=body, headers=headers)
                     response = self.upstream.getresponse()

@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 #: holds about ``concurrency + 2`` parts of ``file_buffer_size``, 4 in flight.
 FILE_PART_SIZE = 8 * 1024 * 1024
 FILE_CONCURRENCY = 10
+STREAM_CONCURRENCY = 4
 
 #: Metadata key holding a gzipped file's decompressed size (what read() returns).
 UNCOMPRESSED_SIZE = "uncompressed-size"
@@ -231,7 +232,8 @@ class S3Storage(BaseStorage):
     # -- writing -------------------------------------------------------------------------
 
     def _write(self, request: WriteRequest) -> None:
-        """One PutObject up to the part size; a bounded-memory multipart upload above."""
+        """One PutObject up to the part size; a bounded-memory multipart upload above
+        (a file on disk: parts read by offset as they are sent, none held in memory)."""
         parameters = self._put_parameters(request)
         parts = file_parts(
             request.source, self._part_size(request.size, FILE_PART_SIZE), request.size
@@ -284,7 +286,11 @@ class S3Storage(BaseStorage):
         return cast(IO[bytes], S3Writer(upload, self._part_size(None), compress=compress))
 
     def _upload(
-        self, key: str, parameters: dict[str, Any], exclusive: bool, concurrency: int = 4
+        self,
+        key: str,
+        parameters: dict[str, Any],
+        exclusive: bool,
+        concurrency: int = STREAM_CONCURRENCY,
     ) -> MultipartUpload:
         return MultipartUpload(
             self.client,
