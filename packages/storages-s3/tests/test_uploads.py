@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.files.base import ContentFile, File
 
-from storages_s3 import S3Storage
+from storages_s3 import S3Storage, files
 
 from .conftest import S3Server, own_moto_process
 
@@ -98,6 +98,34 @@ def test_saving_a_file_on_disk_sends_8_mib_parts_read_where_they_lie(
     assert parts == [1, 2, 3]  # 8 + 8 + 4 MiB, as s3transfer would send them
     assert len(requests) == 5
     assert sha256_of(storage, "video.bin") == source.digest.hexdigest()
+
+
+def test_part_sizes_of_a_stream_of_unknown_size_double_every_thousand_parts() -> None:
+    sizes = [files.part_size_for(5 * MiB, n) for n in (1, 1000, 1001, 2001, 9001, 10_000)]
+    assert sizes == [5 * MiB, 5 * MiB, 10 * MiB, 20 * MiB, 2560 * MiB, 2560 * MiB]
+    total = sum(files.part_size_for(5 * MiB, n) for n in range(1, files.MAX_PARTS + 1))
+    assert total > 4.8 * 1024**4  # about S3's largest object, not 48 GiB
+
+
+@pytest.mark.parametrize("how", ["save", "open"])
+def test_a_long_stream_of_unknown_size_grows_its_parts_and_arrives_intact(
+    moto_counted: S3Server, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.setattr(files, "PARTS_PER_SIZE", 2)  # as after 1,000 parts, sooner
+    storage = moto_counted.storage(moto_counted.new_bucket(), use_threads=False)
+    source = Generated(40 * MiB)
+    start = moto_counted.mark()
+    if how == "save":
+        storage.save("long.bin", File(io.BufferedReader(source)))  # no size to read
+    else:
+        with storage.open("long.bin", "wb") as f:
+            while chunk := source.read(3 * MiB):
+                f.write(chunk)
+
+    parts = [r for r in moto_counted.requests(start) if "partNumber" in r.query]
+    assert len(parts) == 5  # 5 + 5 + 10 + 10 + 10 MiB, not eight parts of 5 MiB
+    assert storage.size("long.bin") == 40 * MiB
+    assert sha256_of(storage, "long.bin") == source.digest.hexdigest()
 
 
 def test_many_writes_to_an_open_file_stream_as_a_multipart_upload(

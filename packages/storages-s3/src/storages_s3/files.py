@@ -25,11 +25,21 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["MultipartUpload", "S3Writer", "read_chunks"]
+__all__ = ["MultipartUpload", "S3Writer", "part_size_for", "read_chunks"]
 
 #: S3 refuses parts under 5 MiB (except the last) and more than 10,000 parts.
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
+#: A stream of unknown size doubles its part size every this many parts, so 10,000
+#: parts of 5 MiB upward hold about 4.9 TiB (S3's largest object is 5 TiB) instead of
+#: failing at 48 GiB; memory grows with the part size only on such long streams.
+PARTS_PER_SIZE = 1_000
+
+
+def part_size_for(base: int, number: int) -> int:
+    """The size of part ``number`` (from 1) of an upload whose total size is unknown."""
+    return base << min((number - 1) // PARTS_PER_SIZE, 9)
+
 
 #: Parameters that UploadPart takes too (SSE-C keys must repeat on every part).
 _PART_PARAMETERS = frozenset(
@@ -54,18 +64,20 @@ def read_chunks(
     size, if known) sizes the first buffer: a 1 KiB file needs no zero-filled 5 MiB one.
     """
     first = size if expected is None else min(size, expected + 1)
+    number = 1
     while True:
         chunk = _read_exactly(stream, first)
         if first < size and len(chunk) == first:  # longer than expected: a whole part
             chunk += _read_exactly(stream, size - first)
-        first = size
         if not chunk:
             return
-        last = len(chunk) < size
+        last = len(chunk) < max(first, size)
         yield chunk
         del chunk
         if last:
             return
+        number += 1
+        first = size if expected is not None else part_size_for(size, number)
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | bytearray:
@@ -248,6 +260,7 @@ class S3Writer(io.RawIOBase):
         super().__init__()
         self._upload = upload
         self._part_size = part_size
+        self._sent = 0  # parts sent so far
         self._buffer = bytearray()
         self._written = 0
         self._committed = False
@@ -263,10 +276,11 @@ class S3Writer(io.RawIOBase):
         size = len(view)
         self._buffer += self._compressor.compress(view) if self._compressor else view
         self._written += size
-        while len(self._buffer) > self._part_size:  # keep one part back for commit()
-            part = self._buffer[: self._part_size]
-            del self._buffer[: self._part_size]
+        while len(self._buffer) > (part_size := part_size_for(self._part_size, self._sent + 1)):
+            part = self._buffer[:part_size]  # one part stays back for commit()
+            del self._buffer[:part_size]
             self._send(part)
+            self._sent += 1
             del part
         return size
 
