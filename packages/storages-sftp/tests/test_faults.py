@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base.errors import TransientError
-from storages_sftp import SFTPStorage
+from storages_sftp import SFTPStorage, client
 from storages_sftp.testing import SSHServer, descendants
 
 from .conftest import SSHD_BINARY, params_for
@@ -205,3 +208,43 @@ def test_a_full_disk_fails_the_save_and_keeps_the_old_file(storage_factory, smal
         storage.save("f.bin", ContentFile(os.urandom(3 * 1024 * 1024)))
     assert (small_disk / "f.bin").read_bytes() == old
     assert os.listdir(small_disk) == ["f.bin"]  # the partial upload was removed
+
+
+def test_an_idle_pooled_connection_sends_keepalives(
+    sshd: dict[str, Any],
+    storage_factory: Callable[..., SFTPStorage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes keep flowing on an idle connection (through a counting relay to sshd)."""
+    if not sshd.get("host_public"):
+        pytest.skip("needs the local test server's host key")
+    monkeypatch.setattr(client, "KEEPALIVE_INTERVAL", 1)
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent = [0]
+
+    def relay() -> None:
+        incoming, _ = listener.accept()
+        upstream = socket.create_connection(("127.0.0.1", sshd["port"]))
+
+        def pump(source: socket.socket, target: socket.socket, count: bool) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sent[0] += len(data) if count else 0
+                    target.sendall(data)
+
+        threading.Thread(target=pump, args=(upstream, incoming, False), daemon=True).start()
+        pump(incoming, upstream, True)
+
+    threading.Thread(target=relay, daemon=True).start()
+    port = listener.getsockname()[1]
+    known_file = Path(sshd["known_host_file"]).with_name("relay_known_hosts")
+    known_file.write_text(f"[127.0.0.1]:{port} {sshd['host_public']}\n")
+    storage = storage_factory(
+        params={**params_for(sshd), "port": port}, known_host_file=str(known_file)
+    )
+    assert not storage.exists("nothing.txt")
+    idle_start = sent[0]
+    time.sleep(3)
+    assert sent[0] > idle_start  # keepalive messages, with no operation running
+    assert not storage.exists("nothing.txt")  # and the connection still works
+    listener.close()

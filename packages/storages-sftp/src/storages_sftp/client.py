@@ -30,6 +30,10 @@ T = TypeVar("T")
 
 #: Seconds before connecting, authenticating or a silent server gives up (#1344 hangs).
 DEFAULT_TIMEOUT = 30.0
+#: Seconds between keepalive messages on an idle connection: firewalls and NAT drop idle
+#: TCP connections silently, and a pooled connection found dead only when used costs a
+#: whole timeout; the keepalive keeps it open, or shows it broken while it waits.
+KEEPALIVE_INTERVAL = 30
 #: Runs of an operation when the connection fails (the first included).
 ATTEMPTS = 3
 
@@ -131,6 +135,9 @@ def connect(settings: ConnectionSettings) -> Connection:
             host_key_policy(settings.host_key_policy, settings.known_host_file)
         )
         _login(ssh, settings)
+        transport = ssh.get_transport()
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE_INTERVAL)
         sftp = ssh.open_sftp()
         channel = sftp.get_channel()
         if channel is not None:  # a server that stops answering must not hang a worker
