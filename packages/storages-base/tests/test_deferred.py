@@ -80,10 +80,23 @@ def test_a_save_outside_collectstatic_is_done_when_save_returns(storage: Threade
     assert storage.writers == {threading.current_thread().name}
 
 
-class ManifestStorage(ManifestFilesMixin, MemoryStorage):  # type: ignore[misc]
-    """A manifest storage whose listing gives MD5 etags, counting writes and deletes."""
+class Etags(MemoryStorage):
+    """A memory storage whose listing gives MD5 etags, as S3's does for small files."""
 
     preload_metadata = True
+
+    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
+        files = self._memory.files
+        return [
+            (k, replace(s, etag=_md5(d))) for k, (d, s) in files.items() if k.startswith(prefix)
+        ]
+
+    def _same_content(self, stat: Stat, data: bytes) -> bool:
+        return stat.etag == _md5(data)
+
+
+class ManifestStorage(ManifestFilesMixin, Etags):  # type: ignore[misc]
+    """Django's manifest mixin on a storage with MD5 etags, counting writes and deletes."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -96,15 +109,6 @@ class ManifestStorage(ManifestFilesMixin, MemoryStorage):  # type: ignore[misc]
     def _delete(self, key: str) -> None:
         self.changes.append(f"delete {key}")
         super()._delete(key)
-
-    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
-        files = self._memory.files
-        return [
-            (k, replace(s, etag=_md5(d))) for k, (d, s) in files.items() if k.startswith(prefix)
-        ]
-
-    def _same_content(self, stat: Stat, data: bytes) -> bool:
-        return stat.etag == _md5(data)
 
 
 def _md5(data: bytes) -> str:
@@ -132,10 +136,8 @@ def test_a_manifest_deploy_with_nothing_changed_writes_and_deletes_nothing(
     assert b"changed" in changed.open(changed.stored_name("f1.txt")).read()
 
 
-class ThreadedManifestStorage(OurManifestFilesMixin, ThreadedStorage):  # type: ignore[misc]
+class ThreadedManifestStorage(OurManifestFilesMixin, ThreadedStorage, Etags):  # type: ignore[misc]
     """This package's manifest mixin on a threaded backend, recording the order of writes."""
-
-    preload_metadata = True
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -149,15 +151,6 @@ class ThreadedManifestStorage(OurManifestFilesMixin, ThreadedStorage):  # type: 
     def _delete(self, key: str) -> None:
         self.deletes.append(key)
         super()._delete(key)
-
-    def _scan(self, prefix: str) -> list[tuple[str, Stat]]:
-        files = self._memory.files
-        return [
-            (k, replace(s, etag=_md5(d))) for k, (d, s) in files.items() if k.startswith(prefix)
-        ]
-
-    def _same_content(self, stat: Stat, data: bytes) -> bool:
-        return stat.etag == _md5(data)
 
 
 @pytest.fixture
