@@ -36,6 +36,10 @@ MAX_PARTS = 10_000
 PARTS_PER_SIZE = 1_000
 
 
+#: A part's body: bytes in memory, or a part of a file on disk read as it is sent.
+Part = bytes | bytearray | io.RawIOBase
+
+
 def part_size_for(base: int, number: int) -> int:
     """The size of part ``number`` (from 1) of an upload whose total size is unknown."""
     return base << min((number - 1) // PARTS_PER_SIZE, 9)
@@ -127,7 +131,7 @@ class MultipartUpload:
         self._pool: ThreadPoolExecutor | None = None  # only a multipart upload makes one
         self._slots = threading.BoundedSemaphore(concurrency)
 
-    def send(self, data: bytes | bytearray) -> None:
+    def send(self, data: Part) -> None:
         """Upload ``data`` as the next part (from a worker thread when concurrent)."""
         if self.upload_id is None:
             with s3_errors("save", self.name, self.bucket):
@@ -145,7 +149,7 @@ class MultipartUpload:
         self._slots.acquire()  # at most `concurrency` parts in memory and in flight
         self._futures.append(self._pool.submit(self._upload_part, number, data, True))
 
-    def send_all(self, parts: Iterable[Any]) -> None:
+    def send_all(self, parts: Iterable[Part]) -> None:
         """Upload every part and complete; abort on any failure."""
         try:
             for part in parts:
@@ -155,9 +159,7 @@ class MultipartUpload:
             self.abort()
             raise
 
-    def _upload_part(
-        self, number: int, data: bytes | bytearray, pooled: bool = False
-    ) -> dict[str, Any]:
+    def _upload_part(self, number: int, data: Part, pooled: bool = False) -> dict[str, Any]:
         try:
             with s3_errors("save", self.name, self.bucket):
                 response = self.client.upload_part(
