@@ -8,16 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.staticfiles.management.commands.collectstatic import Command
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.base import ContentFile
-from django.core.management import call_command
-from django.test import override_settings
 
 from storages_base import Stat, TransientError, WriteRequest
 from storages_base.manifest import ManifestFilesMixin as OurManifestFilesMixin
 from storages_base.memory import MemoryStorage
+from storages_base.testing import collectstatic
 
 
 class ThreadedStorage(MemoryStorage):
@@ -39,14 +36,6 @@ def static_dir(tmp_path: Path) -> Path:
     for number in range(20):
         (tmp_path / f"f{number}.txt").write_text(f"file {number}\n")
     return tmp_path
-
-
-def collectstatic(storage: MemoryStorage, static_dir: Path) -> None:
-    apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
-    with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(static_dir)]):
-        command = Command()
-        command.storage = storage
-        call_command(command, interactive=False, verbosity=0)
 
 
 @pytest.fixture

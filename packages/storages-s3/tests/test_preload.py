@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
-from django.contrib.staticfiles.management.commands.collectstatic import Command
 from django.core.files.base import ContentFile
-from django.core.management import call_command
-from django.test import override_settings
 
+from storages_base.testing import collectstatic
 from storages_s3 import S3ManifestStaticStorage, S3StaticStorage
 
 from .conftest import S3Server
@@ -57,11 +54,7 @@ def test_collectstatic_costs_a_put_per_new_file_then_one_listing_when_nothing_ch
         storage = moto_counted.storage(bucket, cls=S3StaticStorage, location="static")
         storage.client  # noqa: B018 - building the client costs no request
         start = moto_counted.mark()
-        apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
-        with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(tmp_path)]):
-            command = Command()
-            command.storage = storage
-            call_command(command, interactive=False, verbosity=0)
+        collectstatic(storage, tmp_path)
         return sorted(r.method for r in moto_counted.requests(start))
 
     assert deploy() == ["GET"] + ["PUT"] * 12  # one listing, no HEAD per file
@@ -84,11 +77,7 @@ def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
         storage = moto_counted.storage(bucket, cls=S3ManifestStaticStorage)
         storage.client  # noqa: B018 - building the client costs no request
         start = moto_counted.mark()
-        apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
-        with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(tmp_path)]):
-            command = Command()
-            command.storage = storage
-            call_command(command, interactive=False, verbosity=0)
+        collectstatic(storage, tmp_path)
         return [f"{r.method} {r.path}" for r in moto_counted.requests(start)]
 
     first = deploy()

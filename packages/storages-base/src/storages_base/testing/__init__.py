@@ -13,13 +13,13 @@ A backend's test module subclasses :class:`StorageContract` and gives it a
 
 from typing import TYPE_CHECKING, Any
 
-from .django import setup_django
+from .django import collectstatic, setup_django
 from .servers import free_port, wait_port
 
 if TYPE_CHECKING:
     from .contract import StorageContract
 
-__all__ = ["StorageContract", "free_port", "setup_django", "wait_port"]
+__all__ = ["StorageContract", "collectstatic", "free_port", "setup_django", "wait_port"]
 
 
 def __getattr__(name: str) -> Any:

@@ -35,3 +35,16 @@ def setup_django(**overrides: Any) -> None:
     values.setdefault("FILE_UPLOAD_TEMP_DIR", tempfile.gettempdir())
     settings.configure(**values)
     django.setup()
+
+
+def collectstatic(storage: Any, static_dir: Any) -> None:
+    """Run Django's own ``collectstatic`` from ``static_dir`` into ``storage``."""
+    from django.contrib.staticfiles.management.commands.collectstatic import Command
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
+    with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(static_dir)]):
+        command = Command()
+        command.storage = storage
+        call_command(command, interactive=False, verbosity=0)
