@@ -324,9 +324,14 @@ def test_customer_encryption_keys_go_with_every_write_and_read(moto_counted: S3S
 
     storage.save("small.txt", ContentFile(b"secret"))
     storage.save("big.bin", ContentFile(b"b" * (11 * MiB)))
+    with tempfile.TemporaryFile() as upload:  # a file on disk: parts read by offset
+        upload.write(b"d" * (17 * MiB))
+        upload.seek(0)
+        storage.save("disk.bin", File(upload))
     assert storage.exists("small.txt")
     assert storage.open("small.txt").read() == b"secret"
     assert storage.size("big.bin") == 11 * MiB
+    assert storage.size("disk.bin") == 17 * MiB
 
     header = "x-amz-server-side-encryption-customer-algorithm"
     without = [str(r) for r in moto_counted.requests(start) if header not in r.headers]
