@@ -144,8 +144,9 @@ Python {platform.python_version()}, {versions}, django-storages {classic.stdout.
 {repeats} runs per side (1 for the large SFTP read), alternating which side goes first; each cell is
 median (min..max) of the runs, per call or per operation. Ratio = classic / ours (above 1:
 ours is faster). Requests are counted on the server side (a proxy in front of the server, or
-sftp-server's log), per operation. moto runs in its own process with two corrections for both
-sides (see benchmarks/README.md). Peak memory is the client process's VmHWM.
+sftp-server's log), per operation. The servers run in their own processes, their files in
+memory; moto has four corrections that apply to both sides (see benchmarks/README.md). Peak
+memory is the client process's VmHWM.
 
 """
 
