@@ -210,11 +210,11 @@ class CollectstaticUploads:
         content.seek(0)
         if not isinstance(data, bytes):
             return False
-        known = held[1]
-        if known == _md5(data) if isinstance(known, str) else self._same_content(known, data):
+        known = held[1]  # the MD5 we uploaded, or the listing's stat
+        same = known == _md5(data) if isinstance(known, str) else self._same_content(known, data)
+        if same:
             del self.__dict__["_held_delete"]
-            return True
-        return False
+        return same
 
     def _same_content(self, stat: Stat, data: bytes) -> bool:
         """Optional: whether the stored file of ``stat`` holds exactly ``data`` (by its etag)."""
