@@ -1,4 +1,4 @@
-"""What is uploaded: content-type guessing and streaming, deterministic gzip."""
+"""What is uploaded: its size and whether it rewinds, its content type, deterministic gzip."""
 
 from __future__ import annotations
 
