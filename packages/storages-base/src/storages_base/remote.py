@@ -10,6 +10,8 @@ File servers differ from object stores in three ways this module handles once:
 * a file being written is visible while it is written, so uploads go to a
   :func:`temporary_name` in the same folder and are renamed into place at the end
   (listings hide those names with :func:`is_temporary_name`).
+
+:class:`ClosingStorage` lets ``with storage:`` close a storage's idle connections.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Generic, TypeVar
 
 from .errors import StorageError, TransientError
 
-__all__ = ["ConnectionPool", "is_temporary_name", "retrying", "temporary_name"]
+__all__ = ["ClosingStorage", "ConnectionPool", "is_temporary_name", "retrying", "temporary_name"]
 
 logger = logging.getLogger("storages")
 
@@ -174,3 +177,25 @@ def retrying(
         time.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_S = TypeVar("_S", bound="ClosingStorage")
+
+
+class ClosingStorage:
+    """A storage holding connections: ``close()`` them, or use ``with storage: ...``."""
+
+    def close(self) -> None:
+        """Close the idle connections; the storage stays usable and reconnects on demand."""
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

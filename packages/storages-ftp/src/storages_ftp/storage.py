@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ftplib
 import ssl
-from types import TracebackType
 from typing import IO, Any, ClassVar
 from urllib.parse import urljoin
 
@@ -15,7 +14,7 @@ from storages_base.clients import client_property
 from storages_base.errors import AlreadyExistsError
 from storages_base.fileparts import file_region
 from storages_base.files import Stat
-from storages_base.remote import temporary_name
+from storages_base.remote import ClosingStorage, temporary_name
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
 
 from .client import FTPClient, Location, check_encoding, parse_location
@@ -28,7 +27,7 @@ from .session import Session
 __all__ = ["FTPStorage"]
 
 
-class FTPStorage(BaseStorage):
+class FTPStorage(ClosingStorage, BaseStorage):
     """Files on an FTP server; settings and behaviour as django-storages' ``FTPStorage``.
 
     Uploads go to a temporary name in the target folder and are renamed into place,
@@ -90,17 +89,6 @@ class FTPStorage(BaseStorage):
         """Close the idle sessions; the storage stays usable and reconnects on demand."""
         if "client" in self.__dict__:
             self.client.close()
-
-    def __enter__(self) -> FTPStorage:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- hooks -----------------------------------------------------------------------------
 

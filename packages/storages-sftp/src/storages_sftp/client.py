@@ -216,6 +216,17 @@ class SFTPPool:
     def discard(self, conn: Connection) -> None:
         self._pool.discard(conn)
 
+    def give_back(
+        self, conn: Connection, exc: BaseException, name: str | None, what: str
+    ) -> BaseException:
+        """Return ``conn`` after ``exc`` (dropped if it is lost); return the error to raise."""
+        error = as_storage_error(exc, conn, name, what)
+        if isinstance(error, TransientError):
+            self.discard(conn)
+        else:
+            self.release(conn)
+        return error
+
     def run(
         self,
         operation: Callable[[Connection], T],
@@ -237,12 +248,9 @@ class SFTPPool:
                 self._clean_orphans(conn)
                 result = operation(conn)
             except BaseException as exc:
-                error = as_storage_error(exc, conn, name, what)
+                error = self.give_back(conn, exc, name, what)
                 if isinstance(error, TransientError):
-                    self.discard(conn)
                     self._pool.close()  # the idle ones most likely died the same way
-                else:
-                    self.release(conn)
                 if error is exc:
                     raise
                 raise error from exc

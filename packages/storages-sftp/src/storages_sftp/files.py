@@ -113,11 +113,7 @@ class SFTPReader(io.RawIOBase):
                 )
             file.seek(self._pos)
         except BaseException as exc:
-            error = as_storage_error(exc, conn, self._name, "read")
-            if isinstance(error, TransientError):
-                self._pool.discard(conn)
-            else:
-                self._pool.release(conn)
+            error = self._pool.give_back(conn, exc, self._name, "read")
             if error is exc:
                 raise
             raise error from exc

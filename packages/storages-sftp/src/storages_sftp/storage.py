@@ -12,7 +12,6 @@ import stat as stat_mode
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import IO, Any, ClassVar, TypeVar, cast
 from urllib.parse import urljoin
 
@@ -22,9 +21,8 @@ from django.utils.encoding import filepath_to_uri
 from storages_base import names
 from storages_base.clients import client_property
 from storages_base.content import rewindable
-from storages_base.errors import TransientError
 from storages_base.files import Stat
-from storages_base.remote import is_temporary_name, retrying
+from storages_base.remote import ClosingStorage, is_temporary_name, retrying
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
 
 from .client import (
@@ -32,7 +30,6 @@ from .client import (
     Connection,
     ConnectionSettings,
     SFTPPool,
-    as_storage_error,
     host_key_policy,
 )
 from .errors import BACKEND, is_transient
@@ -45,7 +42,7 @@ __all__ = ["SFTPStorage"]
 T = TypeVar("T")
 
 
-class SFTPStorage(BaseStorage):
+class SFTPStorage(ClosingStorage, BaseStorage):
     """Django storage on an SFTP server; see the package README for the options."""
 
     backend_name = BACKEND
@@ -120,17 +117,6 @@ class SFTPStorage(BaseStorage):
             pool.close()
         client_property.reset(self)
 
-    def __enter__(self) -> SFTPStorage:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- names -----------------------------------------------------------------------------
 
     @property
@@ -162,11 +148,7 @@ class SFTPStorage(BaseStorage):
                 raise self._not_found(key, "open")
             file.seek(offset)
         except BaseException as exc:
-            error = as_storage_error(exc, conn, name, "open")
-            if isinstance(error, TransientError):
-                self._pool.discard(conn)
-            else:
-                self._pool.release(conn)
+            error = self._pool.give_back(conn, exc, name, "open")
             if error is exc:
                 raise
             raise error from exc
