@@ -12,6 +12,8 @@ from django.core.files.base import ContentFile
 from storages_sftp import HostKeyError
 from storages_sftp.testing import write_ed25519_key
 
+from .conftest import params_for
+
 
 def test_an_unknown_host_key_is_rejected_with_instructions(storage_factory, tmp_path, sshd):
     empty = tmp_path / "known_hosts"
@@ -92,13 +94,7 @@ def test_a_missing_known_hosts_file_is_a_configuration_error(storage_factory, tm
 
 def test_a_wrong_client_key_is_permission_denied_not_retried(storage_factory, sshd, tmp_path):
     write_ed25519_key(tmp_path / "stranger")
-    params = {
-        "port": sshd["port"],
-        "username": sshd["username"],
-        "key_filename": str(tmp_path / "stranger"),
-        "look_for_keys": False,
-        "allow_agent": False,
-    }
+    params = params_for(sshd, key_filename=str(tmp_path / "stranger"))
     storage = storage_factory(params=params)
     with pytest.raises(PermissionError, match="SSH authentication failed"):
         storage.exists("x")
@@ -164,13 +160,7 @@ def test_interactive_asks_for_a_password_once_when_keys_fail(
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "pw")
     write_ed25519_key(tmp_path / "stranger")
-    params = {
-        "port": sshd["port"],
-        "username": sshd["username"],
-        "key_filename": str(tmp_path / "stranger"),
-        "look_for_keys": False,
-        "allow_agent": False,
-    }
+    params = params_for(sshd, key_filename=str(tmp_path / "stranger"))
     storage = storage_factory(params=params, interactive=True)
     with pytest.raises(PermissionError):
         storage.exists("x")
