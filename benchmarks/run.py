@@ -123,6 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = args.scenarios or list(SCENARIOS)
     pythons = {"classic": classic_python(), "ours": sys.executable}
+    environments = equal_terms(pythons)
     if args.report_only:
         saved = json.loads(LAST_RUNS.read_text())
         all_runs, skipped, args.repeats = saved["runs"], saved["skipped"], saved["repeats"]
@@ -138,7 +139,8 @@ def main() -> None:
         elif name in skipped:
             sections.append(f"## {title_steps[0]}\n\nNot measured: {skipped[name]}\n")
     print("\n" + sections[0])
-    Path(args.output).write_text(report.header(args.repeats, pythons) + "\n".join(sections))
+    header = report.header(args.repeats, pythons, environments)
+    Path(args.output).write_text(header + "\n".join(sections))
     print(f"written {args.output}")
 
 
@@ -175,6 +177,46 @@ def classic_python() -> str:
     install = ["uv", "pip", "install", "-q", "--python", str(python)]
     subprocess.run([*install, "django-storages[s3,sftp]", *pins], check=True)
     return str(python)
+
+
+#: Run in each environment: compile every module it can import (outside the standard
+#: library, which the interpreter's install compiled) and describe the environment.
+_PREPARE = """
+import compileall, importlib.metadata as m, json, os, sys
+base = os.path.realpath(sys.base_prefix)
+paths = [p for p in sys.path if p and os.path.isdir(p) and not os.path.realpath(p).startswith(base)]
+ok = all([compileall.compile_dir(p, quiet=2, workers=0) for p in paths])
+versions = {}
+for name in sys.argv[1:]:
+    try:
+        versions[name] = m.version(name)
+    except m.PackageNotFoundError:
+        versions[name] = None
+executable = os.path.realpath(sys._base_executable)
+print(json.dumps({"python": sys.version.split()[0], "executable": executable,
+                  "paths": len(sys.path), "compiled": ok, "versions": versions}))
+"""
+
+
+def equal_terms(pythons: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Put both environments on equal terms before anything is measured.
+
+    The runs set ``PYTHONDONTWRITEBYTECODE`` (no run may leave bytecode that the next
+    one loads), so bytecode must exist beforehand, or one side compiles its SDK from
+    source on every run: ``uv sync`` does not compile and ``pip`` does. Both sides are
+    compiled here, the same way, and must run the same interpreter and SDK versions.
+    """
+    described = {}
+    for side, python in pythons.items():
+        done = subprocess.run(
+            [python, "-c", _PREPARE, *PINNED], capture_output=True, text=True, check=True
+        )
+        described[side] = json.loads(done.stdout.strip().splitlines()[-1])
+    ours, classic = described["ours"], described["classic"]
+    for key in ("python", "executable", "versions"):
+        if ours[key] != classic[key]:
+            raise SystemExit(f"unequal environments: {key} {ours[key]} vs {classic[key]}")
+    return described
 
 
 def _memory_dir() -> str | None:
