@@ -24,6 +24,7 @@ from storages_base.files import (
     spooled_file,
 )
 from storages_base.memory import MemoryStorage
+from storages_base.storage import WriteRequest
 
 
 def _fd_path(file: Any) -> str:
@@ -315,8 +316,8 @@ class StreamingStorage(MemoryStorage):
         self.committed: list[str] = []
         self.aborted: list[str] = []
 
-    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
-        return Writer(self, key)  # type: ignore[return-value]
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
+        return Writer(self, request.key)  # type: ignore[return-value]
 
 
 def test_a_streaming_writer_is_committed_on_close() -> None:

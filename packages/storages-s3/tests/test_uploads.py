@@ -180,7 +180,7 @@ def test_a_write_block_that_raises_stores_nothing_and_aborts(
 
 def test_a_writer_closed_without_commit_aborts(moto: S3Server, moto_bucket: str) -> None:
     storage = moto.storage(moto_bucket)
-    writer = storage._open_writer("half.bin")
+    writer = storage._open_writer(storage._write_request("half.bin", "half.bin", None))
     writer.write(b"y" * (12 * MiB))
     writer.close()
 

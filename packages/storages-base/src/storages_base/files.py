@@ -318,7 +318,10 @@ class StorageFile(File):  # type: ignore[type-arg]
                 operation="open",
                 backend=self._storage.backend_name,
             )
-        raw = self._storage._open_writer(self._key, exclusive=exclusive)
+        name = self._storage._name_for_key(self._key)
+        request = self._storage._write_request(name, self._key, None)
+        request.exclusive = exclusive
+        raw = self._storage._open_writer(request)
         self._store_on_close = not hasattr(raw, "commit")
         return raw
 

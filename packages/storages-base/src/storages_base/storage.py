@@ -102,6 +102,9 @@ class WriteRequest:
     #: The content as given, when ``content`` is its bytes unchanged and of known size
     #: (not text, not gzipped): a file on disk can then be read where it lies (fileparts).
     source: Any = None
+    #: A writer's request (``open(name, "wb")``, no content yet): gzip what is written,
+    #: as ``save()`` has already done to ``content``. Decided here once, for both.
+    compress: bool = False
 
 
 class BaseStorage(CollectstaticUploads, Storage):
@@ -185,10 +188,12 @@ class BaseStorage(CollectstaticUploads, Storage):
     def _url(self, key: str, **kwargs: Any) -> str:
         raise NotImplementedError(f"{type(self).__name__} has no URLs.")
 
-    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """Return where ``open(name, "w")`` writes; the default spools and stores on close.
 
-        A backend that streams uploads returns a writer with ``commit()`` instead.
+        A backend that streams uploads returns a writer with ``commit()`` instead, built
+        from ``request`` (:meth:`_write_request` with no content): the content type,
+        encoding, parameters, ``exclusive`` and ``compress`` that ``save()`` would use.
         """
         return self._spool()
 
@@ -322,28 +327,40 @@ class BaseStorage(CollectstaticUploads, Storage):
             preload.written(key)
 
     def _write_request(self, name: str, key: str, content: Any) -> WriteRequest:
-        """Build the write for ``content``: what is sent, with which type and encoding."""
+        """Build the write for ``content``: what is sent, with which type and encoding.
+
+        ``content`` None builds a writer's request (``open(name, "wb")``): an empty
+        ``content``, no size, and ``compress`` where ``save()`` would gzip.
+        """
         parameters = self.get_write_parameters(name, content)
         content_type = parameters.pop("content_type", None) or guess_content_type(
             name, content, self.default_content_type
         )
         encoding = parameters.pop("content_encoding", None)
-        stream = cast(IO[bytes], content if _is_binary_stream(content) else BinaryReader(content))
-        size = known_size(content)
-        if (
+        compress = (
             encoding is None
             and getattr(self, "gzip", False)
             and should_gzip(content_type, getattr(self, "gzip_content_types", ()))
-        ):
-            stream, encoding, size = cast(IO[bytes], GzipCompressor(stream)), "gzip", None
+        )
+        if content is None:
+            stream: IO[bytes] = io.BytesIO()
+            size = None
+        else:
+            stream = (
+                content if _is_binary_stream(content) else cast(IO[bytes], BinaryReader(content))
+            )
+            size = known_size(content)
+            if compress:
+                stream, size = cast(IO[bytes], GzipCompressor(stream)), None
         return WriteRequest(
             key=key,
             content=stream,
             content_type=content_type,
-            content_encoding=encoding,
+            content_encoding="gzip" if compress else encoding,
             size=size,
             parameters=parameters,
             source=content if size is not None else None,
+            compress=compress and content is None,
         )
 
     def get_write_parameters(self, name: str, content: Any) -> dict[str, Any]:

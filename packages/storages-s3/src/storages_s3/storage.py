@@ -24,15 +24,16 @@ from storages_base import (
     Stat,
     StorageError,
     WriteRequest,
+    chunked,
     client_property,
 )
-from storages_base.content import guess_content_type, gzip_original_size, should_gzip
-from storages_base.fileparts import file_parts
+from storages_base.chunked import ChunkedWriter
+from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
-from .files import MIN_PART_SIZE, MultipartUpload, S3Writer, put_object, read_chunks
+from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3Parts
 from .options import S3_OPTIONS
 from .uploads import PresignedUpload, presigned_upload
 from .urls import S3UrlBuilder
@@ -52,9 +53,6 @@ logger = logging.getLogger(__name__)
 FILE_PART_SIZE = 8 * 1024 * 1024
 FILE_CONCURRENCY = 10
 STREAM_CONCURRENCY = 4
-
-#: Metadata key holding a gzipped file's decompressed size (what read() returns).
-UNCOMPRESSED_SIZE = "uncompressed-size"
 
 
 class S3Storage(BaseStorage):
@@ -234,74 +232,38 @@ class S3Storage(BaseStorage):
     def _write(self, request: WriteRequest) -> None:
         """One PutObject up to the part size; a bounded-memory multipart upload above
         (a file on disk: parts read by offset as they are sent, none held in memory)."""
-        parameters = self._put_parameters(request)
-        parts = file_parts(
-            request.source, self._part_size(request.size, FILE_PART_SIZE), request.size
+        chunked.upload(
+            self._parts(request),
+            request.content,
+            size=request.size,
+            part_size=self._part_size(request.size),
+            concurrency=self._concurrency(STREAM_CONCURRENCY),
+            source=request.source,
+            file_part_size=self._part_size(request.size, FILE_PART_SIZE),
+            file_concurrency=self._concurrency(FILE_CONCURRENCY),
         )
-        if parts is not None and len(parts) > 1:
-            upload = self._upload(request.key, parameters, request.exclusive, FILE_CONCURRENCY)
-            upload.send_all(parts)
-            return
-        upload = self._upload(request.key, parameters, request.exclusive)
-        part_size = self._part_size(request.size)
-        chunks = read_chunks(request.content, part_size, request.size)
-        first = next(chunks, b"")
-        second = next(chunks, None)
-        if second is None:
-            if request.content_encoding == "gzip" and len(first) >= 18:
-                # The gzip trailer holds the decompressed size, which size() reports.
-                upload.parameters["Metadata"] = {
-                    **upload.parameters.get("Metadata", {}),
-                    UNCOMPRESSED_SIZE: str(gzip_original_size(first)),
-                }
-            put_object(upload, first)
-            return
-        try:
-            upload.send(first)
-            first = b""  # drop each part once sent: memory holds ~two parts
-            upload.send(second)
-            second = b""
-            for chunk in chunks:
-                upload.send(chunk)
-                del chunk
-            upload.complete()
-        except BaseException:
-            upload.abort()
-            raise
 
-    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """A streaming multipart writer for ``open(name, "wb")``."""
-        name = self._name_for_key(key)
-        parameters = self.get_write_parameters(name, None)
-        content_type = parameters.pop("content_type", None) or guess_content_type(
-            name, None, self.default_content_type
+        writer = ChunkedWriter(
+            self._parts(request),
+            self._part_size(None),
+            concurrency=self._concurrency(STREAM_CONCURRENCY),
+            compress=request.compress,
         )
-        encoding = parameters.pop("content_encoding", None)
-        compress = encoding is None and bool(self.gzip)
-        compress = compress and should_gzip(content_type, self.gzip_content_types)
-        parameters["ContentType"] = content_type
-        if encoding or compress:
-            parameters["ContentEncoding"] = encoding or "gzip"
-        upload = self._upload(key, parameters, exclusive)
-        return cast(IO[bytes], S3Writer(upload, self._part_size(None), compress=compress))
+        return cast(IO[bytes], writer)
 
-    def _upload(
-        self,
-        key: str,
-        parameters: dict[str, Any],
-        exclusive: bool,
-        concurrency: int = STREAM_CONCURRENCY,
-    ) -> MultipartUpload:
-        return MultipartUpload(
+    def _parts(self, request: WriteRequest) -> S3Parts:
+        """The S3 requests of one upload, with the request's parameters."""
+        return S3Parts(
             self.client,
             self.bucket_name,
-            key,
-            parameters,
-            name=self._name_for_key(key),
+            request.key,
+            self._put_parameters(request),
+            name=self._name_for_key(request.key),
             # Declared or found without conditional writes: the name was checked before.
-            exclusive=exclusive and self.capabilities.conditional_create,
-            concurrency=self._concurrency(concurrency),
-            on_condition_refused=lambda: self._condition_refused(key),
+            exclusive=request.exclusive and self.capabilities.conditional_create,
+            on_condition_refused=lambda: self._condition_refused(request.key),
         )
 
     def _condition_refused(self, key: str) -> None:
@@ -319,12 +281,9 @@ class S3Storage(BaseStorage):
             )
 
     def _part_size(self, size: int | None, default: int | None = None) -> int:
+        """The configured part size; S3's rules (``files.s3_rules``) raise it as needed."""
         configured = getattr(self.transfer_config, "multipart_chunksize", None)
-        default = default or self.file_buffer_size or MIN_PART_SIZE
-        part = max(MIN_PART_SIZE, int(configured or default))
-        if size is not None:  # S3 allows 10,000 parts: grow them for huge known sizes
-            part = max(part, -(-size // 10_000))
-        return part
+        return int(configured or default or self.file_buffer_size or MIN_PART_SIZE)
 
     def _concurrency(self, default: int) -> int:
         """Parts in flight at once (``transfer_config.max_concurrency`` if set)."""

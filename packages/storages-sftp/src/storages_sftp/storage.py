@@ -238,9 +238,13 @@ class SFTPStorage(ClosingStorage, BaseStorage):
             can_retry=lambda: can_resend,
         )
 
-    def _open_writer(self, key: str, exclusive: bool = False) -> IO[bytes]:
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """Stream ``open(name, "w")`` to the server; the file appears on close."""
-        path, name = self._path(key), self._name_for_key(key)
+        path, name, exclusive = (
+            self._path(request.key),
+            self._name_for_key(request.key),
+            request.exclusive,
+        )
 
         def start(conn: Connection) -> SFTPWriter:
             return SFTPWriter(
