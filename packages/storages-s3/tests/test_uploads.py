@@ -352,3 +352,48 @@ def test_a_gzipped_file_larger_than_a_part_reports_its_decompressed_size(
     assert storage.size("noise.css") == len(data)
     with storage.open("noise.css") as f:
         assert f.read() == data
+
+
+# -- one write policy for save() and open("wb") ----------------------------------------
+
+
+class PerFileParameters(S3Storage):
+    def get_object_parameters(self, name: str) -> dict[str, object]:
+        return {**super().get_object_parameters(name), "Metadata": {"base": name.split("/")[-1]}}
+
+
+@pytest.mark.parametrize("size", [1000, 6 * MiB])  # one PutObject; a multipart upload
+@pytest.mark.parametrize("filename", ["style.css", "notes.txt", "blob.bin"])
+def test_open_for_writing_stores_what_save_stores(
+    moto: S3Server, moto_bucket: str, filename: str, size: int
+) -> None:
+    storage = moto.storage(
+        moto_bucket,
+        cls=PerFileParameters,
+        gzip=True,
+        default_acl="public-read",
+        object_parameters={"CacheControl": "max-age=60", "ContentDisposition": "inline"},
+    )
+    data = (b"p { margin: 0 }\n" * (size // 16 + 1))[:size]
+    storage.save(f"saved/{filename}", ContentFile(data))
+    with storage.open(f"opened/{filename}", "wb") as f:
+        f.write(data)
+
+    client = moto.client()
+    saved, opened = (
+        client.head_object(Bucket=moto_bucket, Key=f"{how}/{filename}")
+        for how in ("saved", "opened")
+    )
+    fields = ("ContentType", "ContentEncoding", "CacheControl", "ContentDisposition", "Metadata")
+    assert {f: saved.get(f) for f in fields} == {f: opened.get(f) for f in fields}
+    assert saved["CacheControl"] == "max-age=60"
+    assert saved["Metadata"]["base"] == filename
+    assert (saved.get("ContentEncoding") == "gzip") == filename.endswith(".css")
+    grants = [
+        client.get_object_acl(Bucket=moto_bucket, Key=f"{how}/{filename}")["Grants"]
+        for how in ("saved", "opened")
+    ]
+    assert grants[0] == grants[1]
+    assert any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in grants[0])
+    assert storage.size(f"opened/{filename}") == storage.size(f"saved/{filename}") == size
+    assert storage.open(f"opened/{filename}").read() == data
