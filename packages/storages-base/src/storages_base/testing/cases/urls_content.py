@@ -112,6 +112,23 @@ class UrlAndContentCases(ContractFixtures):
         assert self.read(storage, name) == data
         assert self.content_stat(storage, name).content_encoding is None
 
+    @pytest.mark.parametrize("gzip_on", [False, True])
+    @pytest.mark.parametrize("filename", ["style.css", "photo.jpg"])
+    def test_open_for_writing_stores_the_type_and_encoding_save_does(
+        self, storage_factory: StorageFactory, folder: str, filename: str, gzip_on: bool
+    ) -> None:
+        # One write policy: open(name, "wb") gets the request save() builds.
+        storage = self._gzip_storage(storage_factory) if gzip_on else storage_factory()
+        saved = storage.save(f"{folder}/saved/{filename}", ContentFile(CSS))
+        opened = f"{folder}/opened/{filename}"
+        with storage.open(opened, "wb") as f:
+            f.write(CSS)
+        by_save, by_open = self.content_stat(storage, saved), self.content_stat(storage, opened)
+        assert by_open.content_type == by_save.content_type
+        assert by_open.content_encoding == by_save.content_encoding
+        assert storage.size(opened) == storage.size(saved) == len(CSS)
+        assert self.read(storage, opened) == CSS
+
     def _gzip_storage(self, storage_factory: StorageFactory) -> Any:
         storage = storage_factory()
         options = getattr(storage, "options", ())
