@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
 from django.core.files.base import ContentFile
 
+from storages_base import WriteRequest
 from storages_base.testing import collectstatic
 from storages_s3 import S3ManifestStaticStorage, S3StaticStorage
 
@@ -43,28 +46,46 @@ def test_a_static_file_saved_after_the_listing_is_seen(moto_counted: S3Server) -
     assert not static.exists("app.js")
 
 
+class Recording(S3StaticStorage):
+    """Records the threads its uploads ran on (the SDK and the server are real)."""
+
+    writers: set[str]
+
+    def _write(self, request: WriteRequest) -> None:
+        self.__dict__.setdefault("writers", set()).add(threading.current_thread().name)
+        super()._write(request)
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["command", "django-command"])
 def test_collectstatic_costs_a_put_per_new_file_then_one_listing_when_nothing_changed(
-    moto_counted: S3Server, tmp_path: Path
+    moto_counted: S3Server, tmp_path: Path, batch: bool
 ) -> None:
+    """The same requests with storages_base's command (uploads on threads) as without it
+    (one after another)."""
     for number in range(12):
         (tmp_path / f"f{number}.js").write_text(f"var f = {number};\n")
     bucket = moto_counted.new_bucket()
+    writers: set[str] = set()
 
     def deploy() -> list[str]:
-        storage = moto_counted.storage(bucket, cls=S3StaticStorage, location="static")
+        storage = moto_counted.storage(bucket, cls=Recording, location="static")
         storage.client  # noqa: B018 - building the client costs no request
         start = moto_counted.mark()
-        collectstatic(storage, tmp_path)
+        collectstatic(storage, tmp_path, batch=batch)
+        writers.update(storage.__dict__.get("writers", ()))
         return sorted(r.method for r in moto_counted.requests(start))
 
     assert deploy() == ["GET"] + ["PUT"] * 12  # one listing, no HEAD per file
     assert deploy() == ["GET"]  # nothing changed: the listing alone
+    threaded = {name.startswith("storages-upload") for name in writers}
+    assert threaded == {batch}
     reader = moto_counted.storage(bucket, location="static")
     assert reader.open("f3.js").read() == b"var f = 3;\n"
 
 
+@pytest.mark.parametrize("batch", [True, False], ids=["command", "django-command"])
 def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
-    moto_counted: S3Server, tmp_path: Path
+    moto_counted: S3Server, tmp_path: Path, batch: bool
 ) -> None:
     (tmp_path / "css").mkdir()
     (tmp_path / "img").mkdir()
@@ -77,7 +98,7 @@ def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
         storage = moto_counted.storage(bucket, cls=S3ManifestStaticStorage)
         storage.client  # noqa: B018 - building the client costs no request
         start = moto_counted.mark()
-        collectstatic(storage, tmp_path)
+        collectstatic(storage, tmp_path, batch=batch)
         return [f"{r.method} {r.path}" for r in moto_counted.requests(start)]
 
     first = deploy()
@@ -86,7 +107,8 @@ def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
     assert len(puts) == len(set(puts)) == 7
     assert puts[-1].endswith("/staticfiles.json")
     assert not [request for request in first if request.startswith("DELETE")]
+    assert sorted(r.split()[0] for r in first) == ["GET"] + ["PUT"] * 7
     again = deploy()
-    assert not [request for request in again if request.startswith(("PUT", "DELETE"))]
+    assert sorted(r.split()[0] for r in again) == ["GET"]  # the listing alone
     manifest = moto_counted.storage(bucket).open("staticfiles.json").read()
     assert b"css/app." in manifest

@@ -141,7 +141,38 @@ def check_storages(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     messages: list[checks.CheckMessage] = []
     for item in configured_storages():
         messages.extend(_check_one(item))
+    messages.extend(_check_collectstatic_order())
     return messages
+
+
+def _check_collectstatic_order() -> list[checks.CheckMessage]:
+    """storages.W001: storages_base listed after staticfiles while the static storage could
+    batch its uploads (Django then runs its own, sequential, collectstatic)."""
+    from django.apps import apps
+
+    names = [config.name for config in apps.get_app_configs()]
+    staticfiles = "django.contrib.staticfiles"
+    if {staticfiles, "storages_base"} - set(names) or (
+        names.index("storages_base") < names.index(staticfiles)
+    ):
+        return []
+    entry = getattr(settings, "STORAGES", {}).get("staticfiles") or {}
+    try:
+        storage = import_string(str(entry.get("BACKEND", "")))(**(entry.get("OPTIONS") or {}))
+        workers = storage._batch_workers()
+    except (ImportError, ImproperlyConfigured, AttributeError, TypeError):
+        return []  # not ours, or reported by the storages check
+    if workers <= 0:
+        return []
+    return [
+        checks.Warning(
+            "'storages_base' comes after 'django.contrib.staticfiles' in INSTALLED_APPS, so "
+            "collectstatic uploads one file after another.",
+            hint="List 'storages_base' before 'django.contrib.staticfiles': its collectstatic "
+            f"command then uploads on {workers} threads (storage.batch()).",
+            id="storages.W001",
+        )
+    ]
 
 
 def _check_one(item: ConfiguredStorage) -> list[checks.CheckMessage]:

@@ -25,6 +25,7 @@ from django.core.files.utils import validate_file_name
 from django.utils import timezone as dj_timezone
 
 from . import names
+from .batch import BatchUploads
 from .clients import client_property, drop_unpicklable
 from .content import (
     DEFAULT_CONTENT_TYPE,
@@ -35,7 +36,6 @@ from .content import (
     rewindable,
     should_gzip,
 )
-from .deferred import CollectstaticUploads
 from .errors import AlreadyExistsError, NotFoundError
 from .files import BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
@@ -107,7 +107,7 @@ class WriteRequest:
     compress: bool = False
 
 
-class BaseStorage(CollectstaticUploads, Storage):
+class BaseStorage(BatchUploads, Storage):
     """The shared half of every backend; see the module docstring.
 
     Not ``@deconstructible``: that decorator would replace :meth:`deconstruct`, which
@@ -382,8 +382,7 @@ class BaseStorage(CollectstaticUploads, Storage):
 
     def exists(self, name: str) -> bool:
         key = self._key(name)
-        held = self.__dict__.get("_held_delete")
-        if held is not None and held[0] == key:
+        if self._delete_is_held(key):
             return False  # deleted, as far as the caller knows (the delete is held back)
         self._settle(key)
         preload = self._preload

@@ -357,12 +357,13 @@ class S3StaticStorage(S3Storage):
 
     ``collectstatic`` learns which files exist, and when they changed, from one listing
     per 1,000 files instead of two requests per file (``preload_metadata``), and uploads
-    its copies on 8 threads (``collectstatic_concurrency``).
+    its copies on 8 threads (``batch_concurrency``: with ``storages_base``'s collectstatic
+    command, or inside ``with storage.batch()``).
     """
 
     querystring_auth = False
     preload_metadata = True
-    collectstatic_concurrency = 8
+    batch_concurrency = 8
 
 
 class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ignore[misc]

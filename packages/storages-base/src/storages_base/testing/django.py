@@ -37,14 +37,17 @@ def setup_django(**overrides: Any) -> None:
     django.setup()
 
 
-def collectstatic(storage: Any, static_dir: Any) -> None:
-    """Run Django's own ``collectstatic`` from ``static_dir`` into ``storage``."""
-    from django.contrib.staticfiles.management.commands.collectstatic import Command
+def collectstatic(storage: Any, static_dir: Any, *, batch: bool = True) -> None:
+    """Run ``collectstatic`` from ``static_dir`` into ``storage``: this package's command
+    (copies in ``storage.batch()``), or with ``batch=False`` Django's own."""
+    from django.contrib.staticfiles.management.commands import collectstatic as django_command
     from django.core.management import call_command
     from django.test import override_settings
 
+    from ..management.commands import collectstatic as our_command
+
     apps = list(dict.fromkeys([*settings.INSTALLED_APPS, "django.contrib.staticfiles"]))
     with override_settings(INSTALLED_APPS=apps, STATICFILES_DIRS=[str(static_dir)]):
-        command = Command()
+        command = (our_command if batch else django_command).Command()
         command.storage = storage
         call_command(command, interactive=False, verbosity=0)

@@ -1,4 +1,5 @@
-"""collectstatic: concurrent uploads that fail loudly; identical manifest re-saves skipped."""
+"""collectstatic: storages_base's command batches the copies; identical manifest re-saves
+are skipped; without the command, copies are sequential and correct."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.base import ContentFile
+from django.core.management import call_command, get_commands
+from django.test import override_settings
 
 from storages_base import Stat, TransientError, WriteRequest
 from storages_base.manifest import ManifestFilesMixin as OurManifestFilesMixin
@@ -56,17 +60,80 @@ def test_collectstatic_uploads_on_threads_and_every_file_is_stored_when_it_retur
     ]
 
 
-def test_a_failed_upload_fails_collectstatic(storage: ThreadedStorage, static_dir: Path) -> None:
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_failed_upload_fails_collectstatic(
+    storage: ThreadedStorage, static_dir: Path, batch: bool
+) -> None:
     (static_dir / "broken.txt").write_text("x")
 
     with pytest.raises(TransientError):
-        collectstatic(storage, static_dir)
+        collectstatic(storage, static_dir, batch=batch)
 
 
-def test_a_save_outside_collectstatic_is_done_when_save_returns(storage: ThreadedStorage) -> None:
-    storage.save("a.txt", ContentFile(b"a"))
+def test_without_the_command_collectstatic_copies_one_after_another_and_correctly(
+    storage: ThreadedStorage, static_dir: Path
+) -> None:
+    collectstatic(storage, static_dir, batch=False)
 
     assert storage.writers == {threading.current_thread().name}
+    assert [storage.open(f"f{n}.txt").read() for n in range(20)] == [
+        f"file {n}\n".encode() for n in range(20)
+    ]
+
+
+class Audited(ThreadedStorage):
+    """A custom backend that also writes each file's name to a second storage (built
+    inside its ``_save``, so inside collectstatic's ``copy_file``)."""
+
+    def _save(self, name: str, content: object, max_length: int | None = None) -> str:
+        log = ThreadedStorage(bucket="audit")
+        log.save(f"{name}.broken.txt", ContentFile(name.encode()))  # this log's uploads fail
+        return super()._save(name, content, max_length)  # type: ignore[arg-type]
+
+
+def test_a_second_storage_created_inside_copy_file_saves_inline_and_fails_there(
+    static_dir: Path,
+) -> None:
+    """Stack inspection deferred the second storage's saves too: their errors were never
+    raised (its own post_process is never called) or surfaced on a later unrelated call."""
+    storage = Audited(bucket="audited")
+    storage.clear()
+
+    with pytest.raises(TransientError) as raised:
+        collectstatic(storage, static_dir)
+    assert str(raised.value.name).endswith(".txt.broken.txt")
+
+
+def _installed(*apps: str) -> list[str]:
+    return list(dict.fromkeys([*settings.INSTALLED_APPS, *apps]))
+
+
+@pytest.mark.parametrize("first", ["storages_base", "django.contrib.staticfiles"])
+def test_the_command_replaces_djangos_when_storages_base_comes_first(
+    first: str, static_dir: Path
+) -> None:
+    apps = ["storages_base", "django.contrib.staticfiles"]
+    if first != apps[0]:
+        apps.reverse()
+    backend = f"{ThreadedStorage.__module__}.{ThreadedStorage.__qualname__}"
+    storages = {
+        "default": {"BACKEND": "storages_base.memory.MemoryStorage"},
+        "staticfiles": {"BACKEND": backend, "OPTIONS": {"bucket": f"order-{first}"}},
+    }
+    with override_settings(
+        INSTALLED_APPS=_installed(*apps), STORAGES=storages, STATICFILES_DIRS=[str(static_dir)]
+    ):
+        assert get_commands()["collectstatic"] == first
+        from django.contrib.staticfiles.storage import staticfiles_storage
+
+        staticfiles_storage._setup()
+        storage = staticfiles_storage._wrapped
+        storage.clear()
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    threaded = all(name.startswith("storages-upload") for name in storage.writers)
+    assert threaded == (first == "storages_base")
+    assert storage.open("f7.txt").read() == b"file 7\n"
 
 
 class Etags(MemoryStorage):
@@ -107,6 +174,7 @@ def _md5(data: bytes) -> str:
 def test_a_manifest_deploy_with_nothing_changed_writes_and_deletes_nothing(
     static_dir: Path,
 ) -> None:
+    """Django's own ManifestFilesMixin: the command's batch holds its deletes back."""
     (static_dir / "site.css").write_text('body { background: url("f1.txt"); }\n')
     first = ManifestStorage(bucket="manifest")
     first.clear()
@@ -116,6 +184,11 @@ def test_a_manifest_deploy_with_nothing_changed_writes_and_deletes_nothing(
     again = ManifestStorage(bucket="manifest")
     collectstatic(again, static_dir)
     assert again.changes == []
+
+    plain = ManifestStorage(bucket="manifest")  # Django's command: nothing held back
+    collectstatic(plain, static_dir, batch=False)
+    assert any(change.startswith("delete site.") for change in plain.changes)
+    assert any(change.startswith("write site.") for change in plain.changes)
 
     (static_dir / "f1.txt").write_text("changed\n")
     changed = ManifestStorage(bucket="manifest")
@@ -150,12 +223,14 @@ def manifest_dir(static_dir: Path) -> Path:
     return static_dir
 
 
+@pytest.mark.parametrize("batch", [True, False])
 def test_manifest_post_processing_uploads_on_threads_and_writes_the_manifest_last(
-    manifest_dir: Path,
+    manifest_dir: Path, batch: bool
 ) -> None:
+    """With or without the command: the mixin batches its own post-processing saves."""
     storage = ThreadedManifestStorage(bucket="manifest-threads")
     storage.clear()
-    collectstatic(storage, manifest_dir)
+    collectstatic(storage, manifest_dir, batch=batch)
 
     hashed = [key for key in storage.done if key.count(".") == 2]  # name.hash.ext
     assert len(hashed) == 28  # 20 texts and 8 sheets, each hashed copy stored once
@@ -179,14 +254,42 @@ def test_a_failed_post_processing_upload_fails_collectstatic_before_the_manifest
     assert not storage.exists("staticfiles.json")
 
 
+@pytest.mark.parametrize("batch", [True, False])
 def test_a_manifest_redeploy_with_nothing_changed_writes_and_deletes_nothing(
-    manifest_dir: Path,
+    manifest_dir: Path, batch: bool
 ) -> None:
     first = ThreadedManifestStorage(bucket="manifest-again")
     first.clear()
-    collectstatic(first, manifest_dir)
+    collectstatic(first, manifest_dir, batch=batch)
 
     again = ThreadedManifestStorage(bucket="manifest-again")
-    collectstatic(again, manifest_dir)
+    collectstatic(again, manifest_dir, batch=batch)
     assert again.done == []
     assert again.deletes == []
+
+
+@pytest.mark.parametrize(
+    ("apps", "backend", "warned"),
+    [
+        (["django.contrib.staticfiles", "storages_base"], "storages_base.memory.MemoryStorage", 1),
+        (["storages_base", "django.contrib.staticfiles"], "storages_base.memory.MemoryStorage", 0),
+        (
+            ["django.contrib.staticfiles", "storages_base"],
+            "django.core.files.storage.FileSystemStorage",
+            0,
+        ),
+    ],
+)
+def test_check_warns_when_storages_base_comes_after_staticfiles(
+    apps: list[str], backend: str, warned: int
+) -> None:
+    from storages_base.checks import check_storages
+
+    storages = {
+        "default": {"BACKEND": "storages_base.memory.MemoryStorage"},
+        "staticfiles": {"BACKEND": backend},
+    }
+    with override_settings(INSTALLED_APPS=_installed(*apps), STORAGES=storages):
+        found = [m for m in check_storages() if m.id == "storages.W001"]
+
+    assert len(found) == warned
