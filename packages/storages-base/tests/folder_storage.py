@@ -105,7 +105,7 @@ class FolderStorage(BaseStorage):
             (folders if entry.is_dir() else files).append(entry.name)
         return folders, files
 
-    def _url(self, key: str, **kwargs: Any) -> str:
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         return urljoin(self.base_url, filepath_to_uri(key))
 
 

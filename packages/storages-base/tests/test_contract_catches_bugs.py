@@ -16,6 +16,7 @@ import pytest
 
 BROKEN = '''
 import io
+import weakref
 from urllib.parse import urljoin
 
 import pytest
@@ -47,7 +48,7 @@ class ListsFullKeys(MemoryStorage):
 
 class UnquotedUrls(MemoryStorage):
     """Builds URLs without percent-encoding."""
-    def _url(self, key, **kwargs):
+    def _object_url(self, key, *args, **kwargs):
         return urljoin(self.base_url, self._name_for_key(key))
 
 
@@ -55,6 +56,62 @@ class IgnoresOffset(MemoryStorage):
     """Claims ranged reads but always starts at byte 0."""
     def _read(self, key, offset=0):
         return super()._read(key, 0)
+
+
+class AvailableNameUnchecked(MemoryStorage):
+    """Issue 10 #1: get_available_name() left a taken name to the conditional create."""
+    def get_available_name(self, name, max_length=None):
+        return self._candidate_name(name, max_length)
+
+
+class SavePassesMaxLength(MemoryStorage):
+    """Issue 10 #2: save() passed max_length= to _save(), and _save took it."""
+    def save(self, name, content, max_length=None):
+        name = self._candidate_name(name, max_length)
+        return self._save(name, content, max_length=max_length)
+
+    def _save(self, name, content, max_length=None):
+        try:
+            return super()._save(name, content)
+        except FileExistsError:
+            return super()._save(self.get_available_name(name, max_length), content)
+
+
+class ForgetsOwnWrite(MemoryStorage):
+    """Issue 10 #3: a clash of a write sent again is taken for somebody else's file."""
+    def _is_own_write(self, request, error):
+        return False
+
+
+class SuffixAfterSuffix(MemoryStorage):
+    """Issue 10 #3: each new name was derived from the previous one."""
+    def _next_name(self, wanted, clashed, max_length):
+        return super()._next_name(clashed, clashed, max_length)
+
+
+class _Unforgetting(weakref.WeakValueDictionary):
+    def pop(self, key, *default):
+        return self.get(key, *default)
+
+
+class StaleReaderTimes(MemoryStorage):
+    """Issue 10 #4: a reader's stat kept answering after the storage overwrote the file."""
+    @property
+    def _reading(self):
+        return self.__dict__.setdefault("_stale_reading", _Unforgetting())
+
+
+class OneWayRefused(MemoryStorage):
+    """Issue 10 #5: a one-way upload to a taken name was not checked first."""
+    def _finds_free_names_by_writing(self, content):
+        return not self.file_overwrite
+
+
+class DeletesBeforeCopy(MemoryStorage):
+    """Issue 10 #6: storages_copy deleted the destination before saving over it."""
+    def _save_over(self, name, content):
+        self.delete(name)
+        return super()._save_over(name, content)
 
 
 def factory(cls, bucket):
@@ -89,6 +146,48 @@ class TestIgnoresOffset(StorageContract):
     @pytest.fixture
     def storage_factory(self):
         return factory(IgnoresOffset, "offset")
+
+
+class TestAvailableNameUnchecked(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(AvailableNameUnchecked, "availablename")
+
+
+class TestSavePassesMaxLength(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(SavePassesMaxLength, "maxlength")
+
+
+class TestForgetsOwnWrite(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(ForgetsOwnWrite, "ownwrite")
+
+
+class TestSuffixAfterSuffix(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(SuffixAfterSuffix, "suffix")
+
+
+class TestStaleReaderTimes(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(StaleReaderTimes, "stale")
+
+
+class TestOneWayRefused(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(OneWayRefused, "oneway")
+
+
+class TestDeletesBeforeCopy(StorageContract):
+    @pytest.fixture
+    def storage_factory(self):
+        return factory(DeletesBeforeCopy, "copy")
 '''
 
 MUST_FAIL = {
@@ -107,6 +206,27 @@ MUST_FAIL = {
     "TestIgnoresOffset": [
         "test_seek_then_read_returns_the_bytes_from_that_offset",
         "test_seeking_into_a_large_file_reads_its_middle_and_end",
+    ],
+    "TestAvailableNameUnchecked": [
+        "test_get_available_name_returns_a_free_name_when_not_overwriting",
+    ],
+    "TestSavePassesMaxLength": [
+        "test_a_subclass_overriding_save_with_djangos_signature_works",
+    ],
+    "TestForgetsOwnWrite": [
+        "test_a_create_only_write_sent_again_after_a_lost_response_is_stored_once",
+    ],
+    "TestSuffixAfterSuffix": [
+        "test_each_name_tried_after_a_clash_derives_from_the_name_asked_for",
+    ],
+    "TestStaleReaderTimes": [
+        "test_modified_time_follows_an_overwrite_while_a_reader_is_open",
+    ],
+    "TestOneWayRefused": [
+        "test_a_non_seekable_upload_to_a_taken_name_gets_a_free_name",
+    ],
+    "TestDeletesBeforeCopy": [
+        "test_a_failed_copy_over_a_file_leaves_the_old_file_in_place",
     ],
 }
 

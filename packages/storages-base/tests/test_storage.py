@@ -122,8 +122,8 @@ def test_a_no_overwrite_save_asks_for_an_exclusive_write_and_retries_on_a_clash(
     ]
 
 
-def test_a_clash_on_content_that_cannot_rewind_raises_instead_of_storing_half() -> None:
-    storage = MemoryStorage(bucket="oneway", file_overwrite=False)
+def test_content_that_cannot_rewind_gets_a_free_name_checked_first() -> None:
+    storage = Recording(bucket="oneway", file_overwrite=False)
     storage.clear()
     storage.save("o.txt", ContentFile(b"first"))
 
@@ -131,9 +131,12 @@ def test_a_clash_on_content_that_cannot_rewind_raises_instead_of_storing_half() 
         def seekable(self) -> bool:
             return False
 
-    with pytest.raises(FileExistsError):
-        storage.save("o.txt", File(OneWay(b"second")))
+    second = storage.save("o.txt", File(OneWay(b"second")))
+    assert second != "o.txt"
     assert storage.open("o.txt").read() == b"first"
+    assert storage.open(second).read() == b"second"
+    # exists() found the free name: the one-way content was sent once, to it.
+    assert [r.key for r in storage.requests] == ["o.txt", second]
 
 
 def test_without_a_conditional_create_the_free_name_comes_from_exists() -> None:

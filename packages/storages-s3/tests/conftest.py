@@ -54,6 +54,33 @@ class IgnoredConditionS3Storage(S3Storage):
     capabilities = replace(S3Storage.capabilities, conditional_create=False)
 
 
+@contextmanager
+def first_response_lost(storage: S3Storage, operation: str = "PutObject") -> Iterator[list[int]]:
+    """Within the block, the first ``operation`` response is thrown away after the server
+    processed it, and botocore sends the request again, as when a connection drops
+    before the response arrives. Yields the attempts botocore made of each request.
+
+    The fault is at botocore's retry point (a ``needs-retry`` handler that asks for one
+    more attempt), so the retry is the SDK's own: a second real request to the server.
+    """
+    attempts: list[int] = []
+
+    def lose_once(attempts_so_far: int, response: Any = None, **_: Any) -> int | None:
+        attempts.append(attempts_so_far)
+        if len(attempts) == 1 and response is not None and response[0].status_code < 300:
+            return 0  # retry now, as if the response had never arrived
+        return None
+
+    events = storage.client.meta.events
+    event = f"needs-retry.s3.{operation}"
+    handler = lambda attempts, **kw: lose_once(attempts, **kw)  # noqa: E731
+    events.register_first(event, handler, unique_id="first-response-lost")
+    try:
+        yield attempts
+    finally:
+        events.unregister(event, unique_id="first-response-lost")
+
+
 REPO = Path(__file__).resolve().parents[3]
 S3RVER_BIN = Path(
     os.environ.get("STORAGES_TEST_S3RVER_BIN") or REPO / "node_modules" / ".bin" / "s3rver"

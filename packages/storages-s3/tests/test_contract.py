@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from storages_base.testing.contract import StorageContract
 from storages_s3 import S3Storage
 
-from .conftest import S3Server
+from .conftest import S3Server, first_response_lost
 
 CSS = b"body { color: #123456; margin: 0 auto; }\n" * 200
 
@@ -18,6 +19,13 @@ CSS = b"body { color: #123456; margin: 0 auto; }\n" * 200
 class S3Contract(StorageContract):
     large_file_size = 11 * 1024 * 1024  # over two multipart parts of 5 MiB
     server: S3Server
+
+    @contextmanager
+    def lose_a_write_response(self, storage: Any) -> Iterator[None]:
+        """The first PutObject's response is lost after S3 stored it; botocore retries."""
+        with first_response_lost(storage) as attempts:
+            yield
+        assert attempts[:2] == [1, 2], attempts  # the PUT was really sent twice
 
 
 class TestS3StorageOnMoto(S3Contract):

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from storages_s3 import S3Storage
 
-from .conftest import S3Server
+from .conftest import S3Server, first_response_lost
 
 
 @pytest.fixture
@@ -129,3 +129,32 @@ def test_reading_the_start_of_a_large_file_does_not_download_it_all(
         assert f.read(1024) == b"x" * 1024
         stream = f._raw.raw._stream  # the HTTP response body under the buffer
         assert stream._amount_read <= 1024 * 1024  # one read buffer, not 6 MiB
+
+
+def test_a_put_resent_after_its_response_was_lost_is_recognised_not_stored_twice(
+    moto_counted: S3Server,
+) -> None:
+    storage = moto_counted.storage(moto_counted.new_bucket(), file_overwrite=False)
+    start = moto_counted.mark()
+    with first_response_lost(storage) as attempts:
+        name = storage.save("once.txt", ContentFile(b"stored once"))
+    requests = moto_counted.requests(start)
+
+    assert name == "once.txt"
+    assert attempts == [1, 2]  # botocore sent the PUT again, and S3 answered 412
+    assert [f"{r.method} {r.path.split('/', 2)[-1]}" for r in requests] == [
+        "PUT once.txt",
+        "PUT once.txt",
+        "HEAD once.txt",  # its ETag is the MD5 we sent: our own object
+    ]
+    assert storage.listdir("") == ([], ["once.txt"])
+
+
+def test_a_clash_at_the_first_attempt_is_somebody_elses_file(moto_counted: S3Server) -> None:
+    storage = moto_counted.storage(moto_counted.new_bucket(), file_overwrite=False)
+    storage.save("taken.txt", ContentFile(b"same bytes"))
+    start = moto_counted.mark()
+    name = storage.save("taken.txt", ContentFile(b"same bytes"))
+
+    assert name != "taken.txt"  # identical bytes, but no retry: not ours
+    assert [r.method for r in moto_counted.requests(start)] == ["PUT", "PUT"]

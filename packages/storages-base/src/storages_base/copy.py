@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
 
+from django.core.files.base import File
 from django.core.files.storage import Storage
 
-__all__ = ["CopyPlan", "CopyResult", "copy_storage", "facts", "md5_of", "walk"]
+__all__ = ["CopyPlan", "CopyResult", "copy_storage", "facts", "md5_of", "save_over", "walk"]
 
 _MD5 = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
 
@@ -131,13 +132,32 @@ def copy_one(plan: CopyPlan, name: str) -> tuple[str, int]:
         return "skipped", 0
     if plan.dry_run:
         return "copied", ours[0]
-    if plan.destination.exists(name):
-        plan.destination.delete(name)  # a different file: replace it under the same name
     with plan.source.open(name, "rb") as content:
-        saved = plan.destination.save(name, content)
-    if saved != name:
-        raise RuntimeError(f"the destination stored {name!r} as {saved!r}")
+        save_over(plan.destination, name, content)
     return "copied", ours[0]
+
+
+def save_over(storage: Storage, name: str, content: File) -> None:  # type: ignore[type-arg]
+    """Store ``content`` under ``name``, replacing the file there without deleting it first.
+
+    Deleting first would lose the file if the save then failed. Our storages replace it
+    in one write (``_save_over``), whatever their ``file_overwrite``. Another storage
+    saves; if it kept the old file and chose another name, the new content is safe under
+    that name before the old file is deleted and the content saved again under ``name``.
+    """
+    save_over_hook = getattr(storage, "_save_over", None)
+    if callable(save_over_hook):
+        save_over_hook(name, content)
+        return
+    saved = storage.save(name, content)
+    if saved == name:
+        return
+    storage.delete(name)
+    with storage.open(saved, "rb") as stored:
+        again = storage.save(name, stored)
+    if again != name:
+        raise RuntimeError(f"the destination stored {name!r} as {again!r}")
+    storage.delete(saved)
 
 
 def copy_storage(

@@ -32,6 +32,7 @@ class _Bucket:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[bytes, Stat]] = {}
+        self.tokens: dict[str, str] = {}  # the WriteRequest.token that stored each file
         self.lock = threading.Lock()
 
 
@@ -49,7 +50,7 @@ class MemoryStorage(BaseStorage):
 
     backend_name = "memory"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        conditional_create=True, created_time=True, accessed_time=True
+        conditional_create=True, idempotent_create=True, created_time=True, accessed_time=True
     )
     options = BASE_OPTIONS.extend(
         *GZIP_OPTIONS,
@@ -79,6 +80,7 @@ class MemoryStorage(BaseStorage):
         store = self._memory
         with store.lock:
             store.files.clear()
+            store.tokens.clear()
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
         data, stat = self._entry(key, "open")
@@ -110,6 +112,13 @@ class MemoryStorage(BaseStorage):
                 content_encoding=request.content_encoding,
             )
             store.files[request.key] = (data, stat)
+            store.tokens[request.key] = request.token
+
+    def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
+        """The file at the key was stored by this very request (its token)."""
+        store = self._memory
+        with store.lock:
+            return store.tokens.get(request.key) == request.token
 
     def _stat(self, key: str) -> Stat:
         return self._entry(key, "stat")[1]
@@ -118,6 +127,7 @@ class MemoryStorage(BaseStorage):
         store = self._memory
         with store.lock:
             store.files.pop(key, None)
+            store.tokens.pop(key, None)
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         folders: set[str] = set()
@@ -136,7 +146,7 @@ class MemoryStorage(BaseStorage):
         with store.lock:
             return [(key, stat) for key, (_, stat) in store.files.items() if key.startswith(prefix)]
 
-    def _url(self, key: str, **kwargs: Any) -> str:
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         return urljoin(self.base_url or "/", filepath_to_uri(self._name_for_key(key)))
 
     def _entry(self, key: str, operation: str) -> tuple[bytes, Stat]:

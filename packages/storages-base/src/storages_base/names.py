@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -16,11 +17,13 @@ from django.core.files.utils import validate_file_name
 from django.utils.crypto import get_random_string
 
 __all__ = [
+    "alternative_name",
     "clean_name",
     "join_location",
     "random_suffix_name",
     "refuse_control_characters",
     "safe_join",
+    "split_ext",
     "truncate_name",
     "validate_name",
 ]
@@ -118,7 +121,7 @@ def truncate_name(name: str, max_length: int | None) -> str:
     if max_length is None or len(name) <= max_length:
         return name
     folder, filename = posixpath.split(name)
-    root, ext = _split_ext(filename)
+    root, ext = split_ext(filename)
     excess = len(name) - max_length
     if excess >= len(root):
         raise SuspiciousFileOperation(
@@ -130,22 +133,41 @@ def truncate_name(name: str, max_length: int | None) -> str:
 
 def random_suffix_name(name: str, max_length: int | None = None) -> str:
     """Return ``name`` with a random suffix before the extension (Django's alternative)."""
+    return alternative_name(name, max_length)
+
+
+def _random_suffix(root: str, ext: str) -> str:
+    return f"{root}_{get_random_string(7)}{ext}"
+
+
+def alternative_name(
+    name: str,
+    max_length: int | None = None,
+    alternative: Callable[[str, str], str] = _random_suffix,
+) -> str:
+    """Return an alternative to ``name``: ``alternative(root, ext)`` in the same folder.
+
+    ``alternative`` is a storage's ``get_alternative_name`` (Django's hook); the root is
+    shortened so that the result fits ``max_length``, as Django's loop does. Always
+    derived from the name asked for, never from a previous alternative (no suffix
+    after suffix).
+    """
     folder, filename = posixpath.split(name)
-    root, ext = _split_ext(filename)
-    suffix = "_" + get_random_string(7)
-    if max_length is not None:
-        room = max_length - len(folder) - (1 if folder else 0) - len(ext) - len(suffix)
-        if room < 1:
+    root, ext = split_ext(filename)
+    candidate = posixpath.join(folder, alternative(root, ext))
+    if max_length is not None and len(candidate) > max_length:
+        root = root[: len(root) - (len(candidate) - max_length)]
+        candidate = posixpath.join(folder, alternative(root, ext)) if root else ""
+        if not root or len(candidate) > max_length:
             raise SuspiciousFileOperation(
                 f"Storage cannot find an available filename for {name!r} within "
                 f"{max_length} characters."
             )
-        root = root[:room]
-    return posixpath.join(folder, root + suffix + ext)
+    return candidate
 
 
-def _split_ext(filename: str) -> tuple[str, str]:
-    # "archive.tar.gz" keeps ".tar.gz" together, as Django does for alternatives.
+def split_ext(filename: str) -> tuple[str, str]:
+    """Split ``filename`` into root and extension; "archive.tar.gz" keeps ".tar.gz"."""
     root, ext = os.path.splitext(filename)
     if ext and root.endswith(".tar"):
         root, ext = root[:-4], ".tar" + ext

@@ -2,17 +2,23 @@
 
 A provider subclasses it, declares its :class:`~storages_base.options.Options` table
 and :class:`Capabilities`, and implements a handful of key-level hooks (``_read``,
-``_write``, ``_stat``, ``_delete``, ``_list``, ``_url``). Everything a user sees
+``_write``, ``_stat``, ``_delete``, ``_list``, ``_object_url``). Everything a user sees
 (name rules, location, overwrite policy, content type, gzip, file objects, times,
 pickling, ``repr`` and ``deconstruct`` without secrets) is decided here.
+
+The hooks' names cannot collide with Django's or a mixin's (``HashedFilesMixin`` has
+a ``_url`` of its own), and every public or overridable method takes exactly what
+Django's ``Storage`` passes: a subclass overriding ``_save(self, name, content)``
+works as it does on Django's own storages.
 """
 
 from __future__ import annotations
 
 import io
 import unicodedata
+import uuid
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -86,6 +92,9 @@ class Capabilities:
     signed_urls: bool = False  # url() grants access to a private file for a while
     http_urls: bool = False  # url() can be fetched over HTTP in tests
     empty_folders: bool = False  # folders exist on their own (file servers)
+    #: A create-only write sent again after its response was lost is recognised as its
+    #: own (``_is_own_write``): ``save()`` keeps the name instead of storing a copy.
+    idempotent_create: bool = False
 
 
 @dataclass
@@ -105,6 +114,12 @@ class WriteRequest:
     #: A writer's request (``open(name, "wb")``, no content yet): gzip what is written,
     #: as ``save()`` has already done to ``content``. Decided here once, for both.
     compress: bool = False
+    #: Unique to this write: a backend may store or send it (metadata, a temporary
+    #: name) to recognise the write as its own after a retry (``_is_own_write``).
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The MD5 (hex) of the bytes sent in one piece, where the backend computed it: the
+    #: ETag S3 gives an object stored by one PutObject (``_is_own_write``).
+    sent_md5: str | None = None
 
 
 class BaseStorage(BatchUploads, Storage):
@@ -185,8 +200,24 @@ class BaseStorage(BatchUploads, Storage):
         """Return (folders, files) directly under ``prefix`` (ends with "/" or is "")."""
         raise NotImplementedError
 
-    def _url(self, key: str, **kwargs: Any) -> str:
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
+        """Return the URL of ``key``; ``url()``'s extra arguments are passed on.
+
+        Not ``_url``: Django's ``HashedFilesMixin`` has a ``_url`` of another meaning.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no URLs.")
+
+    def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
+        """Whether the clash ``error`` of the create-only write ``request`` is that very
+        write, stored by the server, whose response was lost and which was sent again (an
+        SDK's or a pool's retry). Then the file is ours and ``save()`` keeps its name
+        instead of storing a second copy under another one.
+
+        Answer from evidence only (``request.token`` stored with the file, the ETag of
+        ``request.sent_md5`` after a retry): a wrong True gives two saves one file.
+        The default is False: every clash is somebody else's file.
+        """
+        return False
 
     def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """Return where ``open(name, "w")`` writes; the default spools and stores on close.
@@ -231,16 +262,24 @@ class BaseStorage(BatchUploads, Storage):
         return str(super().get_valid_name(name))
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        """Return a name to save under: ``name`` itself when overwriting, else a free one."""
+        """Return a name free on the storage (Django's contract), or ``name`` itself
+        (cleaned, validated, truncated) when ``file_overwrite`` is on.
+
+        A free name costs ``exists()`` requests. ``save()`` skips them where the backend
+        has an atomic create-only write (see :meth:`save`), but this public method keeps
+        its promise: third-party code calls it, then writes to the name it got.
+        """
+        name = self._candidate_name(name, max_length)
+        if self.file_overwrite:
+            return name
+        return str(super().get_available_name(name, self._max_name_length(max_length)))
+
+    def _candidate_name(self, name: str, max_length: int | None) -> str:
+        """``name`` cleaned, validated and truncated, traversal refused: no request."""
         name = names.clean_name(name)
         names.validate_name(name)
         self._key(name)  # refuse traversal before any request is made
-        max_length = self._max_name_length(max_length)
-        if self.file_overwrite or self.capabilities.conditional_create:
-            # With a conditional create, _save() finds the free name atomically: no
-            # exists() request here, and no window between the check and the write.
-            return names.truncate_name(name, max_length)
-        return str(super().get_available_name(name, max_length))
+        return names.truncate_name(name, self._max_name_length(max_length))
 
     def _max_name_length(self, max_length: int | None) -> int | None:
         if self.max_key_length is None:
@@ -253,19 +292,69 @@ class BaseStorage(BatchUploads, Storage):
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         """Save ``content`` under ``name`` (or a free name) and return the name used.
 
-        Django's own ``save()``, except that ``max_length`` also reaches ``_save()``,
-        where a no-overwrite clash picks its new name.
+        Django's own ``save()``: ``get_available_name()``, then ``_save(name, content)``.
+        With ``file_overwrite`` off, ``_save`` writes create-only and a taken name raises
+        :class:`AlreadyExistsError`; the next name is then tried here, where
+        ``max_length`` and the name asked for are known (each alternative is derived
+        from that name, never from the previous alternative).
+
+        Where the backend's create-only write is atomic (``conditional_create``), the
+        write itself finds a taken name: asking ``exists()`` first would cost a request
+        and leave a window between the check and the write. So ``get_available_name()``
+        is skipped then, but only while it is this class's: a subclass's own (an
+        "overwrite" storage that deletes the old file, a naming scheme) is called as
+        Django calls it, and so is ours for content that cannot be sent twice.
         """
         if name is None:
             name = content.name
         if not hasattr(content, "chunks"):
             content = File(content, name)
         validate_file_name(name, allow_relative_path=True)
-        name = self.get_available_name(name, max_length=max_length)
-        validate_file_name(name, allow_relative_path=True)
-        name = self._save(name, content, max_length=max_length)
-        validate_file_name(name, allow_relative_path=True)
-        return name
+        wanted = name
+        if self._finds_free_names_by_writing(content):
+            name = self._candidate_name(name, max_length)
+        else:
+            name = self.get_available_name(name, max_length=max_length)
+        for _attempt in range(100):
+            validate_file_name(name, allow_relative_path=True)
+            try:
+                name = self._save(name, content)
+            except AlreadyExistsError:
+                if self.file_overwrite or not rewindable(content):
+                    raise  # content that cannot be sent twice was checked first
+                name = self._next_name(wanted, name, max_length)
+            else:
+                validate_file_name(name, allow_relative_path=True)
+                return name
+        raise AlreadyExistsError(
+            "no free name found after 100 attempts", name=name, operation="save"
+        )
+
+    def _finds_free_names_by_writing(self, content: Any) -> bool:
+        """Whether ``save()`` may leave finding a free name to the create-only write."""
+        return (
+            not self.file_overwrite
+            and self.capabilities.conditional_create
+            and rewindable(content)
+            and not self._overrides_get_available_name()
+        )
+
+    def _overrides_get_available_name(self) -> bool:
+        method = getattr(self.get_available_name, "__func__", None)
+        return method is not BaseStorage.get_available_name
+
+    def _next_name(self, wanted: str, clashed: str, max_length: int | None) -> str:
+        """The name to try after ``clashed`` was taken: a subclass's own
+        ``get_available_name`` decides if it has one (and offers another name), else an
+        alternative of ``wanted`` by ``get_alternative_name``, as Django's loop makes."""
+        if self._overrides_get_available_name():
+            name = self.get_available_name(wanted, max_length=max_length)
+            if name != clashed:
+                return name
+        wanted = self._candidate_name(wanted, max_length)
+        return names.alternative_name(
+            wanted, self._max_name_length(max_length), self.get_alternative_name
+        )
 
     def _open(self, name: str, mode: str = "rb") -> StorageFile:
         key = self._key(name)
@@ -273,6 +362,7 @@ class BaseStorage(BatchUploads, Storage):
         name = names.clean_name(name)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
+            self._reading.pop(key, None)  # its reader's stat is of the old file
             if self._preload is not None:
                 self._preload.forget(key)
         file = StorageFile(self, name, key, mode)
@@ -280,32 +370,37 @@ class BaseStorage(BatchUploads, Storage):
             self._reading[key] = file
         return file
 
-    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+    def _save(self, name: str, content: Any) -> str:
+        """Store ``content`` under ``name`` and return the name (Django's signature).
+
+        With ``file_overwrite`` off the write is create-only: a taken name raises
+        :class:`AlreadyExistsError` (a ``FileExistsError``) and ``save()`` tries another.
+        """
         name = names.clean_name(name)
-        if self._resave_is_same(self._key(name), content):
+        key = self._key(name)
+        if self._resave_is_same(key, content):
             return name
         if self.file_overwrite:  # the save replaces the file: no delete before it
-            self._release_held_delete(self._key(name))
-        self._settle(self._key(name))
+            self._release_held_delete(key)
+        self._settle(key)
         if self._defer(name, content):
             return name
-        # With a conditional create, a clash is found atomically and retries elsewhere.
-        # Without one, Django's exists() loop already picked the name; the backend is
-        # still asked not to replace a file (it may check just before the write, which
-        # narrows the race to that instant), and a clash it sees retries elsewhere too.
-        exclusive = not self.file_overwrite
-        for _attempt in range(100):
-            try:
-                self._store(self._key(name), content, exclusive=exclusive, name=name)
-            except AlreadyExistsError:
-                if not exclusive or not rewindable(content):
-                    raise
-                name = names.random_suffix_name(name, self._max_name_length(max_length))
-            else:
-                return name
-        raise AlreadyExistsError(
-            "no free name found after 100 attempts", name=name, operation="save"
-        )
+        # Without a conditional create, get_available_name() checked the name; the
+        # backend is still asked not to replace a file (it may check just before the
+        # write, which narrows the race to that instant).
+        self._store(key, content, exclusive=not self.file_overwrite, name=name)
+        return name
+
+    def _save_over(self, name: str, content: Any) -> str:
+        """Store ``content`` under exactly ``name``, replacing any file there, whatever
+        ``file_overwrite`` says: for tools that mirror files (``storages_copy``), which
+        must not delete the old file first (a failed save would then lose it)."""
+        name = self._candidate_name(name, None)
+        key = self._key(name)
+        self._release_held_delete(key)
+        self._settle(key)
+        self._store(key, content, name=name)
+        return name
 
     def _store(self, key: str, content: Any, exclusive: bool = False, name: str = "") -> None:
         """Upload ``content`` to ``key`` with its content type, parameters and gzip.
@@ -322,7 +417,12 @@ class BaseStorage(BatchUploads, Storage):
         preload = self._preload
         if preload is not None:
             preload.forget(key)
-        self._write(request)
+        self._reading.pop(key, None)  # its reader's stat is of the old file
+        try:
+            self._write(request)
+        except AlreadyExistsError as error:
+            if not (exclusive and self._is_own_write(request, error)):
+                raise
         if preload is not None:
             preload.written(key)
 
@@ -376,6 +476,7 @@ class BaseStorage(BatchUploads, Storage):
         if self._hold_delete(key):
             return
         self._delete(key)
+        self._reading.pop(key, None)
         self._stored_digests.pop(key, None)
         if self._preload is not None:
             self._preload.deleted(key)
@@ -403,8 +504,10 @@ class BaseStorage(BatchUploads, Storage):
         self._settle(key)
         return self._stat(key).size
 
-    def url(self, name: str | None, **kwargs: Any) -> str:
-        return _url_hook(type(self))(self, self._key(name or ""), **kwargs)
+    def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
+        """Return the URL of ``name``; a provider's extra arguments (S3's ``parameters,
+        expire, http_method``) go to its ``_object_url``, positionally too."""
+        return self._object_url(self._key(name or ""), *args, **kwargs)
 
     def get_modified_time(self, name: str) -> datetime:
         return self._time(name, "modified")
@@ -510,19 +613,3 @@ def _django_time(value: datetime) -> datetime:
     if settings.USE_TZ:
         return value.astimezone(timezone.utc)
     return dj_timezone.make_naive(value)
-
-
-_URL_HOOKS: dict[type, Callable[..., str]] = {}
-
-
-def _url_hook(cls: type[BaseStorage]) -> Callable[..., str]:
-    """The backend's ``_url`` hook, past Django's ``HashedFilesMixin._url`` of the same name.
-
-    ``ManifestFilesMixin`` comes first in a manifest storage's MRO, and its own ``_url``
-    (another signature) would otherwise be called by ``url()``. Cached: ``url()`` is hot.
-    """
-    hook = _URL_HOOKS.get(cls)
-    if hook is None:
-        owner = next(k for k in cls.__mro__ if issubclass(k, BaseStorage) and "_url" in vars(k))
-        hook = _URL_HOOKS[cls] = vars(owner)["_url"]
-    return hook

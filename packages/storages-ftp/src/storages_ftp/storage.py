@@ -168,7 +168,7 @@ class FTPStorage(ClosingStorage, BaseStorage):
 
         return self.client.run("listdir", prefix, listdir)
 
-    def _url(self, key: str, **kwargs: Any) -> str:
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         base = self.base_url or ""
         if base and not base.endswith("/"):
             base += "/"

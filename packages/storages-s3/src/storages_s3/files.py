@@ -10,6 +10,7 @@ exclusive) and ``AbortMultipartUpload``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,9 @@ class S3Parts(PartTarget):
         self.on_condition_refused = on_condition_refused
         self.upload_id: str | None = None
         self.rules = s3_rules()
+        #: The MD5 of a create-only PutObject's body: the ETag the object gets, by which
+        #: a PutObject botocore resent after a lost response recognises its own object.
+        self.sent_md5: str | None = None
 
     def put_single(self, data: bytes | bytearray) -> None:
         """One PutObject; a gzipped body records its decompressed size for ``size()``."""
@@ -83,6 +87,8 @@ class S3Parts(PartTarget):
             size = str(gzip_original_size(data))
             metadata = {**parameters.get("Metadata", {}), UNCOMPRESSED_SIZE: size}
             parameters = {**parameters, "Metadata": metadata}
+        if self.exclusive:
+            self.sent_md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         self._create_only(
             self.client.put_object, Bucket=self.bucket, Key=self.key, Body=data, **parameters
         )

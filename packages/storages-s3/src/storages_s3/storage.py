@@ -61,7 +61,11 @@ class S3Storage(BaseStorage):
     backend_name = "s3"
     options = S3_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
-        conditional_create=True, ranged_reads=True, signed_urls=True, http_urls=True
+        conditional_create=True,
+        idempotent_create=True,
+        ranged_reads=True,
+        signed_urls=True,
+        http_urls=True,
     )
     max_key_length = 1024
 
@@ -232,16 +236,38 @@ class S3Storage(BaseStorage):
     def _write(self, request: WriteRequest) -> None:
         """One PutObject up to the part size; a bounded-memory multipart upload above
         (a file on disk: parts read by offset as they are sent, none held in memory)."""
-        chunked.upload(
-            self._parts(request),
-            request.content,
-            size=request.size,
-            part_size=self._part_size(request.size),
-            concurrency=self._concurrency(STREAM_CONCURRENCY),
-            source=request.source,
-            file_part_size=self._part_size(request.size, FILE_PART_SIZE),
-            file_concurrency=self._concurrency(FILE_CONCURRENCY),
-        )
+        parts = self._parts(request)
+        try:
+            chunked.upload(
+                parts,
+                request.content,
+                size=request.size,
+                part_size=self._part_size(request.size),
+                concurrency=self._concurrency(STREAM_CONCURRENCY),
+                source=request.source,
+                file_part_size=self._part_size(request.size, FILE_PART_SIZE),
+                file_concurrency=self._concurrency(FILE_CONCURRENCY),
+            )
+        finally:
+            request.sent_md5 = parts.sent_md5  # for _is_own_write
+
+    def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
+        """Whether a PutObject that botocore sent again (its response lost) met itself.
+
+        Evidence, both needed: botocore retried the request that got 412, and the object
+        has the ETag of the bytes we sent (the MD5 of one PutObject's body without KMS).
+        A multipart upload is not recognised (another clash, another name, as before).
+        """
+        cause = error.__cause__
+        if request.sent_md5 is None or not isinstance(cause, ClientError):
+            return False
+        if not cause.response.get("ResponseMetadata", {}).get("RetryAttempts"):
+            return False  # refused at the first attempt: somebody else's object
+        try:
+            etag = self._head(request.key, "save").get("ETag", "")
+        except FileNotFoundError:
+            return False
+        return etag.strip('"') == request.sent_md5
 
     def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """A streaming multipart writer for ``open(name, "wb")``."""
@@ -301,7 +327,22 @@ class S3Storage(BaseStorage):
 
     # -- URLs ----------------------------------------------------------------------------
 
-    def _url(  # type: ignore[override]  # the keywords S3's url() takes
+    def url(
+        self,
+        name: str | None,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """Return the URL of ``name``: django-storages' signature, positional arguments too.
+
+        ``parameters`` go into the signed request (``ResponseContentDisposition``...),
+        ``expire`` (seconds) overrides ``querystring_expire``, ``http_method`` signs
+        another method than GET. No network request.
+        """
+        return self._object_url(self._key(name or ""), parameters, expire, http_method)
+
+    def _object_url(  # the arguments S3's url() takes, by name
         self,
         key: str,
         parameters: dict[str, Any] | None = None,

@@ -211,7 +211,7 @@ class SFTPStorage(ClosingStorage, BaseStorage):
 
         return self._run(listing, prefix, "listdir")
 
-    def _url(self, key: str, **kwargs: Any) -> str:
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         if self.base_url is None:
             raise ValueError("This file is not accessible via a URL: set SFTP_BASE_URL.")
         return urljoin(self.base_url, filepath_to_uri(self._name_for_key(key)))

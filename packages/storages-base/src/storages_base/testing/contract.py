@@ -32,6 +32,7 @@ from .cases.listing import ListingCases  # noqa: E402
 from .cases.names import NameCases  # noqa: E402
 from .cases.overwrite import OverwriteCases  # noqa: E402
 from .cases.read_write import ReadWriteCases  # noqa: E402
+from .cases.save_contract import SaveContractCases  # noqa: E402
 from .cases.urls_content import UrlAndContentCases  # noqa: E402
 
 __all__ = ["StorageContract"]
@@ -43,6 +44,7 @@ class StorageContract(
     NameCases,
     ListingCases,
     OverwriteCases,
+    SaveContractCases,
     DjangoCases,
     UrlAndContentCases,
     ContractFixtures,

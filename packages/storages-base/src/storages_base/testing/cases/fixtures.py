@@ -6,12 +6,14 @@ import random
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.storage import Storage
 
+from ...content import rewindable
 from ...files import CHUNK_SIZE, Stat
 from ...storage import Capabilities
 
@@ -71,6 +73,32 @@ class ContractFixtures:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(url, timeout=30) as response:
             return bytes(response.read())
+
+    @contextmanager
+    def lose_a_write_response(self, storage: Any) -> Iterator[None]:
+        """Within the block, the first write is stored and then sent again, as an SDK or
+        a connection pool resends a request whose response was lost.
+
+        The default resends the same ``WriteRequest`` to the ``_write`` hook; a backend
+        whose test class can lose a response at its transport (S3: a botocore hook)
+        overrides this, so that the retry is the SDK's own.
+        """
+        write = storage._write
+        lost: list[bool] = []
+
+        def write_twice(request: Any) -> None:
+            write(request)
+            if not lost:
+                lost.append(True)
+                if rewindable(request.content):
+                    request.content.seek(0)
+                write(request)
+
+        storage._write = write_twice
+        try:
+            yield
+        finally:
+            del storage._write
 
     def stored_stat(self, storage: Any, name: str) -> Stat | None:
         """Return what the backend stored about ``name`` (content type, encoding), or None.
