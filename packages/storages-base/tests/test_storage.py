@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.migrations.serializer import serializer_factory
 from django.test import override_settings
 
-from storages_base import Capabilities, Option, Stat, WriteRequest
+from storages_base import AlreadyExistsError, Capabilities, Option, Stat, WriteRequest
 from storages_base.memory import MemoryStorage
 
 
@@ -247,3 +247,64 @@ def test_a_pickled_storage_keeps_its_options_and_files() -> None:
     assert (copy.location, copy.password) == ("m", "s3cret-value")
     assert copy.open("p.txt").read() == b"kept"
     assert copy.deconstruct() == storage.deconstruct()
+
+
+class CountingChecks(Recording):
+    """Counts the existence checks (``_stat`` and ``_exists`` requests on a server)."""
+
+    def configure(self) -> None:
+        super().configure()
+        self.checks = 0
+
+    def _stat(self, key: str) -> Stat:
+        self.checks += 1
+        return super()._stat(key)
+
+
+def test_a_no_overwrite_save_with_a_conditional_create_checks_nothing_first() -> None:
+    storage = CountingChecks(bucket="counting", file_overwrite=False)
+    storage.clear()
+    storage.save("c.txt", ContentFile(b"1"))
+    storage.save("c.txt", ContentFile(b"2"))
+    assert storage.checks == 0  # the exclusive write found the clash
+    assert storage.get_available_name("c.txt") != "c.txt"  # the public method checks
+    assert storage.checks >= 2
+
+
+def test_a_subclass_that_keeps_a_taken_name_never_overwrites_without_file_overwrite() -> None:
+    class KeepsName(Recording):
+        def get_available_name(self, name: str, max_length: int | None = None) -> str:
+            return name
+
+    storage = KeepsName(bucket="keepsname", file_overwrite=False)
+    storage.clear()
+    storage.save("k.txt", ContentFile(b"first"))
+    second = storage.save("k.txt", ContentFile(b"second"))
+    assert second != "k.txt"
+    assert storage.open("k.txt").read() == b"first"
+
+
+def test_a_clash_retry_respects_the_fields_max_length() -> None:
+    storage = Recording(bucket="maxlength", file_overwrite=False)
+    storage.clear()
+    name = "folder/" + "n" * 20 + ".txt"
+    storage.save(name, ContentFile(b"1"), max_length=31)
+    second = storage.save(name, ContentFile(b"2"), max_length=31)
+    assert second != name
+    assert len(second) <= 31
+    assert second.startswith("folder/nnn")
+    assert second.endswith(".txt")
+
+
+def test_a_resent_write_is_recognised_by_its_token_only() -> None:
+    storage = MemoryStorage(bucket="tokens", file_overwrite=False)
+    storage.clear()
+    request = WriteRequest(key="t.txt", content=io.BytesIO(b"x"), content_type="text/plain")
+    request.exclusive = True
+    storage._write(request)
+    other = WriteRequest(key="t.txt", content=io.BytesIO(b"x"), content_type="text/plain")
+    other.exclusive = True
+    with pytest.raises(AlreadyExistsError) as caught:
+        storage._write(other)
+    assert storage._is_own_write(request, caught.value)
+    assert not storage._is_own_write(other, caught.value)
