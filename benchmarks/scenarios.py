@@ -145,6 +145,40 @@ def scenario_urls() -> None:
     _botocore_reference()
 
 
+def scenario_page() -> None:
+    """A page of 100 private images rendered 20 times: what each view costs, and how many
+    distinct URLs a browser sees (with ``spread``: the views one second apart, so the
+    classic side's per-second signatures change between them)."""
+    setup_django()
+    cls, options = storage_class("s3"), CONFIG["options"]
+    key_pem, _ = _rsa_key()
+    site = f"127.0.0.1:{CONFIG['s3_port']}/{options['bucket_name']}"
+    cloudfront = {"cloudfront_key_id": "APKABENCHMARK", "cloudfront_key": key_pem}
+    variants = {
+        "presigned SigV4": {},
+        "CloudFront-signed": {"custom_domain": site, "url_protocol": "http:", **cloudfront},
+    }
+    page = URL_NAMES[:100]
+    for variant, extra in variants.items():
+        storage = cls(**options, **extra)
+        storage.url("warm/up.jpg")  # builds the signer: not part of a view
+        # The first view signs every URL (ours too); the 19 after it are what a site serves
+        # all day: within one reuse window ours looks them up.
+        with measure(f"page of 100 images, first view: {variant}", n=len(page)):
+            for name in page:
+                storage.url(name)
+        with measure(f"page of 100 images, 19 later views: {variant}", n=len(page) * 19):
+            for _view in range(19):
+                for name in page:
+                    storage.url(name)
+        if CONFIG.get("spread"):
+            seen: set[str] = set()
+            for _view in range(20):
+                time.sleep(1.01 - time.time() % 1)  # each view in a second of its own
+                seen.update(storage.url(name) for name in page)
+            RESULT["info"][f"distinct URLs: {variant}"] = len(seen)
+
+
 def _check_fetch(variant: str, urls: list[str], names: list[str]) -> None:
     failures = []
     for url, name in zip(urls, names, strict=True):
@@ -394,6 +428,7 @@ def scenario_import() -> None:
 
 SCENARIOS = {
     "urls": scenario_urls,
+    "page": scenario_page,
     "ops": scenario_ops,
     "collectstatic": scenario_collectstatic,
     "large": scenario_large,

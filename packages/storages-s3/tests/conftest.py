@@ -14,15 +14,22 @@ import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
+import botocore.auth  # noqa: E402
 import pytest  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from storages_base.testing import free_port, wait_port  # noqa: E402
-from storages_s3 import S3Storage  # noqa: E402
+from storages_s3 import S3Storage, urls  # noqa: E402
+
+FROZEN = 1_795_000_000  # 2026-11-18T...Z, a whole second: the instant URL tests sign at
 
 
 @contextmanager
@@ -278,3 +285,34 @@ def moto_bucket(moto: S3Server) -> str:
 @pytest.fixture
 def moto_storage(moto: S3Server, moto_bucket: str) -> S3Storage:
     return moto.storage(moto_bucket)
+
+
+# -- URL signing: a frozen clock and an RSA key (test_urls.py, test_url_reuse.py) ----------
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Freeze our signing clock and botocore's at the same instant."""
+
+    def freeze(epoch: float) -> None:
+        moment = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+        monkeypatch.setattr(urls, "_now", lambda: epoch)
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda **_: moment)
+        monkeypatch.setattr(botocore.auth, "time", SimpleNamespace(time=lambda: epoch))
+
+    freeze(FROZEN)
+    return freeze
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
+    return rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )

@@ -21,7 +21,6 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -39,15 +38,14 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 from botocore.signers import CloudFrontSigner as BotocoreCloudFrontSigner
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from storages_s3 import S3StaticStorage, S3Storage, cloudfront, sigv4, urls
 from storages_s3.urls import S3UrlBuilder
 
-from .conftest import S3Server
+from .conftest import FROZEN, S3Server
 
-FROZEN = 1_795_000_000  # 2026-11-18T...Z, a whole second
 ACCESS_KEY = "AKIDEXAMPLE0TEST"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjE/token+with=odd/chars"
@@ -81,20 +79,6 @@ PARAMETER_SETS: list[dict[str, Any] | None] = [
 
 
 # -- fixtures and helpers ------------------------------------------------------------------
-
-
-@pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Freeze our signing clock and botocore's at the same instant."""
-
-    def freeze(epoch: float) -> None:
-        moment = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
-        monkeypatch.setattr(urls, "_now", lambda: epoch)
-        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda **_: moment)
-        monkeypatch.setattr(botocore.auth, "time", SimpleNamespace(time=lambda: epoch))
-
-    freeze(FROZEN)
-    return freeze
 
 
 def session(token: str | None = None, **kwargs: Any) -> boto3.Session:
@@ -669,20 +653,6 @@ def test_custom_domain_honours_url_protocol_and_ignores_querystring_auth_without
     assert default.url("a") == "https://x.example/a"
 
 
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
-    return rsa_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
 def cloudfront_b64decode(text: str) -> bytes:
     return base64.b64decode(text.replace("-", "+").replace("_", "=").replace("~", "/"))
 
@@ -838,10 +808,16 @@ def test_a_presigned_put_url_uploads(moto: S3Server, moto_bucket: str) -> None:
 def test_storage_urls_are_byte_identical_to_botocore(
     frozen: Any, moto: S3Server, moto_bucket: str
 ) -> None:
+    """Signed at the start of the reuse window (the default: 900 s for 3600 s URLs), as
+    botocore signs at that instant."""
     storage = moto.storage(moto_bucket, location="media")
     client = botocore_client(storage)
-    for name in ("a.txt", "ãlöhâ.jpg", "dir/", "x y/z+w.txt"):
-        assert storage.url(name) == botocore_url(client, moto_bucket, f"media/{name}")
+    names = ("a.txt", "ãlöhâ.jpg", "dir/", "x y/z+w.txt")
+    frozen(FROZEN - FROZEN % 900)
+    expected = [botocore_url(client, moto_bucket, f"media/{name}") for name in names]
+    frozen(FROZEN)
+    assert FROZEN % 900  # mid-window
+    assert [storage.url(name) for name in names] == expected
     assert storage.url("ãlöhâ.jpg").split("?")[0].endswith("/media/%C3%A3l%C3%B6h%C3%A2.jpg")
 
 

@@ -79,6 +79,14 @@ S3_OPTIONS = BASE_OPTIONS.extend(
     Option("querystring_auth", "AWS_QUERYSTRING_AUTH", True, "`url()` returns presigned URLs."),
     Option("querystring_expire", "AWS_QUERYSTRING_EXPIRE", 3600, "Seconds a URL stays valid."),
     Option(
+        "url_reuse_window",
+        "AWS_QUERYSTRING_REUSE_WINDOW",
+        None,
+        "Seconds during which `url()` of a name returns the same signed URL (presigned or "
+        "CloudFront), so browsers and CDNs can cache the file; 0: a new URL every call.",
+        doc_default="a quarter of `querystring_expire`, at most `900`",
+    ),
+    Option(
         "signature_version",
         "AWS_S3_SIGNATURE_VERSION",
         None,

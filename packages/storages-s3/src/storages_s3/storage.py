@@ -30,6 +30,7 @@ from storages_base import (
 from storages_base.chunked import ChunkedWriter
 from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
+from storages_base.signed_urls import reuse_window
 
 from .client import build_client, build_session
 from .errors import code_of, s3_errors, status_of
@@ -78,6 +79,7 @@ class S3Storage(BaseStorage):
     default_acl: str | None
     querystring_auth: bool
     querystring_expire: int
+    url_reuse_window: int | None
     signature_version: str | None
     addressing_style: str | None
     custom_domain: str | None
@@ -115,6 +117,12 @@ class S3Storage(BaseStorage):
             self.client_config = legacy
         self.object_parameters = dict(self.object_parameters or {})
         self.url_protocol = self.url_protocol or "https:"
+        self.url_reuse_window = reuse_window(
+            self.url_reuse_window,
+            int(self.querystring_expire),
+            setting="AWS_QUERYSTRING_REUSE_WINDOW",
+            expire_setting="AWS_QUERYSTRING_EXPIRE",
+        )
 
     session = client_property(build_session)
     client = client_property(build_client)

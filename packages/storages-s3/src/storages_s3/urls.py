@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
+
+from storages_base.signed_urls import SignedUrlCache
 
 from .cloudfront import CloudFrontSigner
 from .endpoints import (
@@ -99,6 +101,11 @@ class S3UrlBuilder:
         self.querystring_auth: bool = bool(storage.querystring_auth)
         self.querystring_expire: int = storage.querystring_expire
         self._cloudfront = _cloudfront_signer(storage)
+        # Unsigned URLs carry no instant: nothing to reuse.
+        self._signs = self.querystring_auth and (
+            not self.custom_domain or self._cloudfront is not None
+        )
+        self._signed = SignedUrlCache(getattr(storage, "url_reuse_window", None) or 0)
         self._plan: _Plan | None = None
         self._native: bool | None = None  # decided on the first S3 URL
         self._client: Any = None
@@ -119,11 +126,33 @@ class S3UrlBuilder:
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        """Return the URL of ``key`` (the full object key, location included)."""
+        """Return the URL of ``key`` (the full object key, location included).
+
+        A signed URL is signed at the start of the reuse window and kept for the rest
+        of it (``storages_base.signed_urls``); unsigned URLs are cheaper to build again.
+        """
         if expire is None:
             expire = self.querystring_expire
+        if not self._signs:
+            return self._build(key, parameters, expire, http_method, _now())
+        return self._signed.url(
+            (key, parameters, http_method),
+            expire,
+            _now(),
+            lambda instant: self._build(key, parameters, expire, http_method, instant),
+        )
+
+    def _build(
+        self,
+        key: str,
+        parameters: dict[str, Any] | None,
+        expire: int,
+        http_method: str | None,
+        instant: float,
+    ) -> str:
+        """Build the URL, signed (if it is) at ``instant``."""
         if self.custom_domain:
-            return self._domain_url(key, parameters, expire)
+            return self._domain_url(key, parameters, expire, instant)
         plan = self._plan if self._native else self._decide()
         if plan is None or not key:
             return self._botocore_url(key, parameters, expire, http_method)
@@ -136,21 +165,23 @@ class S3UrlBuilder:
             tail = "?" + "&".join([f"{name}={value}" for name, value in query]) if query else ""
             return f"{endpoint.origin}{path}{tail}"
         method = http_method or "GET"
-        return plan.presigner.presign(method, endpoint.origin, path, query, expire, _now())
+        return plan.presigner.presign(method, endpoint.origin, path, query, expire, instant)
 
-    def _domain_url(self, key: str, parameters: dict[str, Any] | None, expire: int) -> str:
+    def _domain_url(
+        self, key: str, parameters: dict[str, Any] | None, expire: int, instant: float
+    ) -> str:
         path = _filepath_to_uri(key.replace("\\", "/"))
         url = f"{self.url_protocol}//{self.custom_domain}/{path}"
         if parameters:
             url += "?" + urlencode(parameters)
         if self.querystring_auth and self._cloudfront is not None:
             if isinstance(self._cloudfront, CloudFrontSigner):
-                return self._cloudfront.sign(url, int(_now() + expire))
+                return self._cloudfront.sign(url, int(instant + expire))
             # A signer object the user supplied (botocore's CloudFrontSigner interface).
-            naive_utc = datetime.now(timezone.utc).replace(tzinfo=None)
+            expires = datetime.fromtimestamp(instant + expire, timezone.utc)
             return str(
                 self._cloudfront.generate_presigned_url(
-                    url, date_less_than=naive_utc + timedelta(seconds=expire)
+                    url, date_less_than=expires.replace(tzinfo=None)
                 )
             )
         return url
