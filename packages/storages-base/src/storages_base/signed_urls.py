@@ -41,8 +41,7 @@ def reuse_window(window: Any, expire: int, *, setting: str, expire_setting: str)
         return min(DEFAULT_MAX_WINDOW, max(int(expire), 0) // 4)
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
         raise ImproperlyConfigured(
-            f"{setting} must be a whole number of seconds (0 turns URL reuse off), "
-            f"not {window!r}."
+            f"{setting} must be a whole number of seconds (0 turns URL reuse off), not {window!r}."
         )
     if window and window >= expire:
         raise ImproperlyConfigured(
