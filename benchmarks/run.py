@@ -67,11 +67,21 @@ LARGE_MIB = int(os.environ.get("BENCH_LARGE_MIB", "512"))
 
 
 def _collectstatic(kind: str, files: int, title: str) -> list[Step]:
-    config = {"static_kind": kind, "files": files}
-    return [
-        Step("collectstatic", config={**config, "label": f"{title}: empty store"}),
-        Step("collectstatic", fresh=False, config={**config, "label": f"{title}: nothing changed"}),
-    ]
+    """An empty store, then nothing changed: on our side once with storages_base's
+    collectstatic command (listed before staticfiles: uploads in ``storage.batch()``) and
+    once with Django's own; the classic side runs Django's command both times."""
+    steps = []
+    for batch, command in ((True, "storages_base command"), (False, "Django's command")):
+        config = {"static_kind": kind, "files": files, "batch": batch}
+        steps += [
+            Step("collectstatic", config={**config, "label": f"{title}, {command}: empty store"}),
+            Step(
+                "collectstatic",
+                fresh=False,
+                config={**config, "label": f"{title}, {command}: nothing changed"},
+            ),
+        ]
+    return steps
 
 
 SCENARIOS: dict[str, tuple[str, list[Step]]] = {

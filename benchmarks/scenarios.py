@@ -58,13 +58,18 @@ def check(name: str, ok: bool, detail: str = "") -> None:
     RESULT["checks"][name] = "ok" if ok else f"FAILED {detail}".strip()
 
 
-def setup_django(storages: dict[str, Any] | None = None, static_dir: str | None = None) -> None:
-    """A temporary settings module, as a project would have (STORAGES, static files)."""
+def setup_django(
+    storages: dict[str, Any] | None = None,
+    static_dir: str | None = None,
+    apps: tuple[str, ...] = (),
+) -> None:
+    """A temporary settings module, as a project would have (STORAGES, static files);
+    ``apps`` are listed before staticfiles in INSTALLED_APPS."""
     folder = Path(tempfile.mkdtemp(prefix="bench-settings-"))
     settings = {
         "SECRET_KEY": "benchmark",
         "USE_TZ": True,
-        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+        "INSTALLED_APPS": [*apps, "django.contrib.staticfiles"],
         "STATIC_URL": "/static/",
         "STATIC_ROOT": str(folder / "unused-static-root"),
         "STATICFILES_DIRS": [static_dir] if static_dir else [],
@@ -350,9 +355,15 @@ def scenario_collectstatic() -> None:
     """One ``collectstatic`` run in this process (a deploy is a new process each time)."""
     source = _static_tree(Path(CONFIG["workdir"]) / "static-src", int(CONFIG["files"]))
     backend = {"BACKEND": CONFIG["classes"][CONFIG["static_kind"]], "OPTIONS": CONFIG["options"]}
-    setup_django({"default": backend, "staticfiles": backend}, str(source))
-    from django.core.management import call_command
+    # Ours: "storages_base" before staticfiles makes its collectstatic command (uploads in
+    # storage.batch()) replace Django's; the classic side always runs Django's.
+    batched = CONFIG["side"] == "ours" and CONFIG.get("batch", True)
+    apps = ("storages_base",) if batched else ()
+    setup_django({"default": backend, "staticfiles": backend}, str(source), apps)
+    from django.core.management import call_command, get_commands
 
+    expected = "storages_base" if batched else "django.contrib.staticfiles"
+    check("collectstatic is the expected command", get_commands()["collectstatic"] == expected)
     label = CONFIG["label"]
     with measure(label):
         call_command("collectstatic", interactive=False, verbosity=0)
