@@ -12,14 +12,13 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar
-from urllib.parse import urljoin
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.encoding import filepath_to_uri
 
 from storages_base import BASE_OPTIONS, AlreadyExistsError, BaseStorage, Capabilities, Option
 from storages_base.files import Stat, copy_stream
 from storages_base.storage import WriteRequest
+from storages_base.urls import published_url
 
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 
@@ -106,7 +105,7 @@ class FolderStorage(BaseStorage):
         return folders, files
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
-        return urljoin(self.base_url, filepath_to_uri(key))
+        return published_url(self.base_url, key)
 
 
 def _stat(result: os.stat_result) -> Stat:

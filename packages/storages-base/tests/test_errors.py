@@ -16,6 +16,7 @@ from storages_base.errors import (
     TransientError,
     error_for_status,
     reraise_as,
+    translating,
 )
 
 
@@ -79,7 +80,7 @@ def test_errors_pickle_with_their_context(error: type[StorageError]) -> None:
         (403, PermissionDeniedError),
         (404, NotFoundError),
         (408, TransientError),
-        (409, AlreadyExistsError),
+        (409, StorageError),
         (412, PreconditionFailedError),
         (429, TransientError),
         (500, TransientError),
@@ -92,6 +93,39 @@ def test_error_for_status_maps_http_statuses_by_cause(
     status: int | None, error: type[StorageError]
 ) -> None:
     assert error_for_status(status) is error
+
+
+def test_a_create_only_write_refused_with_409_or_412_found_the_name_taken() -> None:
+    assert error_for_status(409, exclusive=True) is AlreadyExistsError
+    assert error_for_status(412, exclusive=True) is AlreadyExistsError
+    assert error_for_status(404, exclusive=True) is NotFoundError
+    codes = {"ConditionNotMet": PreconditionFailedError}
+    assert error_for_status(400, code="ConditionNotMet", codes=codes) is PreconditionFailedError
+    assert error_for_status(400, code="ConditionNotMet", codes=codes, exclusive=True) is (
+        AlreadyExistsError
+    )
+
+
+def test_a_provider_code_says_what_the_status_does_not() -> None:
+    codes = {"NoSuchBucket": StorageError, "SlowDown": TransientError}
+    assert error_for_status(404, code="NoSuchBucket", codes=codes) is StorageError
+    assert error_for_status(404, code="NoSuchKey", codes=codes) is NotFoundError
+    assert error_for_status(400, code="SlowDown", codes=codes) is TransientError
+    assert error_for_status(503, code=None, codes=codes) is TransientError
+
+
+def test_translating_raises_the_translation_chained_and_passes_storage_errors() -> None:
+    sdk_error = KeyError("gone")
+    with pytest.raises(NotFoundError) as caught:  # noqa: SIM117 - the block is the subject
+        with translating(KeyError, lambda exc: NotFoundError(f"missing: {exc}", name="x")):
+            raise sdk_error
+    assert caught.value.__cause__ is sdk_error
+    assert str(caught.value) == "missing: 'gone' (name='x')"
+    already = PermissionDeniedError("denied")
+    with pytest.raises(PermissionDeniedError) as again:  # noqa: SIM117
+        with translating(Exception, lambda exc: NotFoundError(str(exc))):
+            raise already
+    assert again.value is already
 
 
 def test_reraise_as_chains_the_sdk_exception() -> None:

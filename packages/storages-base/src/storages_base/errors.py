@@ -8,8 +8,8 @@ backend it came from. Providers map their SDK's errors onto these in their own
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 
 __all__ = [
     "AlreadyExistsError",
@@ -21,6 +21,7 @@ __all__ = [
     "TransientError",
     "error_for_status",
     "reraise_as",
+    "translating",
 ]
 
 
@@ -101,22 +102,57 @@ _BY_STATUS: dict[int, type[StorageError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     408: TransientError,
-    409: AlreadyExistsError,
     412: PreconditionFailedError,
     429: TransientError,
 }
 
 
-def error_for_status(status: int | None) -> type[StorageError]:
-    """Return the error class for an HTTP status (5xx is transient, unknown is generic)."""
-    if status is None:
-        return StorageError
-    if status >= 500:
-        return TransientError
-    return _BY_STATUS.get(status, StorageError)
+def error_for_status(
+    status: int | None,
+    *,
+    code: str | None = None,
+    codes: Mapping[str, type[StorageError]] | None = None,
+    exclusive: bool = False,
+) -> type[StorageError]:
+    """Return the error class for an HTTP ``status`` and the provider's error ``code``.
+
+    ``codes`` is what the provider's codes say that the status does not (S3's
+    ``NoSuchBucket`` is a 404 that is not a missing file); it wins over the status.
+    A create-only (``exclusive``) write refused with 409 or 412, or with a code that
+    means a failed precondition, found the name taken. Without ``exclusive``, 409 is a
+    conflict of another kind (a lease, a concurrent change): only a code can say more.
+    5xx is transient; anything unknown is the generic :class:`StorageError`.
+    """
+    cls = codes.get(code) if codes and code else None
+    if cls is None:
+        if status is None:
+            cls = StorageError
+        elif status >= 500:
+            cls = TransientError
+        else:
+            cls = _BY_STATUS.get(status, StorageError)
+    if exclusive and (status in (409, 412) or cls is PreconditionFailedError):
+        return AlreadyExistsError
+    return cls
 
 
 @contextmanager
+def translating(
+    catch: type[BaseException] | tuple[type[BaseException], ...],
+    translate: Callable[[BaseException], StorageError],
+) -> Iterator[None]:
+    """Raise ``translate(exc)`` for the ``catch`` exceptions of the block, chained.
+
+    Storage errors pass through untouched: they were translated where they were raised.
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except catch as exc:
+        raise translate(exc) from exc
+
+
 def reraise_as(
     cls: type[StorageError],
     catch: type[BaseException] | tuple[type[BaseException], ...],
@@ -124,11 +160,8 @@ def reraise_as(
     name: str | None = None,
     operation: str | None = None,
     backend: str | None = None,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Turn the ``catch`` exceptions raised inside the block into ``cls``, chained."""
-    try:
-        yield
-    except StorageError:
-        raise
-    except catch as exc:
-        raise cls(str(exc), name=name, operation=operation, backend=backend) from exc
+    return translating(
+        catch, lambda exc: cls(str(exc), name=name, operation=operation, backend=backend)
+    )

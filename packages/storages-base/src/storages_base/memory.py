@@ -13,16 +13,15 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar
-from urllib.parse import urljoin
 
 from django.conf import settings
-from django.utils.encoding import filepath_to_uri
 
 from .content import gzip_original_size
 from .errors import AlreadyExistsError
 from .files import Stat
 from .options import Option
 from .storage import BASE_OPTIONS, GZIP_OPTIONS, BaseStorage, Capabilities, WriteRequest
+from .urls import published_url
 
 __all__ = ["MemoryStorage"]
 
@@ -147,7 +146,9 @@ class MemoryStorage(BaseStorage):
             return [(key, stat) for key, (_, stat) in store.files.items() if key.startswith(prefix)]
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
-        return urljoin(self.base_url or "/", filepath_to_uri(self._name_for_key(key)))
+        return published_url(
+            self.base_url, self._name_for_key(key), setting="MEMORY_STORAGE_BASE_URL"
+        )
 
     def _entry(self, key: str, operation: str) -> tuple[bytes, Stat]:
         store = self._memory

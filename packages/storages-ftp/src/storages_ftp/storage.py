@@ -5,10 +5,8 @@ from __future__ import annotations
 import ftplib
 import ssl
 from typing import IO, Any, ClassVar
-from urllib.parse import urljoin
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.encoding import filepath_to_uri
 
 from storages_base.clients import client_property
 from storages_base.errors import AlreadyExistsError
@@ -16,6 +14,7 @@ from storages_base.fileparts import file_region
 from storages_base.files import Stat
 from storages_base.remote import ClosingStorage, temporary_name
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
+from storages_base.urls import published_url
 
 from .client import FTPClient, Location, check_encoding, parse_location
 from .errors import BACKEND, is_broken, reply_code
@@ -169,7 +168,4 @@ class FTPStorage(ClosingStorage, BaseStorage):
         return self.client.run("listdir", prefix, listdir)
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
-        base = self.base_url or ""
-        if base and not base.endswith("/"):
-            base += "/"
-        return urljoin(base, filepath_to_uri(key))
+        return published_url(self.base_url, key, setting="BASE_URL")

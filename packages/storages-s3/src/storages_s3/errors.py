@@ -7,8 +7,7 @@ is the usual reason ``exists()`` fails with "Forbidden" (django-storages #1104).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from botocore.exceptions import (
@@ -26,9 +25,11 @@ from storages_base.errors import (
     AlreadyExistsError,
     NotFoundError,
     PermissionDeniedError,
+    PreconditionFailedError,
     StorageError,
     TransientError,
     error_for_status,
+    translating,
 )
 
 __all__ = ["PERMISSIONS", "code_of", "refuses_condition", "s3_errors", "status_of", "translate"]
@@ -44,8 +45,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "abort": ("s3:AbortMultipartUpload",),
 }
 
-_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
-_PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+#: What S3's error codes say that their HTTP status does not (the rest goes by status).
+_CODES: dict[str, type[StorageError]] = {
+    "NoSuchKey": NotFoundError,
+    "NotFound": NotFoundError,
+    "404": NotFoundError,
+    "NoSuchBucket": StorageError,  # a 404 that is a configuration error, not a missing file
+    "PreconditionFailed": PreconditionFailedError,
+    "412": PreconditionFailedError,
+    "ConditionalRequestConflict": PreconditionFailedError,
+}
 
 
 def status_of(exc: ClientError) -> int | None:
@@ -84,15 +93,18 @@ def translate(
     if not isinstance(exc, ClientError):
         return StorageError(str(exc), **context)
     status, code = status_of(exc), code_of(exc)
-    if exclusive and (status in (409, 412) or code in _PRECONDITION_CODES):
-        return AlreadyExistsError("File exists", **context)
-    if status == 404 and code == "NoSuchBucket":
-        return StorageError(f"The bucket {bucket!r} does not exist (NoSuchBucket)", **context)
-    if status in (401, 403):
-        return PermissionDeniedError(_denied_message(code, operation, bucket, name), **context)
-    if code in _NOT_FOUND_CODES:
-        return NotFoundError("No such file", **context)
-    return error_for_status(status)(f"{code or status}: {_message(exc)}", **context)
+    cls = error_for_status(status, code=code, codes=_CODES, exclusive=exclusive)
+    if cls is AlreadyExistsError:
+        message = "File exists"
+    elif code == "NoSuchBucket":
+        message = f"The bucket {bucket!r} does not exist (NoSuchBucket)"
+    elif cls is PermissionDeniedError:
+        message = _denied_message(code, operation, bucket, name)
+    elif _CODES.get(code) is NotFoundError:
+        message = "No such file"
+    else:
+        message = f"{code or status}: {_message(exc)}"
+    return cls(message, **context)
 
 
 def _message(exc: ClientError) -> str:
@@ -128,19 +140,16 @@ def _denied_message(code: str, operation: str, bucket: str | None, name: str | N
     return text + "."
 
 
-@contextmanager
 def s3_errors(
     operation: str,
     name: str | None,
     bucket: str | None,
     exclusive: bool = False,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Translate the botocore errors raised in the block, chained to the original."""
-    try:
-        yield
-    except StorageError:
-        raise
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(
+    return translating(
+        (BotoCoreError, ClientError),
+        lambda exc: translate(
             exc, name=name, operation=operation, bucket=bucket, exclusive=exclusive
-        ) from exc
+        ),
+    )

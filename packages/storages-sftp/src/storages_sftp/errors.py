@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import paramiko
 from paramiko.ssh_exception import NoValidConnectionsError
@@ -22,6 +21,7 @@ from storages_base.errors import (
     PermissionDeniedError,
     StorageError,
     TransientError,
+    translating,
 )
 
 __all__ = ["HostKeyError", "error_for", "is_transient", "translate"]
@@ -75,12 +75,8 @@ def error_for(exc: BaseException, name: str | None, operation: str) -> StorageEr
     return cls(message, name=name, operation=operation, backend=BACKEND)
 
 
-@contextmanager
-def translate(name: str | None, operation: str) -> Iterator[None]:
+def translate(name: str | None, operation: str) -> AbstractContextManager[None]:
     """Raise the common error for any paramiko or socket error in the block, chained."""
-    try:
-        yield
-    except StorageError:
-        raise
-    except (OSError, EOFError, paramiko.SSHException) as exc:
-        raise error_for(exc, name, operation) from exc
+    return translating(
+        (OSError, EOFError, paramiko.SSHException), lambda exc: error_for(exc, name, operation)
+    )

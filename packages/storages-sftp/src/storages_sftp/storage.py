@@ -13,10 +13,8 @@ import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar, cast
-from urllib.parse import urljoin
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.encoding import filepath_to_uri
 
 from storages_base import names
 from storages_base.clients import client_property
@@ -24,6 +22,7 @@ from storages_base.content import rewindable
 from storages_base.files import Stat
 from storages_base.remote import ClosingStorage, is_temporary_name, retrying
 from storages_base.storage import BaseStorage, Capabilities, WriteRequest
+from storages_base.urls import published_url
 
 from .client import (
     ATTEMPTS,
@@ -212,9 +211,7 @@ class SFTPStorage(ClosingStorage, BaseStorage):
         return self._run(listing, prefix, "listdir")
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
-        if self.base_url is None:
-            raise ValueError("This file is not accessible via a URL: set SFTP_BASE_URL.")
-        return urljoin(self.base_url, filepath_to_uri(self._name_for_key(key)))
+        return published_url(self.base_url, self._name_for_key(key), setting="SFTP_BASE_URL")
 
     # -- writing -----------------------------------------------------------------------------
 
