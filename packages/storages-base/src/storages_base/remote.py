@@ -29,7 +29,14 @@ from typing import Generic, TypeVar
 
 from .errors import StorageError, TransientError
 
-__all__ = ["ClosingStorage", "ConnectionPool", "is_temporary_name", "retrying", "temporary_name"]
+__all__ = [
+    "ClosingStorage",
+    "ConnectionPool",
+    "Sessions",
+    "is_temporary_name",
+    "retrying",
+    "temporary_name",
+]
 
 logger = logging.getLogger("storages")
 
@@ -153,16 +160,21 @@ def retrying(
 
     Waits ``backoff`` seconds, doubling, between runs. When the runs are spent (or
     ``can_retry()`` says the operation cannot be repeated, e.g. a consumed upload
-    stream), raise ``describe(exc, runs)`` — a :class:`TransientError` by default —
-    chained to the last failure. Non-transient errors pass through at once.
+    stream), raise ``describe(exc, runs)`` chained to the last failure; without
+    ``describe``, a storage error as it is and anything else as a
+    :class:`TransientError`. Non-transient errors pass through at once.
     """
     delay = backoff
     for attempt in range(1, max(attempts, 1) + 1):
         try:
             return operation()
         except StorageError as exc:
-            if not transient(exc) or attempt >= attempts or not can_retry():
+            if not transient(exc):
                 raise
+            if attempt >= attempts or not can_retry():
+                if describe is None:
+                    raise
+                raise describe(exc, attempt) from exc
             last: BaseException = exc
         except Exception as exc:
             if not transient(exc):
@@ -177,6 +189,177 @@ def retrying(
         time.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Sessions(Generic[C]):
+    """The connections of one file-server storage, and the policy of using them.
+
+    Every operation borrows a connection of ``pool``, runs on it, and gives it back;
+    a failure is translated (``translate(exc, conn, name, operation)``) while the
+    connection is at hand, since whether it still works decides what the failure
+    means. A connection that ``broken(exc, error)`` says is out of step with the
+    server is closed, never reused, and the operation is run again on another, up to
+    ``attempts`` runs, while the failure is transient and the operation can repeat.
+
+    An upload that failed leaves a temporary file (see :func:`temporary_name`);
+    :meth:`abandon` deletes it at once, on another connection if its own is broken,
+    and otherwise remembers it, for the next connection borrowed to delete.
+    ``remove(conn, path)`` is the protocol's delete, quiet when the file is gone.
+    """
+
+    def __init__(
+        self,
+        pool: ConnectionPool[C],
+        *,
+        translate: Callable[[BaseException, C | None, str | None, str], BaseException],
+        broken: Callable[[BaseException, BaseException], bool],
+        remove: Callable[[C, str], None],
+        attempts: int = 3,
+        describe: Callable[[BaseException, int, str | None, str], StorageError] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.attempts = attempts
+        self._translate = translate
+        self._is_broken = broken
+        self._remove = remove
+        self._describe = describe
+        #: Temporary files that uploads on a lost connection left behind.
+        self.orphans: set[str] = set()
+        self._orphans_lock = threading.Lock()
+
+    def run(
+        self,
+        work: Callable[[C], T],
+        *,
+        name: str | None = None,
+        operation: str,
+        can_retry: Callable[[], bool] = lambda: True,
+        keep: bool = False,
+        broken: Callable[[BaseException, BaseException], bool] | None = None,
+    ) -> T:
+        """Run ``work`` on a borrowed connection, again on another after a transient failure.
+
+        With ``keep``, the connection of a successful run is not given back: the result
+        (an open file) owns it and gives it back when it is closed. ``broken`` replaces
+        the storage's test for this operation (an upload whose content failed mid-way).
+        """
+
+        def once() -> T:
+            conn = self.acquire(name, operation)
+            try:
+                result = work(conn)
+            except BaseException as exc:
+                error = self.give_back(conn, exc, name, operation, broken)
+                if error is exc:
+                    raise
+                raise error from exc
+            if not keep:
+                self.pool.release(conn)
+            return result
+
+        describe = self._describe
+        return retrying(
+            once,
+            transient=lambda exc: isinstance(exc, TransientError),
+            attempts=self.attempts,
+            can_retry=can_retry,
+            describe=(lambda exc, runs: describe(exc, runs, name, operation)) if describe else None,
+        )
+
+    def acquire(self, name: str | None = None, operation: str = "connect") -> C:
+        """Borrow a connection, which first deletes the files earlier uploads left behind."""
+        try:
+            conn = self.pool.acquire()
+        except BaseException as exc:
+            error = self._translate(exc, None, name, operation)
+            if error is exc:
+                raise
+            raise error from exc
+        if self.orphans:
+            try:
+                self._remove_orphans(conn)
+            except BaseException as exc:
+                error = self.give_back(conn, exc, name, operation)
+                if error is exc:
+                    raise
+                raise error from exc
+        return conn
+
+    def release(self, conn: C) -> None:
+        """Give back a connection that is in step with the server."""
+        self.pool.release(conn)
+
+    def discard(self, conn: C) -> None:
+        """Close a connection that failed, instead of giving it back."""
+        self.pool.discard(conn)
+
+    def give_back(
+        self,
+        conn: C,
+        exc: BaseException,
+        name: str | None,
+        operation: str,
+        broken: Callable[[BaseException, BaseException], bool] | None = None,
+    ) -> BaseException:
+        """Give back ``conn`` after ``exc`` (closed if broken); return the error to raise."""
+        error = self._translate(exc, conn, name, operation)
+        if (broken or self.broken)(exc, error):
+            self.pool.discard(conn)
+        else:
+            self.pool.release(conn)
+        return error
+
+    def broken(self, exc: BaseException, error: BaseException) -> bool:
+        """Whether a connection that raised ``exc`` (translated: ``error``) must be closed."""
+        return self._is_broken(exc, error)
+
+    def in_step(self, conn: C, exc: BaseException) -> bool:
+        """Whether ``conn`` can go on being used after ``exc`` (it is not broken)."""
+        return not self.broken(exc, self._translate(exc, conn, None, "save"))
+
+    def abandon(self, conn: C | None, path: str) -> None:
+        """Delete the temporary file of a failed upload, now or on a later connection.
+
+        ``conn`` is the upload's connection if it is still in step with the server,
+        else None: then a pooled or new connection is tried, once.
+        """
+        try:
+            if conn is not None:
+                self._remove(conn, path)
+                return
+            fresh = self.pool.acquire()
+        except Exception:
+            self._remember(path)
+            return
+        try:
+            self._remove(fresh, path)
+        except BaseException as exc:
+            self._remember(path)
+            if self.broken(exc, self._translate(exc, fresh, None, "delete")):
+                self.pool.discard(fresh)
+                return
+        self.pool.release(fresh)
+
+    def _remember(self, path: str) -> None:
+        with self._orphans_lock:
+            self.orphans.add(path)
+
+    def _remove_orphans(self, conn: C) -> None:
+        with self._orphans_lock:
+            orphans, self.orphans = sorted(self.orphans), set()
+        for index, path in enumerate(orphans):
+            try:
+                self._remove(conn, path)
+            except BaseException as exc:
+                if self.broken(exc, self._translate(exc, conn, None, "delete")):
+                    with self._orphans_lock:  # a later connection tries the rest
+                        self.orphans.update(orphans[index:])
+                    raise
+                logger.warning("could not delete the temporary upload %r: %s", path, exc)
+
+    def close(self) -> None:
+        """Close the idle connections; the next operation opens a new one."""
+        self.pool.close()
 
 
 _S = TypeVar("_S", bound="ClosingStorage")

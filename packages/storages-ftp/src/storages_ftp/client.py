@@ -12,24 +12,21 @@ import ftplib
 import logging
 import re
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base.errors import NotFoundError, StorageError, TransientError
-from storages_base.remote import ConnectionPool, retrying
+from storages_base.remote import ConnectionPool, Sessions
 
-from .errors import BACKEND, error_for_reply, is_broken, is_transient, reply_code
+from .errors import BACKEND, error_for_reply, is_broken, reply_code
 from .session import Session, TLSSession
 
 __all__ = ["FTPClient", "Location", "parse_location", "redact"]
 
 logger = logging.getLogger("storages.ftp")
-T = TypeVar("T")
 
 SCHEMES = {"ftp": "plain FTP", "ftps": "explicit TLS", "aftp": "active mode"}
 EXAMPLE = "ftp://user:password@host:21/path"
@@ -125,7 +122,8 @@ class FTPClient:
 
     A pool rather than one locked session: an open file holds its session while its
     data streams (FTP allows one transfer per session), and threads do not queue
-    behind a slow upload. Idle sessions (at most ``pool_size``) are kept for reuse.
+    behind a slow upload. Idle sessions (at most ``pool_size``) are kept for reuse;
+    :attr:`sessions` runs operations on them with retries (``storages_base.remote``).
     """
 
     def __init__(
@@ -141,15 +139,18 @@ class FTPClient:
         self.location = location
         self.encoding = encoding
         self.timeout = timeout
-        self.retries = retries
         self._ssl_context = ssl_context
         self.pool: ConnectionPool[Session] = ConnectionPool(
             self._connect, _quit, max_idle=pool_size, check=_noop, check_after=5.0
         )
-        self._orphans: set[str] = set()
-        self._orphans_lock = threading.Lock()
-
-    # -- sessions --------------------------------------------------------------------------
+        self.sessions: Sessions[Session] = Sessions(
+            self.pool,
+            translate=self._translate,
+            broken=lambda exc, error: is_broken(exc),
+            remove=lambda session, path: session.remove(path),
+            attempts=retries + 1,
+            describe=self._unreachable,
+        )
 
     def _connect(self) -> Session:
         loc = self.location
@@ -174,98 +175,39 @@ class FTPClient:
         except BaseException:
             session.close()
             raise
-        self._remove_orphans(session)
         return session
 
     def close(self) -> None:
         """Close the idle sessions; the next operation opens a new one."""
         self.pool.close()
 
-    # -- running operations ----------------------------------------------------------------
-
-    def run(
-        self,
-        operation: str,
-        name: str | None,
-        work: Callable[[Session], T],
-        can_retry: Callable[[], bool] = lambda: True,
-        broken: Callable[[BaseException], bool] = is_broken,
-    ) -> T:
-        """Run ``work`` on a session; retry transient failures on a new one, map errors."""
-
-        def attempt() -> T:
-            with self.pool.connection(broken) as session:
-                return work(session)
-
-        return self.call(operation, name, attempt, can_retry)
-
-    def call(
-        self,
-        operation: str,
-        name: str | None,
-        attempt: Callable[[], T],
-        can_retry: Callable[[], bool] = lambda: True,
-    ) -> T:
-        """Run ``attempt`` with bounded retries; raise the common errors."""
-        try:
-            return retrying(
-                attempt,
-                transient=is_transient,
-                attempts=self.retries + 1,
-                describe=lambda exc, runs: self._unreachable(exc, runs, name, operation),
-                can_retry=can_retry,
-            )
-        except StorageError:
-            raise
-        except ftplib.all_errors as exc:
-            raise error_for_reply(exc, name=name, operation=operation) from exc
-        except UnicodeEncodeError as exc:
-            raise StorageError(
+    def _translate(
+        self, exc: BaseException, session: Session | None, name: str | None, operation: str
+    ) -> BaseException:
+        """Return the common error for an ftplib or socket failure (others pass)."""
+        if isinstance(exc, ftplib.all_errors):
+            return error_for_reply(exc, name=name, operation=operation)
+        if isinstance(exc, UnicodeEncodeError):
+            return StorageError(
                 f"the name cannot be written in the {self.encoding} encoding: set "
                 "FTP_STORAGE_ENCODING (the encoding option) to 'utf-8' if the server supports it",
                 name=name,
                 operation=operation,
                 backend=BACKEND,
-            ) from exc
+            )
+        return exc
 
     def _unreachable(
         self, exc: BaseException, runs: int, name: str | None, operation: str
     ) -> StorageError:
+        cause = exc.__cause__ or exc
         return TransientError(
             f"FTP server {self.location.host}:{self.location.port} failed "
-            f"({type(exc).__name__}: {exc}) after {runs} attempt(s)",
+            f"({type(cause).__name__}: {cause}) after {runs} attempt(s)",
             name=name,
             operation=operation,
             backend=BACKEND,
         )
-
-    # -- temporary files left behind -------------------------------------------------------
-
-    def remove_temporary(self, path: str, session: Session | None = None) -> None:
-        """Delete an abandoned upload's temporary file now, or else on the next connect.
-
-        ``session`` is used if it is still in step with the server; otherwise a pooled
-        or new one is tried once.
-        """
-        try:
-            if session is not None:
-                session.remove(path)
-            else:
-                with self.pool.connection(is_broken) as fresh:
-                    fresh.remove(path)
-        except ftplib.all_errors:
-            with self._orphans_lock:
-                self._orphans.add(path)
-
-    def _remove_orphans(self, session: Session) -> None:
-        # A session died mid-upload: its temporary file is deleted by the next session.
-        with self._orphans_lock:
-            orphans, self._orphans = self._orphans, set()
-        for path in orphans:
-            try:
-                session.remove(path)
-            except ftplib.all_errors:
-                logger.warning("could not delete the temporary upload %r", path)
 
 
 def _enter_root(session: Session, path: str) -> None:

@@ -1,4 +1,4 @@
-"""Streams over FTP data connections: a download read as it arrives, an upload's source.
+"""A download over an FTP data connection, read as it arrives.
 
 A download holds its session while the bytes flow (FTP runs one transfer per
 session) and gives it back to the pool when the transfer ends or the file is closed;
@@ -12,7 +12,7 @@ import ftplib
 import io
 import socket
 import ssl
-from typing import IO, Any
+from typing import Any
 
 from storages_base.errors import TransientError
 from storages_base.remote import ConnectionPool
@@ -20,7 +20,7 @@ from storages_base.remote import ConnectionPool
 from .errors import BACKEND, error_for_reply, is_broken
 from .session import Session
 
-__all__ = ["RetrStream", "UploadSource"]
+__all__ = ["RetrStream"]
 
 #: How long closing an unfinished download waits for the server's 426/226 reply.
 ABORT_TIMEOUT = 5.0
@@ -124,56 +124,3 @@ class RetrStream(io.RawIOBase):
                 f"{message}: {exc}", name=self._name, operation="open", backend=BACKEND
             )
         return error_for_reply(exc, name=self._name, operation="open")
-
-
-class UploadSource(io.RawIOBase):
-    """The content of an upload, as ``storbinary`` reads it.
-
-    It records whether any byte was read (a failed upload can only be repeated if
-    the content can be rewound) and marks failures of the content itself, which are
-    the caller's and must not be retried as network faults.
-    """
-
-    def __init__(self, content: IO[bytes] | io.RawIOBase) -> None:
-        super().__init__()
-        self._content = content
-        self.consumed = False
-        self.failure: BaseException | None = None
-        self._start: int | None = None
-        try:
-            if content.seekable():
-                self._start = 0  # where the base's _store() rewound it
-                self._start = content.tell()
-        except (AttributeError, OSError, ValueError):
-            pass  # a rewind-only stream has no tell()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            data = self._content.read(size)
-        except BaseException as exc:
-            self.failure = exc
-            raise
-        if data:
-            self.consumed = True
-        return bytes(data)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def rewind(self) -> bool:
-        """Go back to the start for another attempt; False if the content cannot."""
-        if not self.consumed:
-            return self.failure is None
-        if self._start is None or self.failure is not None:
-            return False
-        try:
-            self._content.seek(self._start)
-        except (OSError, ValueError):
-            return False
-        self.consumed = False
-        return True

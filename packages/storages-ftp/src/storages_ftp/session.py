@@ -16,7 +16,7 @@ import ssl
 import struct
 from typing import IO, Any, BinaryIO
 
-from storages_base.remote import is_temporary_name, temporary_name
+from storages_base.remote import temporary_name
 
 from .errors import NOT_IMPLEMENTED, reply_code
 from .listing import FILE, FOLDER, Entry, parse_facts, parse_list, parse_mlst, parse_time
@@ -121,16 +121,6 @@ class Session(ftplib.FTP):
                 return [entry for entry in found if entry is not None]
         self.retrlines(f"LIST{suffix}", lines.append)
         return parse_list(lines)
-
-    def listdir(self, path: str) -> tuple[list[str], list[str]]:
-        folders: list[str] = []
-        files: list[str] = []
-        for entry in self.entries(path):
-            name = posixpath.basename(entry.name.rstrip("/"))  # some servers list full paths
-            if not name or is_temporary_name(name):
-                continue
-            (folders if entry.kind == FOLDER else files).append(name)
-        return folders, files
 
     # -- changes ---------------------------------------------------------------------------
 

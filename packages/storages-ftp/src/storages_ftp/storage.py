@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import ftplib
+import posixpath
 import ssl
 from typing import IO, Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base.clients import client_property
-from storages_base.errors import AlreadyExistsError
-from storages_base.fileparts import file_region
 from storages_base.files import Stat
-from storages_base.remote import ClosingStorage, temporary_name
-from storages_base.storage import BaseStorage, Capabilities, WriteRequest
+from storages_base.fileserver import FileServerStorage, PathInfo, UploadSource
+from storages_base.remote import Sessions
+from storages_base.storage import Capabilities
 from storages_base.urls import published_url
 
 from .client import FTPClient, Location, check_encoding, parse_location
-from .errors import BACKEND, is_broken, reply_code
-from .files import RetrStream, UploadSource
+from .errors import BACKEND, reply_code
+from .files import RetrStream
 from .listing import FOLDER
 from .options import FTP_OPTIONS
 from .session import Session
@@ -26,7 +26,7 @@ from .session import Session
 __all__ = ["FTPStorage"]
 
 
-class FTPStorage(ClosingStorage, BaseStorage):
+class FTPStorage(FileServerStorage):
     """Files on an FTP server; settings and behaviour as django-storages' ``FTPStorage``.
 
     Uploads go to a temporary name in the target folder and are renamed into place,
@@ -82,31 +82,22 @@ class FTPStorage(ClosingStorage, BaseStorage):
             ssl_context=self.ssl_context,
         )
 
-    # -- sessions ----------------------------------------------------------------------------
+    @property
+    def sessions(self) -> Sessions[Session]:
+        return self.client.sessions
 
     def close(self) -> None:
         """Close the idle sessions; the storage stays usable and reconnects on demand."""
         if "client" in self.__dict__:
             self.client.close()
 
-    # -- hooks -----------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
-        client = self.client
+        # The stream holds its session until the transfer ends or the file is closed.
+        return self._run(lambda session: self._retr(session, key, offset), key, "open", keep=True)
 
-        def attempt() -> tuple[IO[bytes], Stat | None]:
-            session = client.pool.acquire()
-            try:
-                return self._start_download(session, key, offset)
-            except BaseException as exc:
-                (client.pool.discard if is_broken(exc) else client.pool.release)(session)
-                raise
-
-        return client.call("open", key, attempt)
-
-    def _start_download(
-        self, session: Session, key: str, offset: int
-    ) -> tuple[IO[bytes], Stat | None]:
+    def _retr(self, session: Session, key: str, offset: int) -> tuple[IO[bytes], Stat | None]:
         entry = session.entry(key)
         if entry.kind == FOLDER:
             raise self._not_found(key, "open")
@@ -117,55 +108,37 @@ class FTPStorage(ClosingStorage, BaseStorage):
         stream = RetrStream(self.client.pool, session, data, name=key, expected=expected)
         return stream, stat  # type: ignore[return-value]  # RawIOBase is a binary IO
 
-    def _write(self, request: WriteRequest) -> None:
-        # A file on disk is read where it lies, by offset: one copy, and rewinds exactly.
-        source = UploadSource(file_region(request.source, request.size) or request.content)
-        self.client.run(
-            "save",
-            request.key,
-            lambda session: self._upload(session, request, source),
-            can_retry=source.rewind,
-            broken=lambda exc: source.failure is not None or is_broken(exc),
-        )
+    # -- the file-server primitives ----------------------------------------------------------
 
-    def _upload(self, session: Session, request: WriteRequest, source: UploadSource) -> None:
-        partial = temporary_name(request.key)
+    def _path_info(self, session: Session, path: str) -> PathInfo | None:
         try:
-            session.store(partial, source)  # type: ignore[arg-type]
-            if not session.replace(partial, request.key, exclusive=request.exclusive):
-                raise AlreadyExistsError(
-                    "File exists", name=request.key, operation="save", backend=BACKEND
-                )
-        except BaseException as exc:
-            broken = source.failure is not None or is_broken(exc)
-            self.client.remove_temporary(partial, None if broken else session)
+            entry = session.entry(path)
+        except ftplib.error_perm as exc:
+            if reply_code(exc) == 550:
+                return None
             raise
-
-    def _stat(self, key: str) -> Stat:
-        entry = self.client.run("stat", key, lambda session: session.entry(key))
         if entry.kind == FOLDER or entry.size is None:
-            raise self._not_found(key, "stat")
-        return Stat(size=entry.size, modified=entry.modified)
+            return PathInfo(folder=entry.kind == FOLDER)
+        return PathInfo(folder=False, stat=Stat(size=entry.size, modified=entry.modified))
 
-    def _exists(self, key: str) -> bool:
-        # Folders exist on a file server (as on FileSystemStorage).
-        return self.client.run("exists", key, lambda session: session.exists(key.rstrip("/")))
+    def _list_path(self, session: Session, path: str) -> list[tuple[str, bool]]:
+        try:
+            entries = session.entries(path)
+        except ftplib.error_perm as exc:
+            if reply_code(exc) == 550:
+                return []  # a missing folder lists empty, as on object stores
+            raise
+        # Some servers list full paths.
+        return [(posixpath.basename(e.name.rstrip("/")), e.kind == FOLDER) for e in entries]
 
-    def _delete(self, key: str) -> None:
-        self.client.run("delete", key, lambda session: session.remove(key.rstrip("/")))
+    def _remove_path(self, session: Session, path: str) -> None:
+        session.remove(path)
 
-    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
-        path = prefix.rstrip("/")
+    def _store_path(self, session: Session, path: str, source: UploadSource, target: str) -> None:
+        session.store(path, source)  # type: ignore[arg-type]  # RawIOBase is a binary IO
 
-        def listdir(session: Session) -> tuple[list[str], list[str]]:
-            try:
-                return session.listdir(path)
-            except ftplib.error_perm as exc:
-                if reply_code(exc) == 550:
-                    return [], []  # a missing folder lists empty, as on object stores
-                raise
-
-        return self.client.run("listdir", prefix, listdir)
+    def _rename_path(self, session: Session, path: str, target: str, exclusive: bool) -> bool:
+        return session.replace(path, target, exclusive=exclusive)
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         return published_url(self.base_url, key, setting="BASE_URL")

@@ -1,0 +1,200 @@
+"""Storages on a file server (FTP, SFTP): the policy written once, the protocol left to hooks.
+
+A file server has folders, shows a file while it is written, and speaks through
+stateful connections. :class:`FileServerStorage` answers the storage hooks from a
+few protocol primitives a backend implements on one connection:
+
+* ``_path_info`` (what a path is), ``_list_path``, ``_remove_path``;
+* ``_store_path`` (create a new file from a stream) and ``_rename_path`` (move it
+  into place, refusing an existing target when the write is create-only).
+
+What it adds once: every operation runs through the storage's
+:class:`~storages_base.remote.Sessions` (pooled connections, bounded retries that
+never send a consumed stream twice); an upload goes to a temporary name beside its
+target and is renamed into place, so a reader never sees half a file; a failed
+upload's temporary file is deleted, later if its connection died; listings hide
+temporary files; a folder exists (as on ``FileSystemStorage``) but has no size.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, Any, TypeVar
+
+from .errors import AlreadyExistsError
+from .fileparts import file_region
+from .files import Stat
+from .remote import ClosingStorage, Sessions, is_temporary_name, temporary_name
+from .storage import BaseStorage, WriteRequest
+
+__all__ = ["FileServerStorage", "PathInfo", "UploadSource"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """What a path on the server is: a folder, or a file with its stat (if the server says)."""
+
+    folder: bool
+    stat: Stat | None = None
+
+
+class UploadSource(io.RawIOBase):
+    """The content of an upload, as the protocol reads it.
+
+    It records whether any byte was read (a failed upload can only be repeated if
+    the content can be rewound) and marks failures of the content itself, which are
+    the caller's and must not be retried as network faults.
+    """
+
+    def __init__(self, content: IO[bytes] | io.RawIOBase) -> None:
+        super().__init__()
+        self._content = content
+        self.consumed = False
+        self.failure: BaseException | None = None
+        self._start: int | None = None
+        try:
+            if content.seekable():
+                self._start = 0  # where the base's _store() rewound it
+                self._start = content.tell()
+        except (AttributeError, OSError, ValueError):
+            pass  # a rewind-only stream has no tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            data = self._content.read(-1 if size is None else size)
+        except BaseException as exc:
+            self.failure = exc
+            raise
+        if data:
+            self.consumed = True
+        return bytes(data) if data is not None else b""
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def rewind(self) -> bool:
+        """Go back to the start for another attempt; False if the content cannot."""
+        if not self.consumed:
+            return self.failure is None
+        if self._start is None or self.failure is not None:
+            return False
+        try:
+            self._content.seek(self._start)
+        except (OSError, ValueError):
+            return False
+        self.consumed = False
+        return True
+
+
+class FileServerStorage(ClosingStorage, BaseStorage):
+    """A storage on a file server: the storage hooks, on the protocol's primitives.
+
+    A subclass provides :attr:`sessions` (built lazily), :meth:`_path` where server
+    paths differ from keys, and the primitives below, which work on one connection,
+    raise the protocol's own errors (``sessions`` translates them) and never retry.
+    """
+
+    # -- what a file-server backend provides ----------------------------------------------
+
+    @property
+    def sessions(self) -> Sessions[Any]:
+        """The storage's connections (a ``client_property``: built on first use)."""
+        raise NotImplementedError
+
+    def _path(self, key: str) -> str:
+        """Return the server path of ``key``."""
+        return key
+
+    def _path_info(self, conn: Any, path: str) -> PathInfo | None:
+        """Say what ``path`` is; None when it does not exist."""
+        raise NotImplementedError
+
+    def _list_path(self, conn: Any, path: str) -> Iterable[tuple[str, bool]]:
+        """Return ``(base name, is a folder)`` for each entry of ``path``; none if missing."""
+        raise NotImplementedError
+
+    def _remove_path(self, conn: Any, path: str) -> None:
+        """Delete a file or an empty folder; a missing path is not an error."""
+        raise NotImplementedError
+
+    def _store_path(self, conn: Any, path: str, source: UploadSource, target: str) -> None:
+        """Create the new file ``path`` (a temporary name beside ``target``) from ``source``."""
+        raise NotImplementedError
+
+    def _rename_path(self, conn: Any, path: str, target: str, exclusive: bool) -> bool:
+        """Move ``path`` to ``target``; return False if ``exclusive`` and ``target`` exists."""
+        raise NotImplementedError
+
+    # -- the storage hooks, written once ---------------------------------------------------
+
+    def _run(self, work: Callable[[Any], T], key: str, operation: str, **options: Any) -> T:
+        """Run ``work`` on a connection, with the storage's retries and error mapping."""
+        return self.sessions.run(work, name=self._name_for_key(key), operation=operation, **options)
+
+    def _stat(self, key: str) -> Stat:
+        info = self._run(lambda conn: self._path_info(conn, self._path(key)), key, "stat")
+        if info is None or info.folder or info.stat is None:
+            raise self._not_found(key, "stat")
+        return info.stat
+
+    def _exists(self, key: str) -> bool:
+        # A folder exists too, as on django-storages and FileSystemStorage.
+        path = self._path(key.rstrip("/"))
+        return self._run(lambda conn: self._path_info(conn, path), key, "exists") is not None
+
+    def _delete(self, key: str) -> None:
+        path = self._path(key.rstrip("/"))
+        self._run(lambda conn: self._remove_path(conn, path), key, "delete")
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        path = self._path(prefix.rstrip("/"))
+
+        def listing(conn: Any) -> tuple[list[str], list[str]]:
+            folders: list[str] = []
+            files: list[str] = []
+            for name, folder in self._list_path(conn, path):
+                if name and not is_temporary_name(name):  # uploads in progress are hidden
+                    (folders if folder else files).append(name)
+            return folders, files
+
+        return self._run(listing, prefix, "listdir")
+
+    def _write(self, request: WriteRequest) -> None:
+        # A file on disk is read where it lies, by offset: one copy, and rewinds exactly.
+        source = UploadSource(file_region(request.source, request.size) or request.content)
+        sessions = self.sessions
+        self._run(
+            lambda conn: self._upload(conn, request, source),
+            request.key,
+            "save",
+            can_retry=source.rewind,
+            # A content that failed mid-stream left the connection in mid-transfer.
+            broken=lambda exc, error: source.failure is not None or sessions.broken(exc, error),
+        )
+
+    def _upload(self, conn: Any, request: WriteRequest, source: UploadSource) -> None:
+        """Store ``source`` under a temporary name beside the target, then rename it there."""
+        target = self._path(request.key)
+        temporary = temporary_name(target)
+        try:
+            self._store_path(conn, temporary, source, target)
+            if not self._rename_path(conn, temporary, target, request.exclusive):
+                raise AlreadyExistsError(
+                    "File exists",
+                    name=self._name_for_key(request.key),
+                    operation="save",
+                    backend=self.backend_name,
+                )
+        except BaseException as exc:
+            in_step = source.failure is None and self.sessions.in_step(conn, exc)
+            self.sessions.abandon(conn if in_step else None, temporary)
+            raise
