@@ -126,8 +126,10 @@ class FileServerStorage(ClosingStorage, BaseStorage):
         """Delete a file or an empty folder; a missing path is not an error."""
         raise NotImplementedError
 
-    def _store_path(self, conn: Any, path: str, source: UploadSource, target: str) -> None:
-        """Create the new file ``path`` (a temporary name beside ``target``) from ``source``."""
+    def _store_path(
+        self, conn: Any, path: str, source: UploadSource, request: WriteRequest
+    ) -> None:
+        """Create the new file ``path`` (a temporary name beside the target) from ``source``."""
         raise NotImplementedError
 
     def _rename_path(self, conn: Any, path: str, target: str, exclusive: bool) -> bool:
@@ -186,7 +188,7 @@ class FileServerStorage(ClosingStorage, BaseStorage):
         target = self._path(request.key)
         temporary = temporary_name(target)
         try:
-            self._store_path(conn, temporary, source, target)
+            self._store_path(conn, temporary, source, request)
             if not self._rename_path(conn, temporary, target, request.exclusive):
                 raise AlreadyExistsError(
                     "File exists",

@@ -13,7 +13,7 @@ from storages_base.clients import client_property
 from storages_base.files import Stat
 from storages_base.fileserver import FileServerStorage, PathInfo, UploadSource
 from storages_base.remote import Sessions
-from storages_base.storage import Capabilities
+from storages_base.storage import Capabilities, WriteRequest
 from storages_base.urls import published_url
 
 from .client import FTPClient, Location, check_encoding, parse_location
@@ -134,7 +134,9 @@ class FTPStorage(FileServerStorage):
     def _remove_path(self, session: Session, path: str) -> None:
         session.remove(path)
 
-    def _store_path(self, session: Session, path: str, source: UploadSource, target: str) -> None:
+    def _store_path(
+        self, session: Session, path: str, source: UploadSource, request: WriteRequest
+    ) -> None:
         session.store(path, source)  # type: ignore[arg-type]  # RawIOBase is a binary IO
 
     def _rename_path(self, session: Session, path: str, target: str, exclusive: bool) -> bool:

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
+import stat as stat_mode
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import paramiko
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base.errors import StorageError, TransientError
-from storages_base.remote import ConnectionPool, retrying
+from storages_base.remote import ConnectionPool, Sessions
 
-from .errors import BACKEND, HostKeyError, error_for, is_transient, translate
+from .errors import BACKEND, HostKeyError, error_for
 from .options import HOST_KEY_POLICIES
 
-__all__ = ["Connection", "ConnectionSettings", "SFTPPool"]
-
-T = TypeVar("T")
+__all__ = ["Connection", "ConnectionSettings", "SFTPPool", "is_dir", "remove"]
 
 #: Seconds before connecting, authenticating or a silent server gives up (#1344 hangs).
 DEFAULT_TIMEOUT = 30.0
@@ -82,6 +80,26 @@ class Connection:
             self.sftp.close()
         finally:
             self.ssh.close()
+
+
+def remove(conn: Connection, path: str) -> None:
+    """Delete a file, or an empty folder as FileSystemStorage does; a missing one is fine."""
+    try:
+        conn.sftp.remove(path)
+    except FileNotFoundError:
+        return
+    except OSError:
+        # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
+        if not conn.alive or not is_dir(conn, path):
+            raise
+        conn.sftp.rmdir(path)
+
+
+def is_dir(conn: Connection, path: str) -> bool:
+    try:
+        return stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0)
+    except FileNotFoundError:
+        return False
 
 
 class _RejectUnknown(paramiko.MissingHostKeyPolicy):
@@ -188,93 +206,25 @@ def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
         _login(ssh, settings)
 
 
-class SFTPPool:
+class SFTPPool(Sessions[Connection]):
     """Connections of one storage: borrowed per operation, rebuilt after a failure."""
 
     def __init__(self, settings: ConnectionSettings, max_idle: int = 4) -> None:
         self.settings = settings
-        self._pool: ConnectionPool[Connection] = ConnectionPool(
-            lambda: connect(settings),
-            Connection.close,
-            max_idle=max_idle,
-            check=Connection.check,
-            check_after=0.0,  # the check costs no round trip: always run it
+        super().__init__(
+            ConnectionPool(
+                lambda: connect(settings),
+                Connection.close,
+                max_idle=max_idle,
+                check=Connection.check,
+                check_after=0.0,  # the check costs no round trip: always run it
+            ),
+            translate=as_storage_error,
+            # Any failure on a dead connection is transient (see as_storage_error).
+            broken=lambda exc, error: isinstance(error, TransientError),
+            remove=remove,
+            attempts=ATTEMPTS,
         )
-        #: Temporary files an interrupted upload left behind, removed on a later run.
-        self.orphans: set[str] = set()
-
-    def acquire(self) -> Connection:
-        with translate(None, "connect"):
-            return self._pool.acquire()
-
-    def release(self, conn: Connection) -> None:
-        if conn.alive:
-            self._pool.release(conn)
-        else:
-            self._pool.discard(conn)
-
-    def discard(self, conn: Connection) -> None:
-        self._pool.discard(conn)
-
-    def give_back(
-        self, conn: Connection, exc: BaseException, name: str | None, what: str
-    ) -> BaseException:
-        """Return ``conn`` after ``exc`` (dropped if it is lost); return the error to raise."""
-        error = as_storage_error(exc, conn, name, what)
-        if isinstance(error, TransientError):
-            self.discard(conn)
-        else:
-            self.release(conn)
-        return error
-
-    def run(
-        self,
-        operation: Callable[[Connection], T],
-        *,
-        name: str | None = None,
-        what: str = "",
-        can_retry: Callable[[], bool] = lambda: True,
-        keep: bool = False,
-    ) -> T:
-        """Run ``operation`` on a borrowed connection; reconnect and retry when it drops.
-
-        With ``keep``, a connection the operation succeeded on is not given back: the
-        result (an open file) owns it and releases it when closed.
-        """
-
-        def once() -> T:
-            conn = self.acquire()
-            try:
-                self._clean_orphans(conn)
-                result = operation(conn)
-            except BaseException as exc:
-                error = self.give_back(conn, exc, name, what)
-                if isinstance(error, TransientError):
-                    self._pool.close()  # the idle ones most likely died the same way
-                if error is exc:
-                    raise
-                raise error from exc
-            if not keep:
-                self.release(conn)
-            return result
-
-        return retrying(once, transient=is_transient, attempts=ATTEMPTS, can_retry=can_retry)
-
-    def _clean_orphans(self, conn: Connection) -> None:
-        while self.orphans:
-            try:
-                path = self.orphans.pop()
-            except KeyError:  # another thread took the last one
-                return
-            try:
-                conn.sftp.remove(path)
-            except OSError as exc:
-                if not isinstance(exc, FileNotFoundError) and not conn.alive:
-                    self.orphans.add(path)
-                    raise
-
-    def close(self) -> None:
-        self._pool.close()
 
 
 def as_storage_error(

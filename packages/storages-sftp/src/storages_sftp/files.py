@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import paramiko
 from paramiko.sftp import CMD_READ, int64
 
-from storages_base.errors import StorageError, TransientError
-from storages_base.remote import retrying
+from storages_base.errors import AlreadyExistsError, StorageError, TransientError
+from storages_base.remote import retrying, temporary_name
 
 from .client import ATTEMPTS, Connection, as_storage_error
 from .errors import BACKEND, is_transient
-from .uploads import Uploader, abandon
+from .uploads import Uploader
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -175,7 +175,8 @@ class SFTPWriter(io.RawIOBase):
     ) -> None:
         # The temporary file is opened before this object exists: a failure then leaves
         # no half-built writer whose finaliser would give the connection back twice.
-        temp, file = uploader.begin(conn, path)
+        temp = temporary_name(path)
+        file = uploader.open(conn, temp)
         super().__init__()
         self._pool, self._conn, self._uploader = pool, conn, uploader
         self._path, self._name, self._exclusive = path, name, exclusive
@@ -201,24 +202,23 @@ class SFTPWriter(io.RawIOBase):
     def commit(self) -> None:
         """Move the written file into place (raise AlreadyExistsError for "x" mode)."""
         with self._failing("save"):
-            self._uploader.finish(
-                self._conn,
-                self._file,
-                self._temp,
-                self._path,
-                self._written,
-                exclusive=self._exclusive,
-                name=self._name,
-            )
+            self._uploader.finish(self._conn, self._file, self._temp, self._written, self._name)
+            if not self._uploader.move(self._conn, self._temp, self._path, self._exclusive):
+                raise AlreadyExistsError(
+                    "File exists", name=self._name, operation="save", backend=BACKEND
+                )
         self._done = True
         self.close()
 
     def close(self) -> None:
         if self.closed:
             return
+        conn = self._conn
         if not self._done:
-            abandon(self._conn, self._file, self._temp, self._pool.orphans)
-        self._pool.release(self._conn)
+            with contextlib.suppress(Exception):  # a dead connection cannot close it
+                self._file.close()
+            self._pool.abandon(conn if conn.alive else None, self._temp)
+        (self._pool.release if conn.alive else self._pool.discard)(conn)
         super().close()
 
     @contextlib.contextmanager

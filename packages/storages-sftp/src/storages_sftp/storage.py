@@ -8,40 +8,31 @@ SFTP rename, which refuses an existing target, when not). Reads stream.
 
 from __future__ import annotations
 
+import contextlib
 import stat as stat_mode
 import weakref
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar, TypeVar, cast
+from typing import IO, Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base import names
 from storages_base.clients import client_property
-from storages_base.content import rewindable
-from storages_base.files import Stat
-from storages_base.remote import ClosingStorage, is_temporary_name, retrying
-from storages_base.storage import BaseStorage, Capabilities, WriteRequest
+from storages_base.files import CHUNK_SIZE, Stat
+from storages_base.fileserver import FileServerStorage, PathInfo, UploadSource
+from storages_base.storage import Capabilities, WriteRequest
 from storages_base.urls import published_url
 
-from .client import (
-    ATTEMPTS,
-    Connection,
-    ConnectionSettings,
-    SFTPPool,
-    host_key_policy,
-)
-from .errors import BACKEND, is_transient
+from .client import Connection, ConnectionSettings, SFTPPool, host_key_policy, remove
+from .errors import BACKEND
 from .files import SFTPReader, SFTPWriter
 from .options import OPTIONS
-from .uploads import Uploader, is_dir
+from .uploads import Uploader
 
 __all__ = ["SFTPStorage"]
 
-T = TypeVar("T")
 
-
-class SFTPStorage(ClosingStorage, BaseStorage):
+class SFTPStorage(FileServerStorage):
     """Django storage on an SFTP server; see the package README for the options."""
 
     backend_name = BACKEND
@@ -109,6 +100,10 @@ class SFTPStorage(ClosingStorage, BaseStorage):
         weakref.finalize(self, pool.close)  # a forgotten storage still closes its connections
         return pool
 
+    @property
+    def sessions(self) -> SFTPPool:
+        return self._pool
+
     def close(self) -> None:
         """Close the idle connections (files still open keep theirs until closed)."""
         pool = self.__dict__.get("_pool")
@@ -128,132 +123,85 @@ class SFTPStorage(ClosingStorage, BaseStorage):
             return "/" + key
         return key or "."
 
-    # -- the storage hooks -----------------------------------------------------------------
+    # -- reading and streaming writes ---------------------------------------------------------
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
-        return retrying(
-            lambda: self._open_reader(key, offset), transient=is_transient, attempts=ATTEMPTS
-        )
+        # The reader holds its connection until it is closed or read to the end.
+        return self._run(lambda conn: self._open_reader(conn, key, offset), key, "open", keep=True)
 
-    def _open_reader(self, key: str, offset: int) -> tuple[IO[bytes], Stat | None]:
-        """Open the file on a connection the reader keeps until it is closed."""
-        path, name = self._path(key), self._name_for_key(key)
-        conn = self._pool.acquire()
-        try:
-            file = conn.sftp.open(path, "rb")
-            attrs = file.stat()
-            if stat_mode.S_ISDIR(attrs.st_mode or 0):
-                file.close()
-                raise self._not_found(key, "open")
-            file.seek(offset)
-        except BaseException as exc:
-            error = self._pool.give_back(conn, exc, name, "open")
-            if error is exc:
-                raise
-            raise error from exc
+    def _open_reader(self, conn: Connection, key: str, offset: int) -> tuple[IO[bytes], Stat]:
+        path = self._path(key)
+        file = conn.sftp.open(path, "rb")
+        attrs = file.stat()
+        if stat_mode.S_ISDIR(attrs.st_mode or 0):
+            file.close()
+            raise self._not_found(key, "open")
+        file.seek(offset)
         info = _stat(attrs)
         reader = SFTPReader(
             self._pool,
             path,
             info.size,
             offset,
-            name=name,
+            name=self._name_for_key(key),
             modified=attrs.st_mtime,
             conn=conn,
             file=file,
         )
         return cast(IO[bytes], reader), info
 
-    def _stat(self, key: str) -> Stat:
-        attrs = self._run(lambda conn: conn.sftp.stat(self._path(key)), key, "stat")
-        if stat_mode.S_ISDIR(attrs.st_mode or 0):
-            raise self._not_found(key, "stat")
-        return _stat(attrs)
-
-    def _exists(self, key: str) -> bool:
-        # A folder exists too, as on django-storages and FileSystemStorage.
-        try:
-            self._run(lambda conn: conn.sftp.stat(self._path(key)), key, "exists")
-        except FileNotFoundError:
-            return False
-        return True
-
-    def _delete(self, key: str) -> None:
-        self._run(lambda conn: self._remove(conn, self._path(key)), key, "delete")
-
-    def _remove(self, conn: Connection, path: str) -> None:
-        try:
-            conn.sftp.remove(path)
-        except FileNotFoundError:
-            return
-        except OSError:
-            # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
-            if not conn.alive or not is_dir(conn, path):
-                raise
-            conn.sftp.rmdir(path)
-
-    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
-        path = self._path(prefix.rstrip("/"))
-
-        def listing(conn: Connection) -> tuple[list[str], list[str]]:
-            try:
-                entries = conn.sftp.listdir_attr(path)
-            except FileNotFoundError:
-                return [], []
-            folders = [e.filename for e in entries if stat_mode.S_ISDIR(e.st_mode or 0)]
-            files = [
-                e.filename
-                for e in entries
-                if not stat_mode.S_ISDIR(e.st_mode or 0) and not is_temporary_name(e.filename)
-            ]
-            return folders, files
-
-        return self._run(listing, prefix, "listdir")
-
-    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
-        return published_url(self.base_url, self._name_for_key(key), setting="SFTP_BASE_URL")
-
-    # -- writing -----------------------------------------------------------------------------
-
-    def _write(self, request: WriteRequest) -> None:
-        content = request.content
-        can_resend = rewindable(content)  # base _store() rewound it: a retry starts over
-        path, name = self._path(request.key), self._name_for_key(request.key)
-        attempts = 0
-
-        def attempt(conn: Connection) -> None:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1:
-                content.seek(0)  # a retry after a dropped connection starts over
-            self._uploader.upload(conn, request, path, name, self._pool.orphans)
-
-        self._pool.run(
-            attempt,
-            name=name,
-            what="save",
-            can_retry=lambda: can_resend,
-        )
-
     def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """Stream ``open(name, "w")`` to the server; the file appears on close."""
-        path, name, exclusive = (
-            self._path(request.key),
-            self._name_for_key(request.key),
-            request.exclusive,
-        )
+        path, name = self._path(request.key), self._name_for_key(request.key)
 
         def start(conn: Connection) -> SFTPWriter:
             return SFTPWriter(
-                self._pool, conn, self._uploader, path, name=name, exclusive=exclusive
+                self._pool, conn, self._uploader, path, name=name, exclusive=request.exclusive
             )
 
-        return cast(IO[bytes], self._pool.run(start, name=name, what="open", keep=True))
+        return cast(IO[bytes], self._run(start, request.key, "open", keep=True))
 
-    # -- helpers -----------------------------------------------------------------------------
+    # -- the file-server primitives ----------------------------------------------------------
 
-    def _run(self, operation: Callable[[Connection], T], key: str, what: str) -> T:
-        return self._pool.run(operation, name=self._name_for_key(key), what=what)
+    def _path_info(self, conn: Connection, path: str) -> PathInfo | None:
+        try:
+            attrs = conn.sftp.stat(path)
+        except FileNotFoundError:
+            return None
+        if stat_mode.S_ISDIR(attrs.st_mode or 0):
+            return PathInfo(folder=True)
+        return PathInfo(folder=False, stat=_stat(attrs))
+
+    def _list_path(self, conn: Connection, path: str) -> list[tuple[str, bool]]:
+        try:
+            entries = conn.sftp.listdir_attr(path)
+        except FileNotFoundError:
+            return []
+        return [(e.filename, stat_mode.S_ISDIR(e.st_mode or 0)) for e in entries]
+
+    def _remove_path(self, conn: Connection, path: str) -> None:
+        remove(conn, path)
+
+    def _store_path(
+        self, conn: Connection, path: str, source: UploadSource, request: WriteRequest
+    ) -> None:
+        file = self._uploader.open(conn, path)
+        try:
+            written = 0
+            while chunk := source.read(CHUNK_SIZE):
+                file.write(chunk)
+                written += len(chunk)
+            self._uploader.finish(conn, file, path, written, self._name_for_key(request.key))
+        except BaseException:
+            with contextlib.suppress(Exception):  # a dead connection cannot close it
+                file.close()
+            raise
+
+    def _rename_path(self, conn: Connection, path: str, target: str, exclusive: bool) -> bool:
+        return self._uploader.move(conn, path, target, exclusive)
+
+    def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
+        return published_url(self.base_url, self._name_for_key(key), setting="SFTP_BASE_URL")
 
 
 def _stat(attrs: Any) -> Stat:

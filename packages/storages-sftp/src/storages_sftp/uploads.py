@@ -18,23 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-import stat as stat_mode
 from dataclasses import dataclass
 from typing import Any
 
 import paramiko
 from django.core.exceptions import SuspiciousFileOperation
 
-from storages_base.errors import AlreadyExistsError, StorageError
-from storages_base.fileparts import file_region
-from storages_base.files import CHUNK_SIZE
-from storages_base.remote import temporary_name
-from storages_base.storage import WriteRequest
+from storages_base.errors import StorageError
 
-from .client import Connection
+from .client import Connection, is_dir
 from .errors import BACKEND
 
-__all__ = ["Uploader", "abandon", "finish_writes", "is_dir", "present"]
+__all__ = ["Uploader", "finish_writes", "present"]
 
 #: Folders a connection remembers as checked before it starts over.
 CHECKED_FOLDERS = 1024
@@ -50,31 +45,9 @@ class Uploader:
     uid: int | None = None
     gid: int | None = None
 
-    def upload(
-        self, conn: Connection, request: WriteRequest, path: str, name: str, orphans: set[str]
-    ) -> None:
-        """Stream ``request`` to a temporary name beside ``path``, then move it into place.
-
-        ``name`` is the file's name for errors. A temporary file that cannot be removed
-        now (the connection died) is added to ``orphans``, for the next connection.
-        """
-        temp, file = self.begin(conn, path)
-        # A file on disk is read where it lies, by offset: one copy of each chunk.
-        source = file_region(request.source, request.size) or request.content
-        try:
-            written = 0
-            while chunk := source.read(CHUNK_SIZE):
-                file.write(chunk)
-                written += len(chunk)
-            self.finish(conn, file, temp, path, written, exclusive=request.exclusive, name=name)
-        except BaseException:
-            abandon(conn, file, temp, orphans)
-            raise
-
-    def begin(self, conn: Connection, path: str) -> tuple[str, paramiko.SFTPFile]:
-        """Open a new temporary file beside ``path`` for pipelined writes."""
-        folder = posixpath.dirname(path)
-        temp = temporary_name(path)
+    def open(self, conn: Connection, temp: str) -> paramiko.SFTPFile:
+        """Create the temporary file ``temp`` (in the target's folder) for pipelined writes."""
+        folder = posixpath.dirname(temp)
         self.prepare_folder(conn, folder)
         try:
             # Exclusive: never write into another's file. Unbuffered: the chunks written
@@ -85,41 +58,29 @@ class Uploader:
             self.prepare_folder(conn, folder)
             file = conn.sftp.open(temp, "wxb", bufsize=0)
         file.set_pipelined(True)
-        return temp, file
+        return file
 
     def finish(
-        self,
-        conn: Connection,
-        file: paramiko.SFTPFile,
-        temp: str,
-        path: str,
-        written: int,
-        *,
-        exclusive: bool,
-        name: str,
+        self, conn: Connection, file: paramiko.SFTPFile, temp: str, written: int, name: str
     ) -> None:
-        """Check every write arrived, apply modes and owner, and move the file into place."""
+        """Close ``file`` once every write arrived, and apply the modes and owner."""
         with file:
             file.flush()
             if not finish_writes(file):
                 _check_size(conn, temp, written, name)
         self._set_owner_and_mode(conn, temp, self.file_mode)
-        self._move_into_place(conn, temp, path, exclusive, name)
 
-    def _move_into_place(
-        self, conn: Connection, temp: str, path: str, exclusive: bool, name: str
-    ) -> None:
+    def move(self, conn: Connection, temp: str, path: str, exclusive: bool) -> bool:
+        """Rename ``temp`` to ``path``; False if ``exclusive`` and ``path`` exists."""
         sftp = conn.sftp
         if exclusive:
             try:
                 sftp.rename(temp, path)
-            except OSError as exc:
+            except OSError:
                 if conn.alive and present(conn, path):
-                    raise AlreadyExistsError(
-                        "File exists", name=name, operation="save", backend=BACKEND
-                    ) from exc
+                    return False
                 raise
-            return
+            return True
         if conn.posix_rename is not False:
             try:
                 sftp.posix_rename(temp, path)
@@ -130,12 +91,13 @@ class Uploader:
                 conn.posix_rename = False  # the server lacks the extension
             else:
                 conn.posix_rename = True
-                return
+                return True
         # Without posix-rename, replacing is remove-then-rename: not atomic, but a
         # reader sees the old file, no file, or the new one, never a partial one.
         with contextlib.suppress(FileNotFoundError):
             sftp.remove(path)
         sftp.rename(temp, path)
+        return True
 
     def prepare_folder(self, conn: Connection, folder: str) -> None:
         """Create ``folder`` if missing; refuse it if a symlink leads it out of the root.
@@ -211,13 +173,6 @@ def present(conn: Connection, path: str, follow: bool = False) -> bool:
     return True
 
 
-def is_dir(conn: Connection, path: str) -> bool:
-    try:
-        return stat_mode.S_ISDIR(conn.sftp.stat(path).st_mode or 0)
-    except FileNotFoundError:
-        return False
-
-
 def _check_size(conn: Connection, temp: str, written: int, name: str) -> None:
     stored = conn.sftp.stat(temp).st_size
     if stored != written:
@@ -227,21 +182,6 @@ def _check_size(conn: Connection, temp: str, written: int, name: str) -> None:
             operation="save",
             backend=BACKEND,
         )
-
-
-def abandon(conn: Connection, file: paramiko.SFTPFile, temp: str, orphans: set[str]) -> None:
-    """Drop an unfinished upload: remove its temporary file now, or on a later connection."""
-    with contextlib.suppress(Exception):  # a dead connection cannot close it
-        file.close()
-    if conn.alive:
-        try:
-            conn.sftp.remove(temp)
-            return
-        except FileNotFoundError:
-            return
-        except Exception:
-            pass  # leave it to the next connection
-    orphans.add(temp)
 
 
 def finish_writes(file: paramiko.SFTPFile) -> bool:
