@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from storages_base.errors import (
+from storages_base import (
     AlreadyExistsError,
     IntegrityError,
     NotFoundError,
@@ -14,10 +14,8 @@ from storages_base.errors import (
     PreconditionFailedError,
     StorageError,
     TransientError,
-    error_for_status,
-    reraise_as,
-    translating,
 )
+from storages_base.errors import error_for_status, reraise_as, translating
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from .options import NOT_SET
 __all__ = [
     "ConfiguredStorage",
     "Diagnosis",
+    "causes",
     "check_storages",
     "configured_storages",
     "diagnose",
@@ -46,6 +47,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _STORAGE_CHECKS: list[tuple[type, StorageCheck]] = []
 _DIAGNOSES: list[tuple[type, Diagnosis]] = []
+
+
+def causes(error: BaseException, limit: int = 10) -> Iterator[BaseException]:
+    """Yield ``error`` and what it was raised from, nearest first (at most ``limit``).
+
+    A diagnosis looks behind the storage error for the SDK's or the protocol's own
+    exception, which says what went wrong (a reply code, a refused key).
+    """
+    seen: BaseException | None = error
+    for _ in range(limit):
+        if seen is None:
+            return
+        yield seen
+        seen = seen.__cause__ or seen.__context__
 
 
 def register_storage_check(cls: type) -> Callable[[F], F]:

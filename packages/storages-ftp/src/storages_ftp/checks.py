@@ -11,6 +11,7 @@ from django.core.files.storage import Storage
 
 from storages_base.checks import (
     ConfiguredStorage,
+    causes,
     missing_option,
     register_diagnosis,
     register_storage_check,
@@ -47,10 +48,5 @@ def explain_ftp_failure(storage: Storage, step: str, error: BaseException) -> st
 
 
 def _reply_of(error: BaseException) -> int | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        code = reply_code(seen)
-        if code is not None:
-            return code
-        seen = seen.__cause__ or seen.__context__
-    return None
+    codes = (reply_code(cause) for cause in causes(error))
+    return next((code for code in codes if code is not None), None)

@@ -15,6 +15,7 @@ from django.core.files.storage import Storage
 
 from storages_base.checks import (
     ConfiguredStorage,
+    causes,
     missing_option,
     register_diagnosis,
     register_storage_check,
@@ -158,15 +159,13 @@ def _code_and_status(error: BaseException) -> tuple[str, int | None]:
     """The S3 error code and HTTP status behind a storage error (or an HTTP fetch)."""
     from botocore.exceptions import ClientError
 
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in causes(error):
         if isinstance(seen, ClientError):
             status = seen.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             return code_of(seen), int(status) if status else None
         code = getattr(seen, "code", None)  # urllib's HTTPError of a URL fetch
         if isinstance(code, int):
             return _xml_code(seen), code
-        seen = seen.__cause__ or seen.__context__
     return "", None
 
 

@@ -13,6 +13,7 @@ from django.db.models import FileField
 
 from storages_base.checks import (
     ConfiguredStorage,
+    causes,
     missing_option,
     register_diagnosis,
     register_storage_check,
@@ -66,7 +67,7 @@ def explain_sftp_failure(storage: Storage, step: str, error: BaseException) -> s
     import paramiko
 
     assert isinstance(storage, SFTPStorage)
-    chain = _chain(error)
+    chain = list(causes(error))
     if any(isinstance(e, HostKeyError) for e in chain):
         where = storage.known_host_file or "~/.ssh/known_hosts"
         return (
@@ -84,12 +85,3 @@ def explain_sftp_failure(storage: Storage, step: str, error: BaseException) -> s
             "the owner and mode of SFTP_STORAGE_ROOT on the server."
         )
     return None
-
-
-def _chain(error: BaseException) -> list[BaseException]:
-    found: list[BaseException] = []
-    seen: BaseException | None = error
-    while seen is not None and len(found) < 10:
-        found.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    return found
