@@ -6,10 +6,14 @@ File servers differ from object stores in three ways this module handles once:
   keeps a small :class:`ConnectionPool` of them instead of one shared client;
 * sessions drop (idle timeouts, server restarts), so operations go through
   :func:`retrying`, which reconnects a bounded number of times and then raises a
-  :class:`~storages_base.errors.TransientError`;
+  :class:`~storages_base.errors.TransientError`; :class:`Sessions` joins the pool,
+  the retries and the protocol's error mapping, for a storage to run operations on;
 * a file being written is visible while it is written, so uploads go to a
   :func:`temporary_name` in the same folder and are renamed into place at the end
-  (listings hide those names with :func:`is_temporary_name`).
+  (listings hide those names with :func:`is_temporary_name`); one whose upload failed
+  on a lost connection is deleted by the next connection (:meth:`Sessions.abandon`).
+
+:mod:`storages_base.fileserver` builds a storage's hooks on these.
 
 :class:`ClosingStorage` lets ``with storage:`` close a storage's idle connections.
 """
