@@ -139,6 +139,16 @@ def test_one_at_a_time_sends_parts_in_order_from_the_callers_thread() -> None:
     assert hashlib.sha256(store["seq"]).digest() == source.digest.digest()
 
 
+def test_a_provider_that_takes_parts_in_order_gets_them_one_at_a_time() -> None:
+    store: dict[str, bytes] = {}
+    rules = PartRules(min_size=64 * KiB, max_in_flight=1)  # GCS, Dropbox
+    target = DictParts(store, "seq", rules, delay=0.005)
+    upload(target, Generated(6 * 64 * KiB), size=None, part_size=64 * KiB, concurrency=8)
+    assert target.most_in_flight == 1
+    assert target.calls == ["begin", *(f"part {n}" for n in range(1, 7)), "commit"]
+    assert target.threads == {threading.current_thread().name}
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_memory_holds_a_few_parts_not_the_file(concurrency: int) -> None:
     target = DictParts({}, "big", PartRules(min_size=1 * MiB), keep=False, delay=0.01)

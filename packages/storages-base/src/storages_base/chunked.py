@@ -8,10 +8,13 @@ file's size. A file on disk is sent as parts read by offset where they lie
 refused, the content's own read raising, an interrupt) aborts the whole upload:
 nothing is committed, nothing half-written becomes visible.
 
-A provider implements :class:`PartTarget`, one instance per upload:
+A provider implements :class:`PartTarget`, one instance per upload, and lists
+:class:`ChunkedUploads` before ``BaseStorage`` in its storage's bases, whose
+``_part_target(request)`` returns one; ``_write`` and ``_open_writer`` then come from
+here. The target:
 
 * ``rules``: its :class:`PartRules` (minimum and maximum part size, most parts,
-  alignment);
+  alignment, most parts in flight);
 * ``put_single(data)``: store a file small enough for one request;
 * ``begin()``: start an upload of parts (called once, before the first part);
 * ``send_part(number, data) -> token``: send part ``number`` (from 1); the token is
@@ -30,12 +33,12 @@ How the next providers plug in:
   blocks expire); blocks up to 4000 MiB, 50,000 blocks; any concurrency.
 * GCS resumable uploads: ``begin`` opens the session; ``send_part`` PUTs the bytes at
   the session's offset; ``commit`` sends the final (possibly empty) chunk with the total
-  size; ``abort`` DELETEs the session; ``alignment=256 * 1024``; ``concurrency=1`` (a
+  size; ``abort`` DELETEs the session; ``alignment=256 * 1024``; ``max_in_flight=1`` (a
   session takes its bytes in order).
 * Dropbox upload sessions: ``begin`` is ``upload_session/start``, ``send_part`` is
   ``append_v2`` at the offset so far, ``commit`` is ``finish`` with the commit info
   (mode add when exclusive); ``abort`` does nothing (sessions expire); 4 MiB alignment,
-  150 MiB parts; ``concurrency=1``.
+  150 MiB parts; ``max_in_flight=1``.
 
 The streaming writer for ``open(name, "wb")`` is :class:`ChunkedWriter` on the same
 target: parts are sent as its buffer fills, ``commit()`` stores, ``close()`` without a
@@ -52,15 +55,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from .fileparts import file_parts
+
+if TYPE_CHECKING:  # the storage hands its requests down; this module never calls it
+    from .storage import WriteRequest
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "PARTS_PER_SIZE",
     "ChunkedUpload",
+    "ChunkedUploads",
     "ChunkedWriter",
     "Part",
     "PartRules",
@@ -95,6 +102,8 @@ class PartRules:
     alignment: int = 1
     #: Unknown size: the part size doubles every this many parts (None: never grows).
     grow_every: int | None = PARTS_PER_SIZE
+    #: The most parts the provider takes at once (1: in order, as GCS and Dropbox need).
+    max_in_flight: int | None = None
 
     def part_size(self, wanted: int, total: int | None = None) -> int:
         """The part size to use for ``wanted`` bytes a part and a file of ``total`` bytes.
@@ -160,7 +169,7 @@ class ChunkedUpload:
     def __init__(self, target: PartTarget, concurrency: int = 1) -> None:
         self.target = target
         self.started = False
-        self._concurrency = max(1, concurrency)
+        self._concurrency = max(1, min(concurrency, target.rules.max_in_flight or concurrency))
         self._tokens: list[Any] = []
         self._futures: list[Future[Any]] = []
         self._pool: ThreadPoolExecutor | None = None  # only a concurrent upload makes one
@@ -400,3 +409,56 @@ class ChunkedWriter(io.RawIOBase):
             self._buffer = bytearray()
             self._upload.abort()
         super().close()
+
+
+class ChunkedUploads:
+    """``_write`` and ``_open_writer`` of a storage whose uploads go in parts.
+
+    List it before ``BaseStorage``; implement ``_part_target(request)``. A stream's
+    parts are buffered (memory: about ``stream_concurrency + 2`` parts); a file on
+    disk's are read where they lie, so it gets more of them in flight.
+    """
+
+    stream_part_size: ClassVar[int] = 8 * 1024 * 1024
+    stream_concurrency: ClassVar[int] = 4
+    file_part_size: ClassVar[int] = 8 * 1024 * 1024
+    file_concurrency: ClassVar[int] = 10
+
+    def _part_target(self, request: WriteRequest) -> PartTarget:
+        """The provider's requests for one upload of ``request`` (a new target each time)."""
+        raise NotImplementedError
+
+    def _part_size(self, on_disk: bool) -> int:
+        """The part size wanted (the target's rules adjust it); override to read options."""
+        return self.file_part_size if on_disk else self.stream_part_size
+
+    def _concurrency(self, on_disk: bool) -> int:
+        """Parts in flight at once (the target's ``max_in_flight`` caps it)."""
+        return self.file_concurrency if on_disk else self.stream_concurrency
+
+    def _write(self, request: WriteRequest) -> None:
+        """One request up to a part, else a bounded-memory upload of parts."""
+        self._send_parts(self._part_target(request), request)
+
+    def _send_parts(self, target: PartTarget, request: WriteRequest) -> None:
+        """Send ``request`` through ``target`` (for a ``_write`` that keeps the target)."""
+        upload(
+            target,
+            request.content,
+            size=request.size,
+            part_size=self._part_size(on_disk=False),
+            concurrency=self._concurrency(on_disk=False),
+            source=request.source,
+            file_part_size=self._part_size(on_disk=True),
+            file_concurrency=self._concurrency(on_disk=True),
+        )
+
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
+        """A streaming writer for ``open(name, "wb")``: parts are sent as it fills."""
+        writer = ChunkedWriter(
+            self._part_target(request),
+            self._part_size(on_disk=False),
+            concurrency=self._concurrency(on_disk=False),
+            compress=request.compress,
+        )
+        return cast(IO[bytes], writer)

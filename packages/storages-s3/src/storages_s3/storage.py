@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 from django.core.exceptions import ImproperlyConfigured
@@ -24,10 +24,9 @@ from storages_base import (
     Stat,
     StorageError,
     WriteRequest,
-    chunked,
     client_property,
 )
-from storages_base.chunked import ChunkedWriter
+from storages_base.chunked import ChunkedUploads
 from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
@@ -48,15 +47,8 @@ __all__ = ["S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]
 _READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer")
 logger = logging.getLogger(__name__)
 
-#: A file on disk is sent in parts read where they lie (no memory per part), so it gets
-#: s3transfer's part size and parts in flight; a stream's parts are buffered: memory
-#: holds about ``concurrency + 2`` parts of ``file_buffer_size``, 4 in flight.
-FILE_PART_SIZE = 8 * 1024 * 1024
-FILE_CONCURRENCY = 10
-STREAM_CONCURRENCY = 4
 
-
-class S3Storage(BaseStorage):
+class S3Storage(ChunkedUploads, BaseStorage):
     """Files in an S3 bucket (``STORAGES = {"default": {"BACKEND": "storages_s3.S3Storage"}}``)."""
 
     backend_name = "s3"
@@ -69,6 +61,8 @@ class S3Storage(BaseStorage):
         http_urls=True,
     )
     max_key_length = 1024
+    # ChunkedUploads' defaults: a file on disk is sent in 8 MiB parts read where they lie,
+    # 10 in flight (s3transfer's); a stream in parts of file_buffer_size, 4 in flight.
 
     access_key: str | None
     secret_key: str | None
@@ -242,22 +236,12 @@ class S3Storage(BaseStorage):
     # -- writing -------------------------------------------------------------------------
 
     def _write(self, request: WriteRequest) -> None:
-        """One PutObject up to the part size; a bounded-memory multipart upload above
-        (a file on disk: parts read by offset as they are sent, none held in memory)."""
-        parts = self._parts(request)
+        """ChunkedUploads' write, keeping the MD5 a single PutObject sent (_is_own_write)."""
+        parts = self._part_target(request)
         try:
-            chunked.upload(
-                parts,
-                request.content,
-                size=request.size,
-                part_size=self._part_size(request.size),
-                concurrency=self._concurrency(STREAM_CONCURRENCY),
-                source=request.source,
-                file_part_size=self._part_size(request.size, FILE_PART_SIZE),
-                file_concurrency=self._concurrency(FILE_CONCURRENCY),
-            )
+            self._send_parts(parts, request)
         finally:
-            request.sent_md5 = parts.sent_md5  # for _is_own_write
+            request.sent_md5 = parts.sent_md5
 
     def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
         """Whether a PutObject that botocore sent again (its response lost) met itself.
@@ -277,17 +261,7 @@ class S3Storage(BaseStorage):
             return False
         return etag.strip('"') == request.sent_md5
 
-    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
-        """A streaming multipart writer for ``open(name, "wb")``."""
-        writer = ChunkedWriter(
-            self._parts(request),
-            self._part_size(None),
-            concurrency=self._concurrency(STREAM_CONCURRENCY),
-            compress=request.compress,
-        )
-        return cast(IO[bytes], writer)
-
-    def _parts(self, request: WriteRequest) -> S3Parts:
+    def _part_target(self, request: WriteRequest) -> S3Parts:
         """The S3 requests of one upload, with the request's parameters."""
         return S3Parts(
             self.client,
@@ -314,17 +288,21 @@ class S3Storage(BaseStorage):
                 "File exists", name=self._name_for_key(key), operation="save", backend="s3"
             )
 
-    def _part_size(self, size: int | None, default: int | None = None) -> int:
-        """The configured part size; S3's rules (``files.s3_rules``) raise it as needed."""
+    def _part_size(self, on_disk: bool) -> int:
+        """``transfer_config``'s part size, else ``file_buffer_size`` for a stream; S3's
+        rules (``files.s3_rules``) raise it to 5 MiB and to fit 10,000 parts."""
         configured = getattr(self.transfer_config, "multipart_chunksize", None)
-        return int(configured or default or self.file_buffer_size or MIN_PART_SIZE)
+        default = self.file_part_size if on_disk else self.file_buffer_size
+        return int(configured or default or MIN_PART_SIZE)
 
-    def _concurrency(self, default: int) -> int:
+    def _concurrency(self, on_disk: bool) -> int:
         """Parts in flight at once (``transfer_config.max_concurrency`` if set)."""
         config = self.transfer_config
         if not self.use_threads or (config is not None and not config.use_threads):
             return 1
-        return max(1, int(config.max_concurrency)) if config is not None else default
+        if config is not None:
+            return max(1, int(config.max_concurrency))
+        return super()._concurrency(on_disk)
 
     def _delete(self, key: str) -> None:
         try:
