@@ -64,10 +64,14 @@ class LocalServerStorage(FileServerStorage):
     """A file-server backend whose protocol is the local file system."""
 
     backend_name = "local"
-    capabilities: ClassVar[Capabilities] = Capabilities(conditional_create=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        conditional_create=True, idempotent_create=True
+    )
     options = BASE_OPTIONS.extend(Option("root", None, "", "The server's folder."))
     root: str
     server: Server
+    #: Drop the connection "before" or "after" the next rename is done (its answer is lost).
+    lose_rename: str | None = None
 
     @client_property
     def sessions(self) -> Sessions[Connection]:
@@ -135,6 +139,17 @@ class LocalServerStorage(FileServerStorage):
 
     def _rename_path(self, conn: Connection, path: str, target: str, exclusive: bool) -> bool:
         conn.check()
+        lose, self.lose_rename = self.lose_rename, None
+        if lose == "before":
+            self.server.restart()
+            conn.check()
+        done = self._rename(path, target, exclusive)
+        if lose == "after":
+            self.server.restart()
+            conn.check()
+        return done
+
+    def _rename(self, path: str, target: str, exclusive: bool) -> bool:
         if not exclusive:
             os.replace(path, target)
             return True
@@ -290,3 +305,48 @@ def test_a_protocol_error_that_is_not_transient_is_raised_at_once(storage, tmp_p
         storage.save("a.txt", ContentFile(b"new"))
     assert not isinstance(caught.value, StorageError)  # not a transient error: no retry
     assert files_in(tmp_path) == ["a.txt/inside"]
+
+
+# -- a create-only write resent after its answer was lost (issue 10, defect 3) ------------
+
+
+def test_a_rename_done_but_whose_answer_was_lost_is_kept_once_under_its_name(
+    storage, tmp_path
+) -> None:
+    storage.file_overwrite = False
+    storage.lose_rename = "after"  # the file is in place, the answer never arrives
+    assert storage.save("a.txt", ContentFile(b"stored once")) == "a.txt"
+    assert files_in(tmp_path) == ["a.txt"]  # no second copy, no temporary file
+    assert (tmp_path / "a.txt").read_bytes() == b"stored once"
+
+
+def test_a_rename_lost_before_it_was_done_is_retried_and_leaves_no_temporary(
+    storage, tmp_path
+) -> None:
+    storage.file_overwrite = False
+    storage.lose_rename = "before"
+    assert storage.save("a.txt", ContentFile(b"stored once")) == "a.txt"
+    assert files_in(tmp_path) == ["a.txt"]
+    assert (tmp_path / "a.txt").read_bytes() == b"stored once"
+
+
+def test_a_clash_with_another_writers_file_is_not_taken_for_our_own(storage, tmp_path) -> None:
+    storage.file_overwrite = False
+    (tmp_path / "a.txt").write_bytes(b"someone else")  # after the name was checked, say
+    request = storage._write_request("a.txt", "a.txt", ContentFile(b"mine"))
+    request.exclusive = True
+    with pytest.raises(AlreadyExistsError) as caught:
+        storage._write(request)
+    assert not storage._is_own_write(request, caught.value)
+    assert (tmp_path / "a.txt").read_bytes() == b"someone else"
+
+
+def test_a_resent_write_whose_file_was_replaced_since_is_not_ours(storage, tmp_path) -> None:
+    request = storage._write_request("a.txt", "a.txt", ContentFile(b"mine"))
+    request.exclusive = True
+    storage._write(request)
+    (tmp_path / "a.txt").write_bytes(b"replaced by another writer")
+    request.content.seek(0)
+    with pytest.raises(AlreadyExistsError) as caught:
+        storage._write(request)
+    assert not storage._is_own_write(request, caught.value)

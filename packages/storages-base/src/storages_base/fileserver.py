@@ -13,16 +13,20 @@ What it adds once: every operation runs through the storage's
 never send a consumed stream twice); an upload goes to a temporary name beside its
 target and is renamed into place, so a reader never sees half a file; a failed
 upload's temporary file is deleted, later if its connection died; listings hide
-temporary files; a folder exists (as on ``FileSystemStorage``) but has no size.
+temporary files; a folder exists (as on ``FileSystemStorage``) but has no size; a
+create-only write resent after its answer was lost is recognised as its own.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
+from .clients import client_property
 from .errors import AlreadyExistsError
 from .fileparts import file_region
 from .files import Stat
@@ -32,6 +36,9 @@ from .storage import BaseStorage, WriteRequest
 __all__ = ["FileServerStorage", "PathInfo", "UploadSource"]
 
 T = TypeVar("T")
+
+#: Writes a storage remembers for recognising a resend of one of them (``_is_own_write``).
+RECENT_WRITES = 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class UploadSource(io.RawIOBase):
         super().__init__()
         self._content = content
         self.consumed = False
+        self.sent = 0  # bytes read by this attempt
         self.failure: BaseException | None = None
         self._start: int | None = None
         try:
@@ -74,6 +82,7 @@ class UploadSource(io.RawIOBase):
             raise
         if data:
             self.consumed = True
+            self.sent += len(data)
         return bytes(data) if data is not None else b""
 
     def readinto(self, buffer: Any) -> int:
@@ -92,7 +101,28 @@ class UploadSource(io.RawIOBase):
         except (OSError, ValueError):
             return False
         self.consumed = False
+        self.sent = 0
         return True
+
+
+class RecentWrites:
+    """The last writes a storage renamed into place: token -> bytes sent (bounded)."""
+
+    def __init__(self, size: int = RECENT_WRITES) -> None:
+        self.size = size
+        self._sent: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, token: str, sent: int) -> None:
+        with self._lock:
+            self._sent[token] = sent
+            self._sent.move_to_end(token)
+            while len(self._sent) > self.size:
+                self._sent.popitem(last=False)
+
+    def get(self, token: str) -> int | None:
+        with self._lock:
+            return self._sent.get(token)
 
 
 class FileServerStorage(ClosingStorage, BaseStorage):
@@ -187,8 +217,10 @@ class FileServerStorage(ClosingStorage, BaseStorage):
         """Store ``source`` under a temporary name beside the target, then rename it there."""
         target = self._path(request.key)
         temporary = temporary_name(target)
+        renaming = False
         try:
             self._store_path(conn, temporary, source, request)
+            renaming = True
             if not self._rename_path(conn, temporary, target, request.exclusive):
                 raise AlreadyExistsError(
                     "File exists",
@@ -198,5 +230,42 @@ class FileServerStorage(ClosingStorage, BaseStorage):
                 )
         except BaseException as exc:
             in_step = source.failure is None and self.sessions.in_step(conn, exc)
+            if renaming and not in_step:
+                self._settle_rename(request, temporary, source.sent)
             self.sessions.abandon(conn if in_step else None, temporary)
             raise
+        self._recent_writes.add(request.token, source.sent)
+
+    # -- a create-only write resent after its answer was lost ------------------------------
+
+    @client_property
+    def _recent_writes(self) -> RecentWrites:
+        return RecentWrites()
+
+    def _settle_rename(self, request: WriteRequest, temporary: str, sent: int) -> None:
+        """A rename whose answer was lost may have been done: it was if its file is gone.
+
+        Nobody else knows the temporary name, so its absence is the evidence. Asked
+        once, on another connection; when the server does not answer, nothing is claimed.
+        """
+        try:
+            gone = self.sessions.run(
+                lambda conn: self._path_info(conn, temporary) is None,
+                name=self._name_for_key(request.key),
+                operation="save",
+                can_retry=lambda: False,
+            )
+        except Exception:
+            return
+        if gone:
+            self._recent_writes.add(request.token, sent)
+
+    def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
+        # Ours if this storage renamed this very request into place (its token) and the
+        # file there still has the size sent: one stat, on a clash of a resent write only.
+        sent = self._recent_writes.get(request.token)
+        if sent is None:
+            return False
+        path = self._path(request.key)
+        info = self._run(lambda conn: self._path_info(conn, path), request.key, "save")
+        return info is not None and info.stat is not None and info.stat.size == sent

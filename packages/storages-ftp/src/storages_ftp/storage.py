@@ -39,7 +39,7 @@ class FTPStorage(FileServerStorage):
     # No conditional create: FTP has no "rename unless the target exists". A save
     # without overwrite checks just before its rename, which narrows the race.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        conditional_create=False, ranged_reads=True, empty_folders=True
+        conditional_create=False, ranged_reads=True, empty_folders=True, idempotent_create=True
     )
     max_key_length = 1024
 

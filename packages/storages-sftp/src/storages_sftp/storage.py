@@ -42,6 +42,7 @@ class SFTPStorage(FileServerStorage):
         ranged_reads=True,
         accessed_time=True,
         empty_folders=True,
+        idempotent_create=True,  # a resent rename's clash is recognised (FileServerStorage)
     )
     max_key_length = 1024  # well under PATH_MAX (4096) with the root; 255 per name part
 
