@@ -38,6 +38,7 @@ __all__ = [
     "missing_option",
     "register_diagnosis",
     "register_storage_check",
+    "require_option",
 ]
 
 StorageCheck = Callable[["ConfiguredStorage"], Iterable[checks.CheckMessage]]
@@ -230,6 +231,19 @@ def missing_option(item: ConfiguredStorage, name: str, what: str, id: str) -> li
             id=id,
         )
     ]
+
+
+def require_option(cls: type, name: str, what: str, id: str) -> StorageCheck:
+    """Register the check that storages of class ``cls`` set the option ``name``.
+
+    For a backend whose only settings check is a required option (FTP's location).
+    """
+
+    def check(item: ConfiguredStorage) -> list[checks.Error]:
+        return missing_option(item, name, what, id)
+
+    check.__doc__ = f"The {what} is set."
+    return register_storage_check(cls)(check)
 
 
 def diagnose(storage: Storage, step: str, error: BaseException) -> str:

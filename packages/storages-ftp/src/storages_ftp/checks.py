@@ -6,16 +6,9 @@ read settings only; the diagnosis reads the server's reply code met by ``storage
 
 from __future__ import annotations
 
-from django.core import checks
 from django.core.files.storage import Storage
 
-from storages_base.checks import (
-    ConfiguredStorage,
-    causes,
-    missing_option,
-    register_diagnosis,
-    register_storage_check,
-)
+from storages_base.checks import causes, register_diagnosis, require_option
 
 from .errors import reply_code
 from .storage import FTPStorage
@@ -23,10 +16,8 @@ from .storage import FTPStorage
 __all__ = ["check_ftp_settings", "explain_ftp_failure"]
 
 
-@register_storage_check(FTPStorage)
-def check_ftp_settings(item: ConfiguredStorage) -> list[checks.CheckMessage]:
-    """The server is named (``ftp://user:password@host:port/path``)."""
-    return list(missing_option(item, "location", "server location", "storages_ftp.E001"))
+#: The server is named (``ftp://user:password@host:port/path``).
+check_ftp_settings = require_option(FTPStorage, "location", "server location", "storages_ftp.E001")
 
 
 @register_diagnosis(FTPStorage)
