@@ -27,7 +27,14 @@ SDKS = {
     "storages-sftp": ["paramiko"],
     "storages-libcloud": ["libcloud"],
     "storages-base": [],
+    # The compat distribution's test project uses the S3, FTP and SFTP providers.
+    "storages-compat": ["boto3", "botocore", "paramiko"],
 }
+
+#: Packages installed next to a package for its import check and tests.
+COMPANIONS = {"storages-compat": ["storages-s3", "storages-ftp", "storages-sftp"]}
+#: Import names that are not the distribution name with "_" for "-".
+MODULES = {"storages-compat": "storages"}
 
 CHECK = """
 import importlib, importlib.util, sys
@@ -71,8 +78,9 @@ def check_package(package: str, wheels: dict[str, Path], python: str) -> bool:
     py = venv / "bin" / "python"
     run("uv", "venv", "--quiet", "--python", python, venv)
     needed = {wheels["storages-base"], wheels[package]}
+    needed |= {wheels[companion] for companion in COMPANIONS.get(package, [])}
     run("uv", "pip", "install", "--quiet", "--python", py, *sorted(needed))
-    module = package.replace("-", "_")
+    module = MODULES.get(package, package.replace("-", "_"))
     others = [sdk for name, sdks in SDKS.items() if name != package for sdk in sdks]
     others = [sdk for sdk in others if sdk not in SDKS.get(package, [])]
     run(py, "-c", CHECK, module, *others)

@@ -39,7 +39,7 @@ class FTPContractCases(StorageContract):
         # leaves it to FTP_STORAGE_LOCATION, and a rebuilt storage reads it from there.
         storage = storage_factory(location=f"{folder}/deconstructed")
         path, args, kwargs = storage.deconstruct()
-        assert path == "storages_ftp.storage.FTPStorage"
+        assert path == "storages_ftp.FTPStorage"  # the public path, not the module
         assert "location" not in kwargs
         assert storage.server.password not in repr((path, args, kwargs))
         with override_settings(FTP_STORAGE_LOCATION=storage.location):

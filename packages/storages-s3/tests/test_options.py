@@ -369,3 +369,24 @@ def test_one_storage_builds_one_client_for_all_threads() -> None:
     with ThreadPoolExecutor(8) as pool:
         clients = set(pool.map(lambda _: id(storage.client), range(32)))
     assert len(clients) == 1
+
+
+@pytest.mark.parametrize("cls", [S3Storage, S3StaticStorage])
+def test_migrations_record_the_public_path(cls: type[S3Storage]) -> None:
+    """``storages_s3.S3Storage``, not ``storages_s3.storage.S3Storage`` (an internal module)."""
+    from django.db.migrations.serializer import serializer_factory
+
+    from storages_base.storage import public_path
+
+    assert public_path(S3ManifestStaticStorage) == "storages_s3.S3ManifestStaticStorage"
+    assert public_path(S3Boto3Storage) == "storages_s3.S3Storage"
+
+    storage = cls(bucket_name="b", location="media")
+    assert storage.deconstruct() == (
+        f"storages_s3.{cls.__name__}",
+        (),
+        {"bucket_name": "b", "location": "media"},
+    )
+    text, imports = serializer_factory(storage).serialize()
+    assert text == f"storages_s3.{cls.__name__}(bucket_name='b', location='media')"
+    assert imports == {"import storages_s3"}

@@ -15,6 +15,7 @@ works as it does on Django's own storages.
 from __future__ import annotations
 
 import io
+import sys
 import unicodedata
 import uuid
 import weakref
@@ -584,12 +585,15 @@ class BaseStorage(BatchUploads, Storage):
         return "***" if value and name in self.options.secret_names else repr(value)
 
     def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        """Return what migrations serialise; secrets are left to the settings."""
-        cls = type(self)
+        """Return what migrations serialise; secrets are left to the settings.
+
+        The path is the public one (``storages_s3.S3Storage``, not the module defining
+        it), so moving a class between a package's modules never breaks a migration.
+        """
         args, kwargs = getattr(self, "_constructor_args", ((), {}))
         secrets = self.options.secret_names
         return (
-            f"{cls.__module__}.{cls.__qualname__}",
+            public_path(type(self)),
             tuple(args),
             {k: v for k, v in kwargs.items() if k not in secrets},
         )
@@ -599,6 +603,19 @@ class BaseStorage(BatchUploads, Storage):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+
+def public_path(cls: type) -> str:
+    """``cls``'s dotted path, through its package's top level when that exports it.
+
+    ``storages_s3.storage.S3Storage`` is recorded as ``storages_s3.S3Storage``; a class
+    the top level does not export (a user's subclass) keeps the path of its module.
+    """
+    module, name = cls.__module__, cls.__qualname__
+    top = module.partition(".")[0]
+    if top != module and getattr(sys.modules.get(top), name, None) is cls:
+        return f"{top}.{name}"
+    return f"{module}.{name}"
 
 
 def _is_binary_stream(content: Any) -> bool:

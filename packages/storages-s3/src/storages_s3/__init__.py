@@ -5,10 +5,11 @@
 ``storages_s3.s3boto3`` module keep django-storages' names working.
 """
 
+from .s3boto3 import S3File
 from .storage import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 
 S3Boto3Storage = S3Storage
 
 __version__ = "0.1.0"
 
-__all__ = ["S3Boto3Storage", "S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]
+__all__ = ["S3Boto3Storage", "S3File", "S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]

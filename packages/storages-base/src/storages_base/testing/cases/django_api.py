@@ -175,6 +175,17 @@ class DjangoCases(ContractFixtures):
         rebuilt = type(storage)(*args, **kwargs)
         assert rebuilt.location == storage.location == f"{folder}/deconstructed"
 
+    def test_deconstruct_records_the_public_path(self, storage: Any) -> None:
+        """A class its package exports at the top is recorded there (``storages_s3.S3Storage``),
+        so moving it between the package's modules never breaks a user's migration."""
+        cls = type(storage)
+        top = cls.__module__.partition(".")[0]
+        path = storage.deconstruct()[0]
+        if getattr(import_module(top), cls.__qualname__, None) is cls:
+            assert path == f"{top}.{cls.__qualname__}"
+        else:
+            assert path == f"{cls.__module__}.{cls.__qualname__}"
+
     def test_generate_filename_makes_a_name_django_can_store(self, storage: Any) -> None:
         assert storage.generate_filename("some dir/ho ho?.txt") == "some dir/ho_ho.txt"
 
