@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -97,7 +98,6 @@ def test_every_default_is_django_storages_default() -> None:
         ("AWS_S3_PROXIES", "proxies", {"https": "127.0.0.1:3128"}),
         ("AWS_S3_CUSTOM_DOMAIN", "custom_domain", "cdn.example.com"),
         ("AWS_S3_URL_PROTOCOL", "url_protocol", "http:"),
-        ("AWS_CLOUDFRONT_KEY_ID", "cloudfront_key_id", "APK123"),
         ("AWS_S3_ENDPOINT_URL", "endpoint_url", "http://127.0.0.1:9000"),
         ("AWS_S3_REGION_NAME", "region_name", "eu-west-1"),
         ("AWS_S3_USE_SSL", "use_ssl", False),
@@ -146,9 +146,10 @@ def test_an_unknown_option_names_the_right_one() -> None:
         S3Storage(querystring_aut=False, **BUCKET)
 
 
-def test_a_storage_without_a_bucket_is_refused() -> None:
-    with pytest.raises(ImproperlyConfigured, match="AWS_STORAGE_BUCKET_NAME"):
-        S3Storage()
+def test_the_cloudfront_pair_settings_set_their_options() -> None:
+    with override_settings(AWS_CLOUDFRONT_KEY_ID="APK123", AWS_CLOUDFRONT_KEY=b"pem"):
+        storage = S3Storage(**BUCKET)
+    assert (storage.cloudfront_key_id, storage.cloudfront_key) == ("APK123", b"pem")
 
 
 def test_a_location_starting_with_a_slash_is_refused() -> None:
@@ -390,3 +391,43 @@ def test_migrations_record_the_public_path(cls: type[S3Storage]) -> None:
     text, imports = serializer_factory(storage).serialize()
     assert text == f"storages_s3.{cls.__name__}(bucket_name='b', location='media')"
     assert imports == {"import storages_s3"}
+
+
+def test_no_bucket_name_builds_and_the_first_operation_raises() -> None:
+    """django-storages' timing: ``FileField(storage=MediaStorage())`` imports in a build or
+    test environment without AWS settings; the first operation says what to set."""
+    with override_settings(AWS_STORAGE_BUCKET_NAME=None):
+        storage = S3Storage()
+    for operation in (
+        lambda: storage.exists("a.txt"),
+        lambda: storage.save("a.txt", ContentFile(b"x")),
+        lambda: storage.open("a.txt"),
+        lambda: storage.url("a.txt"),
+        lambda: storage.listdir(""),
+    ):
+        with pytest.raises(ImproperlyConfigured, match="no bucket_name: set AWS_STORAGE_BUCKET"):
+            operation()
+    assert "client" not in vars(storage)  # refused before any SDK client was built
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"cloudfront_key": b"-----BEGIN RSA PRIVATE KEY-----"}, "cloudfront_key_id"),
+        ({"cloudfront_key_id": "K2JCJMDEHXQW5F"}, "cloudfront_key"),
+    ],
+)
+def test_half_a_cloudfront_key_pair_is_refused_at_construction(
+    given: dict[str, Any], missing: str
+) -> None:
+    """As django-storages refuses it, instead of unsigned URLs outside ``manage.py check``."""
+    with pytest.raises(ImproperlyConfigured, match=f"but {missing} is not"):
+        S3Storage(**BUCKET, custom_domain="cdn.example.com", **given)
+    setting = {"AWS_CLOUDFRONT_KEY_ID": "K2JCJMDEHXQW5F", "AWS_CLOUDFRONT_KEY": None}
+    with override_settings(**setting), pytest.raises(ImproperlyConfigured):
+        S3Storage(**BUCKET)
+
+
+def test_session_profile_with_keys_is_refused_at_construction() -> None:
+    with pytest.raises(ImproperlyConfigured, match="either session_profile or access_key"):
+        S3Storage(**BUCKET, session_profile="dev", access_key="AKIA", secret_key="s")

@@ -72,11 +72,6 @@ def test_a_setting_name_in_options_is_refused_with_the_option_to_use():
         SFTPStorage(host="h", SFTP_STORAGE_ROOT="/x/")
 
 
-def test_a_missing_host_is_a_configuration_error():
-    with pytest.raises(ImproperlyConfigured, match="SFTP_STORAGE_HOST"):
-        SFTPStorage()
-
-
 def test_a_hostname_in_params_is_a_configuration_error():
     with pytest.raises(ImproperlyConfigured, match="hostname"):
         SFTPStorage(host="h", params={"hostname": "other"})
@@ -92,3 +87,23 @@ def test_building_a_storage_opens_no_connection():
     storage = SFTPStorage(host="sftp.example.invalid")  # would fail if contacted
     assert "_pool" not in storage.__dict__
     assert storage.url("a.txt") == "/media/a.txt"
+
+
+def test_no_host_builds_and_the_first_operation_raises():
+    """django-storages' timing: a model module with ``SFTPStorage()`` imports without
+    SFTP settings; the first operation (and the system check) says what to set."""
+    from django.core.files.base import ContentFile
+
+    from storages_base.checks import check_storages
+
+    with override_settings(SFTP_STORAGE_HOST=None):
+        storage = SFTPStorage()
+        for operation in (
+            lambda: storage.exists("a.txt"),
+            lambda: storage.save("a.txt", ContentFile(b"x")),
+            lambda: storage.listdir(""),
+        ):
+            with pytest.raises(ImproperlyConfigured, match="no host: set SFTP_STORAGE_HOST"):
+                operation()
+        with override_settings(STORAGES={"default": {"BACKEND": "storages_sftp.SFTPStorage"}}):
+            assert [m.id for m in check_storages()] == ["storages_sftp.E001"]

@@ -16,12 +16,14 @@ from .errors import (
     TransientError,
 )
 from .files import Stat, StorageFile
-from .options import Option, Options
+from .options import AT_CONSTRUCTION, AT_FIRST_USE, Option, Options
 from .storage import BASE_OPTIONS, GZIP_OPTIONS, BaseStorage, Capabilities, WriteRequest
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AT_CONSTRUCTION",
+    "AT_FIRST_USE",
     "BASE_OPTIONS",
     "GZIP_OPTIONS",
     "AlreadyExistsError",

@@ -213,6 +213,11 @@ def _check_one(item: ConfiguredStorage) -> list[checks.CheckMessage]:
             messages.extend(check(item))
     if any(message.is_serious() for message in messages):
         return messages  # the provider already said what is wrong, more precisely
+    unset = table.missing_at_first_use(item.values) if table is not None and item.values else ()
+    if unset:  # the storage would build, but its first operation would raise
+        for name in unset:
+            messages += missing_option(item, name, name.replace("_", " "), "storages.E003")
+        return messages
     try:
         item.cls(**item.options)  # builds no client: connections are lazy
     except ImproperlyConfigured as exc:

@@ -17,7 +17,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["NOT_SET", "Option", "Options"]
+__all__ = ["AT_CONSTRUCTION", "AT_FIRST_USE", "NOT_SET", "Option", "Options"]
+
+#: ``Option.required``: a missing value makes the constructor raise ImproperlyConfigured.
+AT_CONSTRUCTION = "construction"
+#: ``Option.required``: the storage builds without it (a model module imports in a build
+#: or test environment without the settings); its first operation raises, and the system
+#: check reports it at once. django-storages' timing for a bucket name.
+AT_FIRST_USE = "first use"
 
 
 class _NotSet:
@@ -35,6 +42,11 @@ class Option:
     ``setting`` may name several settings; the first one that is defined wins (as in
     ``AWS_S3_ACCESS_KEY_ID`` then ``AWS_ACCESS_KEY_ID``). ``default`` may be a callable
     taking no argument, evaluated when the storage is built (e.g. ``MEDIA_URL``).
+
+    The construction rules are stated here, once per option, with django-storages'
+    timing: ``required`` says when a missing value is refused (``AT_CONSTRUCTION``,
+    ``AT_FIRST_USE``, or None: optional); ``together`` names options that must be set
+    with this one, both or neither (refused at construction).
     """
 
     name: str
@@ -45,6 +57,8 @@ class Option:
     secret: bool = False
     setting_only: bool = False  # readable from settings, not an OPTIONS key
     doc_default: str | None = None  # how the default reads in the docs, where repr() is poor
+    required: str | None = None  # AT_CONSTRUCTION, AT_FIRST_USE or None (optional)
+    together: tuple[str, ...] = ()  # set with these options or not at all
 
     @property
     def settings(self) -> tuple[str, ...]:
@@ -114,6 +128,37 @@ class Options:
             else:
                 values[item.name] = item.from_settings()
         return values
+
+    def check_construction(self, owner: type, values: Mapping[str, Any]) -> None:
+        """Refuse what the table says is refused at construction: a missing value of an
+        ``AT_CONSTRUCTION`` option, an option set without its ``together`` partners."""
+        for item in self.items:
+            if item.required == AT_CONSTRUCTION and not values.get(item.name):
+                raise ImproperlyConfigured(
+                    f"{owner.__name__}: {item.name} is required; set {self.where(item)}."
+                )
+            if item.together and bool(values.get(item.name)):
+                for other in item.together:
+                    if not values.get(other):
+                        raise ImproperlyConfigured(
+                            f"{owner.__name__}: {item.name} is set but {other} is not; set "
+                            f"both or neither ({self.where(self[other])})."
+                        )
+
+    def missing_at_first_use(self, values: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ``AT_FIRST_USE`` options without a value: the first operation refuses them."""
+        return tuple(
+            item.name
+            for item in self.items
+            if item.required == AT_FIRST_USE and not values.get(item.name)
+        )
+
+    @staticmethod
+    def where(item: Option) -> str:
+        """How a user sets ``item``: its Django setting, or its OPTIONS key."""
+        if item.settings:
+            return f"{item.settings[0]} or the {item.name} option"
+        return f"the {item.name} option"
 
     def check_unknown(self, owner: type, kwargs: Iterable[str]) -> None:
         """Refuse options this table does not know, naming the closest valid one."""

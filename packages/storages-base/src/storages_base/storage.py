@@ -148,6 +148,8 @@ class BaseStorage(BatchUploads, Storage):
     file_overwrite: bool
     _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
     max_memory_size: int
+    #: Required options left unset (``AT_FIRST_USE``): every operation refuses to run.
+    _unconfigured: tuple[str, ...] = ()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BaseStorage:
         obj = super().__new__(cls)
@@ -156,9 +158,12 @@ class BaseStorage(BatchUploads, Storage):
 
     def __init__(self, **kwargs: Any) -> None:
         self._init_kwargs = kwargs
-        for name, value in self.options.resolve(type(self), kwargs).items():
+        values = self.options.resolve(type(self), kwargs)
+        self.options.check_construction(type(self), values)  # the table's rules, once
+        for name, value in values.items():
             setattr(self, name, value)
         self.configure()
+        self._unconfigured = self.options.missing_at_first_use(vars(self))
 
     def configure(self) -> None:
         """Check and normalise the resolved options (raise ImproperlyConfigured)."""
@@ -250,10 +255,21 @@ class BaseStorage(BatchUploads, Storage):
 
     def _key(self, name: str) -> str:
         """Return the key for ``name`` under the location; refuse traversal and NUL."""
+        if self._unconfigured:
+            self._refuse_unconfigured()
         if name is None:
             raise ValueError("A file name is required.")
         names.refuse_control_characters(str(name))
         return names.safe_join(self.key_prefix, names.clean_name(name))
+
+    def _refuse_unconfigured(self) -> None:
+        """The first operation of a storage built without a required option raises."""
+        missing = [self.options[name] for name in self._unconfigured]
+        raise ImproperlyConfigured(
+            f"{type(self).__name__}: "
+            + "; ".join(f"no {item.name}: set {self.options.where(item)}" for item in missing)
+            + "."
+        )
 
     def _name_for_key(self, key: str) -> str:
         prefix = self.key_prefix

@@ -88,7 +88,7 @@ def check_s3_settings(item: ConfiguredStorage) -> list[checks.CheckMessage]:
             )
         )
     key, key_id = item.value("cloudfront_key"), item.value("cloudfront_key_id")
-    if bool(key) != bool(key_id) and item.value("cloudfront_signer") is None:
+    if bool(key) != bool(key_id):  # refused at construction too (the options table)
         present, absent = ("cloudfront_key", "cloudfront_key_id") if key else _swap()
         messages.append(
             checks.Error(

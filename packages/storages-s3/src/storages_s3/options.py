@@ -8,7 +8,7 @@ whose temporary credentials refresh themselves.
 
 from __future__ import annotations
 
-from storages_base import BASE_OPTIONS, GZIP_OPTIONS, Option
+from storages_base import AT_FIRST_USE, BASE_OPTIONS, GZIP_OPTIONS, Option
 from storages_base.content import DEFAULT_CONTENT_TYPE
 
 __all__ = ["DEFAULT_FILE_BUFFER_SIZE", "S3_OPTIONS"]
@@ -51,7 +51,14 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         env=("AWS_S3_SESSION_PROFILE",),
     ),
     # -- where files go -------------------------------------------------------------------
-    Option("bucket_name", "AWS_STORAGE_BUCKET_NAME", None, "The bucket (required)."),
+    Option(
+        "bucket_name",
+        "AWS_STORAGE_BUCKET_NAME",
+        None,
+        "The bucket (required: the first operation without it raises, and the system "
+        "check reports it; the storage itself builds, as a model module needs).",
+        required=AT_FIRST_USE,
+    ),
     Option("location", "AWS_LOCATION", "", "Prefix under which every name is stored."),
     Option(
         "file_overwrite",
@@ -110,7 +117,9 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         "cloudfront_key_id",
         "AWS_CLOUDFRONT_KEY_ID",
         None,
-        "CloudFront public key id; with `cloudfront_key`, custom-domain URLs are signed.",
+        "CloudFront public key id; with `cloudfront_key`, custom-domain URLs are signed "
+        "(one without the other is refused at construction).",
+        together=("cloudfront_key",),
     ),
     Option(
         "cloudfront_key",
@@ -118,6 +127,7 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         None,
         "CloudFront private key (PEM bytes).",
         secret=True,
+        together=("cloudfront_key_id",),
     ),
     Option(
         "cloudfront_signer",

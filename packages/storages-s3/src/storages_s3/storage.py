@@ -101,11 +101,6 @@ class S3Storage(ChunkedUploads, BaseStorage):
                 f"{type(self).__name__}: set either session_profile or access_key/secret_key, "
                 "not both."
             )
-        if not self.bucket_name:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}: no bucket; set AWS_STORAGE_BUCKET_NAME or the "
-                "bucket_name option."
-            )
         legacy = getattr(type(self), "config", None)  # django-storages' deprecated class attr
         if self.client_config is None and legacy is not None:
             self.client_config = legacy

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from storages_base.options import Option
+from storages_base.options import AT_FIRST_USE, Option
 from storages_base.storage import BASE_OPTIONS
 
 __all__ = ["HOST_KEY_POLICIES", "OPTIONS"]
@@ -19,7 +19,14 @@ HOST_KEY_POLICIES = ("reject", "auto_add", "warning")
 
 OPTIONS = BASE_OPTIONS.extend(
     Option("location", None, "", "Sub-folder of `root_path` that every name is stored under."),
-    Option("host", "SFTP_STORAGE_HOST", None, "Host name of the SFTP server (required)."),
+    Option(
+        "host",
+        "SFTP_STORAGE_HOST",
+        None,
+        "Host name of the SFTP server (required: checked at first use and by the system "
+        "check, as django-storages does, so a model module imports without it).",
+        required=AT_FIRST_USE,
+    ),
     Option(
         "root_path",
         "SFTP_STORAGE_ROOT",

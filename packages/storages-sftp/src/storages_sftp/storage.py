@@ -61,8 +61,6 @@ class SFTPStorage(FileServerStorage):
 
     def configure(self) -> None:
         super().configure()
-        if not self.host:
-            raise ImproperlyConfigured("SFTPStorage needs a host: set SFTP_STORAGE_HOST.")
         self.params = dict(self.params or {})
         if "hostname" in self.params:
             raise ImproperlyConfigured(
