@@ -14,9 +14,7 @@ from storages_base.memory import MemoryStorage
 
 class Ruled(MemoryStorage):
     options = MemoryStorage.options.extend(
-        Option(
-            "container", "RULED_CONTAINER", None, "For operations.", required=AT_FIRST_USE
-        ),
+        Option("container", "RULED_CONTAINER", None, "For operations.", required=AT_FIRST_USE),
         Option("account", "RULED_ACCOUNT", "acct", "Needed to build.", required=AT_CONSTRUCTION),
         Option("key_id", "RULED_KEY_ID", None, "Pair, half 1.", together=("key",)),
         Option("key", "RULED_KEY", None, "Pair, half 2.", secret=True, together=("key_id",)),
