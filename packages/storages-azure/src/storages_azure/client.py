@@ -1,0 +1,175 @@
+"""The account a storage talks to, and the SDK clients built from it.
+
+The account (endpoint, name, key or SAS) is worked out from the options without the SDK,
+so URLs cost no SDK import and no client; the ``ContainerClient`` is built on the first
+request, once per storage, and shared by every thread (azure-storage-blob's clients are
+thread-safe). Authentication, first found wins: ``connection_string``, ``account_key``,
+``sas_token``, ``token_credential`` (django-storages' order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .options import EMULATOR_ACCOUNT, EMULATOR_HOST
+
+if TYPE_CHECKING:  # the SDK is imported on the first request, not with the settings
+    from azure.storage.blob import BlobServiceClient, ContainerClient
+
+    from .storage import AzureStorage
+
+__all__ = [
+    "EMULATOR_KEY",
+    "Account",
+    "account_of",
+    "build_container_client",
+    "build_service_client",
+    "parse_connection_string",
+    "url_account_of",
+]
+
+#: Azurite's well-known development key (public documentation, not a secret).
+EMULATOR_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+#: Reads are fetched in pieces of this size (the SDK's defaults, 32 MiB and 4 MiB, would
+#: hold 32 MiB in memory for the first read of a large blob).
+READ_CHUNK_SIZE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where the blobs are and what signs for them (never shown: ``repr`` hides the key)."""
+
+    url: str  # the blob endpoint, without a trailing slash
+    name: str | None
+    key: str | None = None
+    sas: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Account(url={self.url!r}, name={self.name!r})"
+
+
+def parse_connection_string(text: str) -> dict[str, str]:
+    """The ``Key=Value;`` pairs of a connection string, keys upper-cased."""
+    pairs: dict[str, str] = {}
+    for part in text.strip().rstrip(";").split(";"):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ImproperlyConfigured(
+                "The Azure connection string is malformed: every part must be Key=Value."
+            )
+        pairs[key.strip().upper()] = value.strip()
+    return pairs
+
+
+def _from_connection_string(text: str) -> Account:
+    pairs = parse_connection_string(text)
+    if pairs.get("USEDEVELOPMENTSTORAGE", "").lower() == "true":
+        return Account(f"http://{EMULATOR_HOST}/{EMULATOR_ACCOUNT}", EMULATOR_ACCOUNT, EMULATOR_KEY)
+    name = pairs.get("ACCOUNTNAME")
+    url = pairs.get("BLOBENDPOINT")
+    if not url:
+        if not name:
+            raise ImproperlyConfigured(
+                "The Azure connection string names neither BlobEndpoint nor AccountName."
+            )
+        scheme = pairs.get("DEFAULTENDPOINTSPROTOCOL", "https")
+        url = f"{scheme}://{name}.blob.{pairs.get('ENDPOINTSUFFIX', 'core.windows.net')}"
+    if not name:
+        name = _name_from_url(url)
+    sas = pairs.get("SHAREDACCESSSIGNATURE")
+    return Account(url.rstrip("/"), name, pairs.get("ACCOUNTKEY"), sas.lstrip("?") if sas else None)
+
+
+def _name_from_url(url: str) -> str | None:
+    """The account name in an endpoint: its first host label, or (emulator) its path."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    if path:
+        return path.split("/")[0]
+    host = parts.hostname or ""
+    return host.split(".")[0] if ".blob." in host else None
+
+
+def account_of(storage: AzureStorage) -> Account:
+    """The account requests go to, from the connection string or the separate options."""
+    if storage.connection_string:
+        return _from_connection_string(storage.connection_string)
+    scheme = "https" if storage.azure_ssl else "http"
+    if storage.emulated_mode:
+        name = storage.account_name or EMULATOR_ACCOUNT
+        key = storage.account_key
+        if (
+            key is None
+            and name == EMULATOR_ACCOUNT
+            and not (storage.sas_token or storage.token_credential)
+        ):
+            key = EMULATOR_KEY
+        host = storage.custom_domain or EMULATOR_HOST
+        url = f"{scheme}://{host}/{name}"
+    else:
+        name = storage.account_name or ""
+        if not name:
+            raise ImproperlyConfigured(
+                f"{type(storage).__name__}: no Azure account; set AZURE_ACCOUNT_NAME or "
+                "AZURE_CONNECTION_STRING."
+            )
+        url = f"{scheme}://{name}.blob.{storage.endpoint_suffix}"
+        key = storage.account_key
+    sas = storage.sas_token.lstrip("?") if storage.sas_token else None
+    return Account(url, name, key, sas)
+
+
+def url_account_of(storage: AzureStorage) -> Account:
+    """The account URLs are built for: ``custom_connection_string`` shapes URLs only."""
+    custom = storage.custom_connection_string
+    if not custom:
+        return account_of(storage)
+    shown = _from_connection_string(custom)
+    real = account_of(storage)
+    # The URL's signature is checked by the real account: sign with its key.
+    return Account(shown.url, shown.name or real.name, real.key or shown.key, shown.sas or real.sas)
+
+
+def _credential(storage: AzureStorage, account: Account) -> Any:
+    if account.key:
+        return {"account_name": account.name, "account_key": account.key}
+    if account.sas:
+        from azure.core.credentials import AzureSasCredential
+
+        return AzureSasCredential(account.sas)
+    return storage.token_credential
+
+
+def client_kwargs(storage: AzureStorage) -> dict[str, Any]:
+    """The client's keyword arguments: timeouts, bounded reads, then the user's own."""
+    kwargs: dict[str, Any] = {
+        "connection_timeout": storage.timeout,
+        "read_timeout": max(int(storage.timeout or 0), 60),
+        "max_single_get_size": READ_CHUNK_SIZE,
+        "max_chunk_get_size": READ_CHUNK_SIZE,
+    }
+    if storage.api_version:
+        kwargs["api_version"] = storage.api_version
+    kwargs.update(storage.client_options or {})
+    return kwargs
+
+
+def build_service_client(storage: AzureStorage) -> BlobServiceClient:
+    """The storage's ``BlobServiceClient`` (user-delegation keys, checks)."""
+    from azure.storage.blob import BlobServiceClient
+
+    account = account_of(storage)
+    return BlobServiceClient(
+        account.url, credential=_credential(storage, account), **client_kwargs(storage)
+    )
+
+
+def build_container_client(storage: AzureStorage) -> ContainerClient:
+    """The storage's ``ContainerClient``: every blob request goes through it."""
+    return storage.service_client.get_container_client(storage.azure_container)

@@ -1,0 +1,147 @@
+"""Azure's part of chunked uploads: a block blob is staged blocks and one commit.
+
+The engine (parts read as they are sent, ``upload_max_conn`` in flight, bounded memory,
+the streaming writer) is :mod:`storages_base.chunked`; :class:`BlockBlobParts` is what
+it calls: ``Put Blob`` for a file of one part, else ``Put Block`` per part and
+``Put Block List`` to commit, with ``If-None-Match: *`` when the write is create-only.
+Staged blocks that are never committed are not a blob: an interrupted upload leaves
+nothing visible, and Azure drops the blocks after a week. Block ids carry the write's
+token, so two uploads of one name at once never commit each other's blocks.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING, Any
+
+from storages_base.chunked import Part, PartRules, PartTarget
+from storages_base.content import gzip_original_size
+
+from .errors import azure_errors
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient, ContentSettings
+
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_BLOCK_SIZE",
+    "UNCOMPRESSED_SIZE",
+    "WRITE_TOKEN",
+    "BlockBlobParts",
+    "DownloadStream",
+]
+
+#: Azure's limits for block blobs: 50,000 blocks of up to 4000 MiB.
+MAX_BLOCKS = 50_000
+MAX_BLOCK_SIZE = 4000 * 1024 * 1024
+#: Metadata holding a gzipped blob's decompressed size (what read() returns).
+UNCOMPRESSED_SIZE = "uncompressed_size"
+#: Metadata holding the token of a create-only write (``AzureStorage._is_own_write``).
+WRITE_TOKEN = "storages_write"
+
+
+class BlockBlobParts(PartTarget):
+    """One blob's upload, as the requests Azure takes (one instance per upload)."""
+
+    rules = PartRules(max_size=MAX_BLOCK_SIZE, max_parts=MAX_BLOCKS)
+
+    def __init__(
+        self,
+        blob: BlobClient,
+        settings: ContentSettings,
+        metadata: dict[str, str],
+        *,
+        name: str,
+        container: str,
+        token: str,
+        exclusive: bool = False,
+        timeout: int | None = None,
+    ) -> None:
+        self.blob, self.settings, self.metadata = blob, settings, metadata
+        self.name, self.container = name, container
+        self.token = token[:32]
+        self.exclusive = exclusive
+        self.timeout = timeout
+
+    def _conditions(self) -> dict[str, Any]:
+        if not self.exclusive:
+            return {}
+        from azure.core import MatchConditions
+
+        return {"match_condition": MatchConditions.IfMissing}
+
+    def put_single(self, data: bytes | bytearray) -> None:
+        """One ``Put Blob`` with its MD5 (Azure checks it and stores it)."""
+        metadata = self.metadata
+        if self.settings.content_encoding == "gzip" and len(data) >= 18:
+            metadata = {**metadata, UNCOMPRESSED_SIZE: str(gzip_original_size(data))}
+        with azure_errors("save", self.name, self.container, exclusive=self.exclusive):
+            self.blob.upload_blob(
+                bytes(data) if isinstance(data, bytearray) else data,
+                length=len(data),
+                overwrite=not self.exclusive,
+                content_settings=self.settings,
+                metadata=metadata or None,
+                validate_content=True,
+                max_concurrency=1,
+                timeout=self.timeout,
+            )
+
+    def begin(self) -> None:
+        """Nothing to start: blocks are staged against the blob's name."""
+
+    def block_id(self, number: int) -> str:
+        """Block ids of one blob must all have the same length; this write's token keeps
+        another upload of the same name from committing our blocks."""
+        return base64.b64encode(f"{self.token}-{number:06d}".encode()).decode()
+
+    def send_part(self, number: int, data: Part) -> str:
+        block_id = self.block_id(number)
+        body: Any = bytes(data) if isinstance(data, bytearray) else data
+        with azure_errors("save", self.name, self.container):
+            self.blob.stage_block(
+                block_id, body, length=len(body), validate_content=True, timeout=self.timeout
+            )
+        return block_id
+
+    def commit(self, tokens: list[Any]) -> None:
+        """``Put Block List``: the blocks become the blob, all at once."""
+        from azure.storage.blob import BlobBlock
+
+        with azure_errors("save", self.name, self.container, exclusive=self.exclusive):
+            self.blob.commit_block_list(
+                [BlobBlock(block_id) for block_id in tokens],
+                content_settings=self.settings,
+                metadata=self.metadata or None,
+                timeout=self.timeout,
+                **self._conditions(),
+            )
+
+    def abort(self) -> None:
+        """Nothing to drop: uncommitted blocks are never a blob and expire on their own."""
+
+
+class DownloadStream(io.RawIOBase):
+    """A blob download (``StorageStreamDownloader``) as the raw stream storages-base reads.
+
+    The SDK fetches it a chunk (4 MiB) at a time as it is read, so memory stays bounded
+    whatever the blob's size; closing it simply stops fetching.
+    """
+
+    def __init__(self, downloader: Any) -> None:
+        super().__init__()
+        self._downloader = downloader
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._downloader.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._downloader = None
+        super().close()

@@ -1,0 +1,350 @@
+"""``AzureStorage``: Azure Blob Storage for Django.
+
+Thin on purpose: the Django API, names, overwrite policy, content types, gzip and file
+objects come from :class:`storages_base.BaseStorage`; this class maps its key-level
+hooks onto blob requests, one request per operation where Azure allows it, and adds
+Azure's own name rules (the seed's: no trailing "." or "/", at most 256 slashes, 1,024
+characters).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.utils.text import get_valid_filename
+
+from storages_base import (
+    AlreadyExistsError,
+    BaseStorage,
+    Capabilities,
+    Stat,
+    StorageError,
+    WriteRequest,
+    client_property,
+)
+from storages_base.chunked import ChunkedUploads
+from storages_base.content import gzip_original_size
+from storages_base.signed_urls import reuse_window
+
+from .client import build_container_client, build_service_client
+from .errors import azure_errors, code_of, status_of
+from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, BlockBlobParts, DownloadStream
+from .options import AZURE_OPTIONS
+from .uploads import PresignedUpload, presigned_upload
+from .urls import AzureUrlBuilder
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobProperties, ContentSettings
+
+__all__ = ["AzureStorage"]
+
+#: Azure's limits on blob names (the seed's "Notes").
+MAX_NAME_LENGTH = 1024
+MAX_SLASHES = 256
+#: ``object_parameters`` keys that are content settings; ``metadata`` is the other one.
+CONTENT_SETTINGS = (
+    "content_type",
+    "content_encoding",
+    "content_language",
+    "content_disposition",
+    "cache_control",
+    "content_md5",
+)
+
+
+class AzureStorage(ChunkedUploads, BaseStorage):
+    """Blobs in one Azure container (``storages_azure.AzureStorage``)."""
+
+    backend_name = "azure"
+    options = AZURE_OPTIONS
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        conditional_create=True,
+        idempotent_create=True,
+        ranged_reads=True,
+        created_time=True,
+        signed_urls=True,
+        http_urls=True,
+    )
+    max_key_length = MAX_NAME_LENGTH
+
+    account_name: str | None
+    account_key: str | None
+    connection_string: str | None
+    custom_connection_string: str | None
+    sas_token: str | None
+    token_credential: Any
+    azure_container: str
+    overwrite_files: bool
+    object_parameters: dict[str, Any]
+    cache_control: str | None
+    expiration_secs: int | None
+    url_reuse_window: int | None
+    custom_domain: str | None
+    azure_ssl: bool
+    endpoint_suffix: str
+    emulated_mode: bool
+    upload_max_conn: int
+    timeout: int
+    client_options: dict[str, Any]
+    api_version: str | None
+    gzip: bool
+    gzip_content_types: tuple[str, ...]
+
+    def configure(self) -> None:
+        super().configure()
+        if self.file_overwrite is None:
+            self.file_overwrite = bool(self.overwrite_files)
+        self.overwrite_files = bool(self.file_overwrite)
+        if not self.azure_container:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: no container; set AZURE_CONTAINER or the "
+                "azure_container option (the container must exist)."
+            )
+        self.object_parameters = dict(self.object_parameters or {})
+        self.client_options = dict(self.client_options or {})
+        self.upload_max_conn = max(1, int(self.upload_max_conn or 1))
+        if self.expiration_secs is not None:
+            self.url_reuse_window = reuse_window(
+                self.url_reuse_window,
+                int(self.expiration_secs),
+                setting="AZURE_URL_REUSE_WINDOW",
+                expire_setting="AZURE_URL_EXPIRATION_SECS",
+            )
+        if len(self.location) >= MAX_NAME_LENGTH:
+            raise ImproperlyConfigured(f"AZURE_LOCATION is longer than {MAX_NAME_LENGTH - 1}.")
+
+    service_client = client_property(build_service_client)
+    client = client_property(build_container_client)
+    url_builder = client_property(lambda self: AzureUrlBuilder(self))
+
+    # -- names ---------------------------------------------------------------------------
+
+    def get_name_max_len(self) -> int:
+        """The longest name a form may accept: 1,024 less the location and its slash."""
+        return MAX_NAME_LENGTH - (len(self.location) + 1 if self.location else 0)
+
+    def get_valid_name(self, name: str) -> str:
+        """``name`` made valid for Azure: Django's cleaning of each part of the path, and
+        no trailing dots (Azure refuses a name ending with "." or "/")."""
+        parts = [get_valid_filename(part) for part in str(name).replace("\\", "/").split("/")]
+        cleaned = "/".join(part for part in parts if part not in ("", ".", "..")).rstrip("./")
+        if not cleaned:
+            raise SuspiciousFileOperation(f"Could not derive a valid Azure name from {name!r}.")
+        return cleaned
+
+    def _candidate_name(self, name: str, max_length: int | None) -> str:
+        name = super()._candidate_name(name, max_length)
+        self._check_blob_name(self._key(name), name)
+        return name
+
+    def _check_blob_name(self, key: str, name: str) -> None:
+        """Refuse what Azure refuses, before any request, saying which rule it breaks."""
+        if key.endswith((".", "/")):
+            raise SuspiciousFileOperation(
+                f"An Azure blob name cannot end with '.' or '/': {name!r}"
+            )
+        if key.count("/") > MAX_SLASHES:
+            raise SuspiciousFileOperation(
+                f"An Azure blob name holds at most {MAX_SLASHES} slashes: {name!r}"
+            )
+        if len(key) > MAX_NAME_LENGTH:
+            raise SuspiciousFileOperation(
+                f"An Azure blob name is at most {MAX_NAME_LENGTH} characters: {name!r}"
+            )
+
+    def _write_request(self, name: str, key: str, content: Any) -> WriteRequest:
+        self._check_blob_name(key, name)
+        return super()._write_request(name, key, content)
+
+    # -- parameters ----------------------------------------------------------------------
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Return the content settings (and ``metadata``) of ``name``; override per file."""
+        parameters = self.object_parameters.copy()
+        if self.cache_control and "cache_control" not in parameters:
+            parameters["cache_control"] = self.cache_control
+        return parameters
+
+    def get_write_parameters(self, name: str, content: Any) -> dict[str, Any]:
+        parameters = self.get_object_parameters(name)
+        unknown = set(parameters) - {*CONTENT_SETTINGS, "metadata"}
+        if unknown:
+            raise ImproperlyConfigured(
+                f"Unknown AZURE_OBJECT_PARAMETERS key(s) {sorted(unknown)}: use "
+                f"{', '.join(CONTENT_SETTINGS)} or metadata."
+            )
+        return parameters
+
+    def _content_settings(self, request: WriteRequest) -> ContentSettings:
+        from azure.storage.blob import ContentSettings
+
+        values = {k: v for k, v in request.parameters.items() if k in CONTENT_SETTINGS}
+        return ContentSettings(
+            **{
+                **values,
+                "content_type": request.content_type,
+                "content_encoding": request.content_encoding,
+            }
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _blob(self, key: str) -> Any:
+        return self.client.get_blob_client(key)
+
+    def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
+        """GET the blob from ``offset``: one request gives the first chunk and the stat."""
+        try:
+            with azure_errors("open", self._name_for_key(key), self.azure_container):
+                download = self._blob(key).download_blob(
+                    offset=offset or None, max_concurrency=1, decompress=False
+                )
+        except StorageError as exc:
+            if offset and _is_invalid_range(exc.__cause__):
+                return io.BytesIO(b""), None  # at or past the end: nothing left to read
+            raise
+        properties = download.properties
+        return cast(IO[bytes], DownloadStream(download)), self._stat_from(key, properties)
+
+    def _stat(self, key: str) -> Stat:
+        with azure_errors("stat", self._name_for_key(key), self.azure_container):
+            properties = self._blob(key).get_blob_properties()
+        return self._stat_from(key, properties)
+
+    def _stat_from(self, key: str, properties: BlobProperties) -> Stat:
+        content = properties.content_settings
+        stat = Stat(
+            size=int(properties.size or 0),
+            modified=properties.last_modified,
+            created=properties.creation_time,
+            etag=properties.etag,
+            content_type=content.content_type if content else None,
+            content_encoding=content.content_encoding if content else None,
+        )
+        if stat.content_encoding != "gzip":
+            return stat
+        # read() decompresses: report that size (stored at upload, else the gzip trailer).
+        size = (properties.metadata or {}).get(UNCOMPRESSED_SIZE)
+        if size and size.isdigit():
+            return replace(stat, size=int(size))
+        return replace(stat, size=self._gzip_size_from_trailer(key, stat.size))
+
+    def _gzip_size_from_trailer(self, key: str, stored: int) -> int:
+        with azure_errors("stat", self._name_for_key(key), self.azure_container):
+            tail = self._blob(key).download_blob(
+                offset=max(stored - 4, 0), length=min(stored, 4), decompress=False
+            )
+            return gzip_original_size(tail.readall())
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        """The folders and blobs directly under ``prefix``, every page of them."""
+        folders: list[str] = []
+        files: list[str] = []
+        with azure_errors("listdir", prefix, self.azure_container):
+            for item in self.client.walk_blobs(name_starts_with=prefix or None, delimiter="/"):
+                rest = item.name[len(prefix) :]
+                if rest.endswith("/"):
+                    folders.append(rest.rstrip("/"))
+                elif rest:
+                    files.append(rest)
+        return folders, files
+
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Stat]]:
+        """Every blob under ``prefix``: one request per 5,000 (``preload_metadata``)."""
+        with azure_errors("listdir", prefix, self.azure_container):
+            for item in self.client.list_blobs(name_starts_with=prefix or None):
+                yield item.name, Stat(size=item.size, modified=item.last_modified, etag=item.etag)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _part_target(self, request: WriteRequest) -> BlockBlobParts:
+        metadata = dict(request.parameters.get("metadata") or {})
+        exclusive = request.exclusive and self.capabilities.conditional_create
+        if exclusive:
+            metadata[WRITE_TOKEN] = request.token
+        return BlockBlobParts(
+            self._blob(request.key),
+            self._content_settings(request),
+            metadata,
+            name=self._name_for_key(request.key),
+            container=self.azure_container,
+            token=request.token,
+            exclusive=exclusive,
+        )
+
+    def _concurrency(self, on_disk: bool) -> int:
+        """Blocks in flight at once: ``upload_max_conn``."""
+        return self.upload_max_conn
+
+    def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
+        """Whether the blob that made a create-only write clash is that write itself, sent
+        again by the SDK's retry after Azure stored it and the response was lost: the blob
+        then carries this write's token in its metadata."""
+        try:
+            with azure_errors("save", self._name_for_key(request.key), self.azure_container):
+                properties = self._blob(request.key).get_blob_properties()
+        except FileNotFoundError:
+            return False
+        return (properties.metadata or {}).get(WRITE_TOKEN) == request.token
+
+    def _delete(self, key: str) -> None:
+        try:
+            with azure_errors("delete", self._name_for_key(key), self.azure_container):
+                self._blob(key).delete_blob(delete_snapshots="include")
+        except FileNotFoundError:
+            pass
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    def url(
+        self,
+        name: str | None,
+        expire: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        mode: str = "r",
+    ) -> str:
+        """Return the URL of ``name``: django-storages' signature, positional arguments too.
+
+        With an expiry (``expire`` seconds, else ``expiration_secs``) it is a SAS URL
+        granting ``mode`` ("r"; "w"/"c" for an upload) and setting the response headers
+        in ``parameters`` (``content_disposition``...); without, a plain URL. No request.
+        """
+        return self._object_url(self._key(name or ""), expire, parameters, mode)
+
+    def _object_url(
+        self,
+        key: str,
+        expire: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        mode: str = "r",
+    ) -> str:
+        return self.url_builder.url(key, expire=expire, parameters=parameters, mode=mode)
+
+    def get_user_delegation_key(self, expiry: Any) -> Any:
+        """A user-delegation key valid at ``expiry`` (token credential only; cached)."""
+        builder = self.url_builder
+        if builder._delegation is None:
+            raise ValueError("A user-delegation key needs AZURE_TOKEN_CREDENTIAL.")
+        return builder._delegation.key_for(expiry)
+
+    def presigned_upload(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+    ) -> PresignedUpload:
+        """Sign a create-only PUT a browser uses to upload ``name`` straight to the
+        container (no request); see :mod:`storages_azure.uploads`."""
+        return presigned_upload(
+            self, name, max_size=max_size, content_type=content_type, expire=expire
+        )
+
+
+def _is_invalid_range(exc: BaseException | None) -> bool:
+    return exc is not None and (status_of(exc) == 416 or code_of(exc) == "InvalidRange")
