@@ -70,6 +70,8 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         http_urls=True,
     )
     max_key_length = MAX_NAME_LENGTH
+    #: Entries per listing request (None: Azure's 5,000).
+    list_page_size: ClassVar[int | None] = None
 
     account_name: str | None
     account_key: str | None
@@ -245,7 +247,10 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         folders: list[str] = []
         files: list[str] = []
         with azure_errors("listdir", prefix, self.azure_container):
-            for item in self.client.walk_blobs(name_starts_with=prefix or None, delimiter="/"):
+            listing = self.client.walk_blobs(
+                name_starts_with=prefix or None, delimiter="/", results_per_page=self.list_page_size
+            )
+            for item in listing:
                 rest = item.name[len(prefix) :]
                 if rest.endswith("/"):
                     folders.append(rest.rstrip("/"))
@@ -256,7 +261,11 @@ class AzureStorage(ChunkedUploads, BaseStorage):
     def _scan(self, prefix: str) -> Iterator[tuple[str, Stat]]:
         """Every blob under ``prefix``: one request per 5,000 (``preload_metadata``)."""
         with azure_errors("listdir", prefix, self.azure_container):
-            for item in self.client.list_blobs(name_starts_with=prefix or None):
+            listing = self.client.list_blobs(
+                name_starts_with=prefix or None,
+                results_per_page=self.list_page_size,
+            )
+            for item in listing:
                 yield item.name, Stat(size=item.size, modified=item.last_modified, etag=item.etag)
 
     # -- writing -------------------------------------------------------------------------
