@@ -30,7 +30,8 @@ def test_a_small_save_is_one_put_also_when_not_overwriting(
 ) -> None:
     assert counted_storage.file_overwrite is False  # AZURE_OVERWRITE_FILES' default
     seen = requests_of(counted, lambda: counted_storage.save("a/one.txt", ContentFile(b"x" * 99)))
-    assert len(seen) == 1 and seen[0].startswith("PUT "), seen
+    assert len(seen) == 1, seen
+    assert seen[0].startswith("PUT "), seen
 
 
 def test_a_save_to_a_taken_name_is_two_puts_and_no_exists(
@@ -60,7 +61,8 @@ def test_open_and_read_of_a_small_file_is_one_get_and_its_size_is_free(
 
     seen = requests_of(counted, read)
     assert out[:2] == [b"k" * 1024, 1024]
-    assert len(seen) == 1 and seen[0].startswith("GET "), seen
+    assert len(seen) == 1, seen
+    assert seen[0].startswith("GET "), seen
 
 
 @pytest.mark.parametrize("operation", ["exists", "size", "get_modified_time", "delete"])
