@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from storages_base import BASE_OPTIONS, GZIP_OPTIONS, Option
 from storages_base.content import DEFAULT_CONTENT_TYPE
+from storages_base.options import AT_FIRST_USE
 
 __all__ = ["AZURE_OPTIONS", "EMULATOR_ACCOUNT", "EMULATOR_HOST"]
 
@@ -66,7 +67,9 @@ AZURE_OPTIONS = BASE_OPTIONS.extend(
         "azure_container",
         "AZURE_CONTAINER",
         None,
-        "The container (required; it must exist, it is never created).",
+        "The container (required: the first operation without it raises, and the system "
+        "check reports it; it must exist, it is never created).",
+        required=AT_FIRST_USE,
     ),
     Option("location", "AZURE_LOCATION", "", "Prefix under which every name is stored."),
     Option(

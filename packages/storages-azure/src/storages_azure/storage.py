@@ -101,11 +101,6 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         if self.file_overwrite is None:
             self.file_overwrite = bool(self.overwrite_files)
         self.overwrite_files = bool(self.file_overwrite)
-        if not self.azure_container:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}: no container; set AZURE_CONTAINER or the "
-                "azure_container option (the container must exist)."
-            )
         self.object_parameters = dict(self.object_parameters or {})
         self.client_options = dict(self.client_options or {})
         self.upload_max_conn = max(1, int(self.upload_max_conn or 1))
