@@ -1,0 +1,273 @@
+"""GCS's part of reads and chunked uploads.
+
+Reads: one ``GET ...?alt=media`` from an offset, streamed (``Range`` past 0), whose
+headers give the stat, so ``open().read(1024)`` of a huge object is one request that
+moves about a buffer, and ``size``/times after ``open`` cost nothing more. The bytes
+are asked as stored (``Accept-Encoding: gzip``: no decompressive transcoding, the
+base decompresses once), and a whole-object read is checked against the stored
+CRC32C: a mismatch raises :class:`~storages_base.IntegrityError`.
+
+Uploads: :class:`GCSParts` is what :mod:`storages_base.chunked` calls. A file of one
+part is one multipart upload through the SDK (retried by it; with
+``ifGenerationMatch=0`` when create-only); a larger one is a resumable session whose
+chunks (multiples of 256 KiB) are PUT in order, the last one with the total size.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from storages_base.chunked import Part, PartRules, PartTarget
+from storages_base.content import gzip_original_size
+from storages_base.errors import IntegrityError, TransientError
+from storages_base.files import Stat
+
+from .errors import gcs_errors, raise_for_response
+from .options import RESUMABLE_ALIGNMENT
+
+if TYPE_CHECKING:
+    from google.cloud.storage import Blob
+
+__all__ = [
+    "UNCOMPRESSED_SIZE",
+    "WRITE_TOKEN",
+    "DownloadStream",
+    "GCSParts",
+    "gcs_rules",
+    "media_url",
+    "stat_from_headers",
+]
+
+#: Metadata key holding a gzipped file's decompressed size (what read() returns).
+UNCOMPRESSED_SIZE = "uncompressed-size"
+#: Metadata key of a create-only write's token: the evidence that a clash is our own
+#: write, resent after its response was lost (``_is_own_write``).
+WRITE_TOKEN = "storages-write"
+
+
+def gcs_rules() -> PartRules:
+    """Resumable uploads: 256 KiB-aligned chunks, sent in order (one in flight)."""
+    return PartRules(
+        min_size=RESUMABLE_ALIGNMENT, alignment=RESUMABLE_ALIGNMENT, max_in_flight=1
+    )
+
+
+def media_url(base: str, bucket: str, key: str) -> str:
+    """The JSON API download URL of ``key`` (the SDK's own shape)."""
+    return f"{base}/download/storage/v1/b/{bucket}/o/{quote(key, safe='')}?alt=media"
+
+
+def stat_from_headers(headers: Any, offset: int = 0) -> Stat:
+    """The stat a media download's headers give (no metadata request needed)."""
+    stored = headers.get("x-goog-stored-content-length")
+    size: int | None = int(stored) if stored and stored.isdigit() else None
+    if size is None:
+        content_range = headers.get("Content-Range") or ""
+        total = content_range.rsplit("/", 1)[-1] if "/" in content_range else ""
+        length = headers.get("Content-Length")
+        size = int(total) if total.isdigit() else offset + int(length or 0)
+    encoding = headers.get("x-goog-stored-content-encoding") or headers.get("Content-Encoding")
+    if encoding == "identity":
+        encoding = None
+    modified = headers.get("Last-Modified")
+    return Stat(
+        size=size,
+        modified=parsedate_to_datetime(modified) if modified else None,
+        etag=_hashes(headers).get("md5"),
+        content_type=headers.get("Content-Type"),
+        content_encoding=encoding,
+    )
+
+
+def _hashes(headers: Any) -> dict[str, str]:
+    """``x-goog-hash: crc32c=...,md5=...`` as a dict."""
+    found: dict[str, str] = {}
+    for part in (headers.get("x-goog-hash") or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if value:
+            found[name] = value
+    return found
+
+
+class DownloadStream(io.RawIOBase):
+    """The body of a media download, as stored, checked against its CRC32C at the end."""
+
+    def __init__(self, response: Any, crc32c: str | None = None, name: str = "") -> None:
+        super().__init__()
+        self._response = response
+        self._raw = response.raw
+        self._expected = crc32c
+        self._name = name
+        self._checksum: Any = None
+        if crc32c:
+            import google_crc32c
+
+            self._checksum = google_crc32c.Checksum()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._raw.read(len(view), decode_content=False)
+        size = len(data)
+        view[:size] = data
+        if self._checksum is not None:
+            if size:
+                self._checksum.update(data)
+            elif self._expected is not None:
+                self._verify()
+        return size
+
+    def _verify(self) -> None:
+        expected, self._expected = self._expected, None
+        got = base64.b64encode(self._checksum.digest()).decode("ascii")
+        if got != expected:
+            raise IntegrityError(
+                f"the downloaded bytes have CRC32C {got}, the stored object {expected}",
+                name=self._name,
+                operation="read",
+                backend="gcs",
+            )
+
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+        super().close()
+
+
+def open_download(
+    session: Any, url: str, offset: int, name: str, bucket: str
+) -> tuple[IO[bytes], Stat | None]:
+    """GET the object from ``offset``; return its stream and its stat."""
+    headers = {"Accept-Encoding": "gzip"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    with gcs_errors("open", name, bucket):
+        response = session.request("GET", url, headers=headers, stream=True)
+        if response.status_code == 416:  # at or past the end: nothing left to read
+            response.close()
+            return io.BytesIO(b""), None
+        try:
+            raise_for_response(response)
+        except Exception:
+            response.close()
+            raise
+    stat = stat_from_headers(response.headers, offset)
+    crc32c = None if offset or response.status_code == 206 else _hashes(response.headers).get(
+        "crc32c"
+    )
+    return DownloadStream(response, crc32c, name), stat
+
+
+
+class GCSParts(PartTarget):
+    """One object's upload, as the requests GCS takes (one instance per upload)."""
+
+    def __init__(
+        self,
+        blob: Blob,
+        session: Any,
+        *,
+        name: str,
+        bucket: str,
+        content_type: str,
+        predefined_acl: str | None,
+        exclusive: bool,
+        retry: Any,
+        on_sent: Callable[[], None] | None = None,
+    ) -> None:
+        self.blob, self.session, self.name, self.bucket = blob, session, name, bucket
+        self.content_type = content_type
+        self.predefined_acl = predefined_acl
+        self.exclusive = exclusive
+        self.retry = retry
+        self.rules = gcs_rules()
+        self.session_url: str | None = None
+        self._offset = 0
+        self._tail: Part | None = None  # an unaligned part: the last, sent with the total
+
+    def _condition(self) -> dict[str, Any]:
+        return {"if_generation_match": 0} if self.exclusive else {}
+
+    def put_single(self, data: bytes | bytearray) -> None:
+        """One multipart upload; a gzipped body records its decompressed size for ``size()``."""
+        if self.blob.content_encoding == "gzip" and len(data) >= 18:
+            metadata = dict(self.blob.metadata or {})
+            metadata[UNCOMPRESSED_SIZE] = str(gzip_original_size(data))
+            self.blob.metadata = metadata
+        with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
+            self.blob.upload_from_file(
+                io.BytesIO(data),
+                size=len(data),
+                content_type=self.content_type,
+                predefined_acl=self.predefined_acl,
+                retry=self.retry,
+                **self._condition(),
+            )
+
+    def begin(self) -> None:
+        with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
+            self.session_url = self.blob.create_resumable_upload_session(
+                content_type=self.content_type,
+                predefined_acl=self.predefined_acl,
+                retry=self.retry,
+                **self._condition(),
+            )
+
+    def send_part(self, number: int, data: Part) -> int:
+        size = len(data)  # type: ignore[arg-type]
+        if size % RESUMABLE_ALIGNMENT:
+            self._tail = data  # only the last part may be unaligned: it closes the upload
+            return size
+        self._put(data, size, total=None)
+        return size
+
+    def commit(self, tokens: list[Any]) -> None:
+        """Send the last chunk (or none) with the total size: GCS then stores the object."""
+        tail, self._tail = self._tail, None
+        size = 0 if tail is None else len(tail)  # type: ignore[arg-type]
+        self._put(tail, size, total=self._offset + size)
+        self.session_url = None
+
+    def _put(self, data: Part | None, size: int, total: int | None) -> None:
+        start = self._offset
+        if size:
+            span = f"{start}-{start + size - 1}"
+        else:
+            span = "*"
+        headers = {
+            "Content-Range": f"bytes {span}/{'*' if total is None else total}",
+            "Content-Length": str(size),
+        }
+        with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
+            response = self.session.request(
+                "PUT", self.session_url, data=data if size else b"", headers=headers
+            )
+            if total is None and response.status_code == 308:
+                persisted = response.headers.get("Range", "")
+                if persisted != f"bytes=0-{start + size - 1}":
+                    raise TransientError(
+                        f"GCS kept {persisted or 'nothing'} of the {start + size} bytes sent",
+                        name=self.name,
+                        operation="save",
+                        backend="gcs",
+                    )
+            else:
+                raise_for_response(response)
+        self._offset = start + size
+
+    def abort(self) -> None:
+        """Cancel the session (GCS answers 499); the stored file stays as it was."""
+        url, self.session_url = self.session_url, None
+        if url is None:
+            return
+        try:
+            self.session.request("DELETE", url, headers={"Content-Length": "0"})
+        except Exception:  # best effort: an abandoned session expires in a week
+            pass

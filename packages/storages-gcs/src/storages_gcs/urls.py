@@ -1,0 +1,251 @@
+"""``url()`` for GCS: public URLs and V4 signed URLs, with no request.
+
+django-storages asks the SDK for every URL (``blob.generate_signed_url``), which
+builds a client, a blob and a canonical request each time. Here a public URL is a
+string build, and a signed URL is the V4 canonical request (byte-identical to the
+SDK's ``generate_signed_url_v4`` for the same instant) plus one RSA-SHA256 signature,
+made with the service account's key, or by the IAM signBlob API
+(``GS_IAM_SIGN_BLOB``: Cloud Run, GKE, no key). A URL asked again within the reuse
+window (:mod:`storages_base.signed_urls`) is the same URL, from a cache: a page of
+100 images signs (or calls IAM) once per image per window, not on every load.
+Arguments this module does not model are handed to the SDK's own signer.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from storages_base.signed_urls import SignedUrlCache, reuse_window
+
+from .client import emulator_host
+
+__all__ = ["DEFAULT_ENDPOINT", "MAX_EXPIRATION", "GCSUrlBuilder", "V4Signer", "expiration_seconds"]
+
+DEFAULT_ENDPOINT = "https://storage.googleapis.com"
+#: V4 signatures live at most seven days.
+MAX_EXPIRATION = 7 * 24 * 3600
+#: ``url(name, parameters)`` keys signed here; any other goes to the SDK's signer.
+_NATIVE = frozenset(
+    {
+        "expiration",
+        "method",
+        "http_method",
+        "version",
+        "content_type",
+        "content_md5",
+        "response_type",
+        "response_disposition",
+        "generation",
+        "headers",
+        "query_parameters",
+    }
+)
+
+
+def _now() -> float:
+    """The signing clock (tests freeze it together with the SDK's)."""
+    return time.time()
+
+
+def expiration_seconds(expiration: Any, now: float | None = None) -> int:
+    """``GS_EXPIRATION`` as seconds from now: a timedelta, a datetime or seconds."""
+    if isinstance(expiration, timedelta):
+        seconds = int(expiration.total_seconds())
+    elif isinstance(expiration, datetime):
+        moment = expiration if expiration.tzinfo else expiration.replace(tzinfo=timezone.utc)
+        seconds = int(moment.timestamp() - (_now() if now is None else now))
+    elif isinstance(expiration, int) and not isinstance(expiration, bool):
+        seconds = expiration
+    else:
+        raise ImproperlyConfigured(
+            f"GS_EXPIRATION must be a timedelta, a datetime or seconds, not {expiration!r}."
+        )
+    if seconds > MAX_EXPIRATION:
+        raise ImproperlyConfigured(
+            f"GS_EXPIRATION is {seconds} s; V4 signed URLs live at most {MAX_EXPIRATION} s "
+            "(7 days)."
+        )
+    return seconds
+
+
+def access_endpoint(api_endpoint: str | None) -> str:
+    """Where URLs point without a custom endpoint: what the SDK's client uses."""
+    return (
+        api_endpoint
+        or emulator_host()
+        or os.environ.get("API_ENDPOINT_OVERRIDE")
+        or DEFAULT_ENDPOINT
+    ).rstrip("/")
+
+
+def _quote_param(value: Any) -> str:
+    return quote(value if isinstance(value, bytes) else str(value), safe="~")
+
+
+class V4Signer:
+    """GOOG4-RSA-SHA256 query-string signing for one account (``sign`` makes the RSA part)."""
+
+    def __init__(self, email: str, sign: Callable[[bytes], bytes]) -> None:
+        self.email = email
+        self._sign = sign
+        self._second = -1
+        self._stamps = ("", "")
+
+    def _timestamps(self, instant: float) -> tuple[str, str]:
+        second = int(instant)
+        if second != self._second:  # computed once a second
+            moment = datetime.fromtimestamp(second, timezone.utc)
+            stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+            self._stamps, self._second = (stamp, stamp[:8]), second
+        return self._stamps
+
+    def sign(
+        self,
+        method: str,
+        endpoint: str,
+        resource: str,
+        expires: int,
+        instant: float,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> str:
+        """Return ``endpoint + resource`` signed at ``instant`` for ``expires`` seconds."""
+        timestamp, datestamp = self._timestamps(instant)
+        scope = f"{datestamp}/auto/storage/goog4_request"
+        all_headers = dict(headers or {})
+        if "host" not in {name.lower() for name in all_headers}:
+            all_headers["Host"] = urlsplit(endpoint).netloc
+        if method == "RESUMABLE":
+            method = "POST"
+            all_headers["x-goog-resumable"] = "start"
+        canonical: dict[str, list[str]] = {}
+        for name, value in all_headers.items():
+            canonical.setdefault(name.lower().strip(), []).append(" ".join(value.split()))
+        ordered = sorted((name, ",".join(values)) for name, values in canonical.items())
+        signed_headers = ";".join(name for name, _ in ordered)
+        params = {name: value or "" for name, value in (query or {}).items()}
+        params["X-Goog-Algorithm"] = "GOOG4-RSA-SHA256"
+        params["X-Goog-Credential"] = f"{self.email}/{scope}"
+        params["X-Goog-Date"] = timestamp
+        params["X-Goog-Expires"] = expires
+        params["X-Goog-SignedHeaders"] = signed_headers
+        canonical_query = "&".join(
+            sorted(f"{_quote_param(name)}={_quote_param(value)}" for name, value in params.items())
+        )
+        payload = dict(ordered).get("x-goog-content-sha256", "UNSIGNED-PAYLOAD")
+        request = "\n".join(
+            [
+                method,
+                resource,
+                canonical_query,
+                "".join(f"{name}:{value}\n" for name, value in ordered),
+                signed_headers,
+                payload,
+            ]
+        )
+        digest = hashlib.sha256(request.encode("ascii")).hexdigest()
+        to_sign = f"GOOG4-RSA-SHA256\n{timestamp}\n{scope}\n{digest}"
+        signature = binascii.hexlify(self._sign(to_sign.encode("ascii"))).decode("ascii")
+        return f"{endpoint}{resource}?{canonical_query}&X-Goog-Signature={signature}"
+
+
+class GCSUrlBuilder:
+    """Build the URLs of one storage; built once per storage, shared by its threads."""
+
+    def __init__(self, storage: Any) -> None:
+        self._storage = storage
+        self.bucket_name: str = storage.bucket_name
+        self.custom_endpoint: str | None = storage.custom_endpoint
+        self.endpoint = access_endpoint(storage.api_endpoint)
+        self.querystring_auth = bool(storage.querystring_auth)
+        self.expiration = storage.expiration
+        self._relative = not isinstance(self.expiration, datetime)
+        window = storage.url_reuse_window if self._relative else 0
+        self._cache = SignedUrlCache(window or 0)
+        self._signer: V4Signer | None = None
+        self._lock = threading.Lock()
+
+    def public(self, key: str) -> str:
+        """The unsigned URL of ``key`` (a custom endpoint is bound to the bucket)."""
+        quoted = quote(key, safe="/~")
+        if self.custom_endpoint:
+            return f"{self.custom_endpoint.rstrip('/')}/{quoted}"
+        return f"{self.endpoint}/{self.bucket_name}/{quoted}"
+
+    def signed(self, key: str, parameters: dict[str, Any] | None = None) -> str:
+        """A V4 signed URL of ``key``, the same one within the reuse window."""
+        parameters = dict(parameters or {})
+        if not set(parameters) <= _NATIVE or parameters.get("version", "v4") != "v4":
+            return self._sdk_url(key, parameters)
+        expiration = parameters.pop("expiration", self.expiration)
+        now = _now()
+        expires = expiration_seconds(expiration, now)
+        if not self._relative or "expiration" in parameters or isinstance(expiration, datetime):
+            return self._build(key, parameters, expires, now)
+        return self._cache.url(
+            (key, parameters),
+            expires,
+            now,
+            lambda instant: self._build(key, parameters, expires, instant),
+        )
+
+    def _build(self, key: str, parameters: dict[str, Any], expires: int, instant: float) -> str:
+        quoted = quote(key, safe="/~")
+        if self.custom_endpoint:
+            endpoint = self.custom_endpoint
+            if "://" not in endpoint:
+                endpoint = f"http://{endpoint}"  # the SDK's default scheme for a bound host
+            resource = f"/{quoted}"
+        else:
+            endpoint, resource = self.endpoint, f"/{self.bucket_name}/{quoted}"
+        method = str(parameters.get("method") or parameters.get("http_method") or "GET").upper()
+        headers = dict(parameters.get("headers") or {})
+        if parameters.get("content_type") is not None:
+            headers["Content-Type"] = parameters["content_type"]
+        if parameters.get("content_md5") is not None:
+            headers["Content-MD5"] = parameters["content_md5"]
+        query = dict(parameters.get("query_parameters") or {})
+        for name, wire in (
+            ("response_type", "response-content-type"),
+            ("response_disposition", "response-content-disposition"),
+            ("generation", "generation"),
+        ):
+            if parameters.get(name) is not None:
+                query[wire] = parameters[name]
+        return self.signer().sign(method, endpoint, resource, expires, instant, headers, query)
+
+    def signer(self) -> V4Signer:
+        """The signer, built on the first signed URL (credentials are resolved then)."""
+        if self._signer is None:
+            with self._lock:
+                if self._signer is None:
+                    from .signing import build_signer
+
+                    self._signer = build_signer(self._storage)
+        return self._signer
+
+    def _sdk_url(self, key: str, parameters: dict[str, Any]) -> str:
+        """What django-storages does, for arguments not modelled here."""
+        params: dict[str, Any] = {"expiration": self.expiration, "version": "v4"}
+        if self.custom_endpoint:
+            params["bucket_bound_hostname"] = self.custom_endpoint
+        params.update(parameters)
+        if "http_method" in params:
+            params["method"] = params.pop("http_method")
+        blob = self._storage.bucket.blob(key)
+        signer = self.signer()
+        from .signing import SignerCredentials
+
+        return str(
+            blob.generate_signed_url(credentials=SignerCredentials(signer), **params)
+        )
