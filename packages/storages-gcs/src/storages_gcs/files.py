@@ -74,6 +74,9 @@ def stat_from_headers(headers: Any, offset: int = 0) -> Stat:
     encoding = headers.get("x-goog-stored-content-encoding") or headers.get("Content-Encoding")
     if encoding == "identity":
         encoding = None
+    uncompressed = headers.get(f"x-goog-meta-{UNCOMPRESSED_SIZE}")
+    if encoding == "gzip" and uncompressed and uncompressed.isdigit():
+        size = int(uncompressed)  # what read() returns, as size() reports it
     modified = headers.get("Last-Modified")
     return Stat(
         size=size,

@@ -256,16 +256,26 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
 
     # -- URLs ----------------------------------------------------------------------------
 
-    def url(self, name: str | None, parameters: dict[str, Any] | None = None) -> str:
+    def url(
+        self,
+        name: str | None,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+    ) -> str:
         """Return the URL of ``name`` (django-storages' signature); no request.
 
         Public (``publicRead`` ACL, or ``querystring_auth`` off): the object's URL, or
         under ``custom_endpoint``. Otherwise a V4 signed URL; ``parameters`` are
-        ``generate_signed_url``'s (``response_disposition``, ``method``, ``expiration``...).
+        ``generate_signed_url``'s (``response_disposition``, ``method``, ``expiration``...);
+        ``expire`` (seconds) overrides ``expiration``, as S3's ``url()`` takes it.
         """
-        return self._object_url(self._key(name or ""), parameters)
+        return self._object_url(self._key(name or ""), parameters, expire)
 
-    def _object_url(self, key: str, parameters: dict[str, Any] | None = None) -> str:
+    def _object_url(
+        self, key: str, parameters: dict[str, Any] | None = None, expire: int | None = None
+    ) -> str:
+        if expire is not None:
+            parameters = {**(parameters or {}), "expiration": int(expire)}
         acl = self.get_object_parameters(self._name_for_key(key)).get("acl", self.default_acl)
         if acl == "publicRead" or not self.querystring_auth:
             return self.url_builder.public(key)

@@ -1,0 +1,328 @@
+"""gcp-storage-emulator, made faithful where GCS documents what the emulator lacks.
+
+The emulator's own handlers serve every request; this module's dispatcher wraps them
+with what GCS documents and the emulator does not do (each a few lines, below):
+
+* generation preconditions: ``ifGenerationMatch`` on uploads (``0``: the object must
+  not exist), checked when a resumable session starts and when it finishes; 412;
+* ``predefinedAcl=publicRead`` recorded as an ``allUsers`` reader ACL;
+* paginated listings: ``maxResults`` (default 1000, or ``page_size``) and
+  ``pageToken``/``nextPageToken`` over items and prefixes together;
+* media downloads carry ``x-goog-generation``, ``x-goog-stored-content-*``,
+  ``Last-Modified``; a gzip-encoded object is served as stored with
+  ``Content-Encoding: gzip`` to a client that accepts gzip, else decompressed
+  (decompressive transcoding, Range ignored and no hash, as GCS does);
+* the XML-style object path ``/<bucket>/<object>`` checks V4 signatures (with the
+  public keys registered in ``signers``) and their expiry, and refuses unsigned reads
+  of objects that are not public (unless the bucket is in ``public_buckets``).
+
+It also serves requests on threads (a streamed read left open must not block the next
+request; the handlers themselves run one at a time under a lock), and records every
+request so tests can count them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from functools import partial
+from http import HTTPStatus, server
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from gcp_storage_emulator import server as emulator
+from gcp_storage_emulator.exceptions import NotFound
+from gcp_storage_emulator.handlers import buckets, objects
+from gcp_storage_emulator.storage import Storage
+
+PRECONDITION_FAILED = {
+    "error": {
+        "code": 412,
+        "message": "At least one of the pre-conditions you specified did not hold.",
+        "errors": [{"reason": "conditionNotMet", "domain": "global"}],
+    }
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class _Handler(server.BaseHTTPRequestHandler):
+    def __init__(self, owner: GCSEmulator, *args: Any) -> None:
+        self.owner = owner
+        self.storage = owner.storage
+        super().__init__(*args)
+
+    def _handle(self) -> None:
+        self.owner.dispatch(self, self.command)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class GCSEmulator:
+    """The emulator on 127.0.0.1 with the extensions above."""
+
+    def __init__(self, page_size: int = 1000) -> None:
+        self.storage = Storage(use_memory_fs=True)
+        self.page_size = page_size
+        self.log: list[Request] = []
+        self.signers: dict[str, Any] = {}  # service-account email -> RSA public key
+        self.public_buckets: set[str] = set()
+        self._conditions: dict[str, str] = {}  # resumable upload id -> ifGenerationMatch
+        self._lock = threading.Lock()
+        self._httpd = server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def start(self) -> GCSEmulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def create_bucket(self, name: str) -> None:
+        buckets.create_bucket(name, self.storage)
+
+    def mark(self) -> int:
+        return len(self.log)
+
+    def requests(self, since: int) -> list[Request]:
+        return self.log[since:]
+
+    # -- dispatching -------------------------------------------------------------------
+
+    def dispatch(self, handler: Any, method: str) -> None:
+        request = emulator.Request(handler, method)
+        response = emulator.Response(handler)
+        parts = urlsplit(handler.path)
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        self.log.append(Request(method, parts.path, parts.query, headers))
+        for regex, routes in emulator.HANDLERS:
+            match = re.fullmatch(regex, request.path)
+            if match:
+                request.set_match(match)
+                function = routes.get(method)
+                if function is None:
+                    response.status = HTTPStatus.NOT_IMPLEMENTED
+                else:
+                    with self._lock:
+                        self._serve(function, request, response)
+                break
+        else:
+            response.status = HTTPStatus.NOT_IMPLEMENTED
+        response.close()
+
+    def _serve(self, function: Any, request: Any, response: Any) -> None:
+        media = function is objects.download or (
+            function is objects.get and request.query.get("alt") == ["media"]
+        )
+        xml_path = function is objects.download and not request.path.startswith("/download/")
+        if xml_path and not self._may_read(request, response):
+            return
+        if function in (objects.insert, objects.upload_partial) and not self._condition_holds(
+            request, response
+        ):
+            return
+        function(request, response, self.storage)
+        if function is objects.insert:
+            self._after_insert(request, response)
+        elif function is objects.upload_partial:
+            self._after_chunk(request, response)
+        elif function is objects.ls:
+            self._paginate(request, response)
+        if media and response.status in (HTTPStatus.OK, HTTPStatus.PARTIAL_CONTENT):
+            self._media_headers(request, response)
+
+    # -- preconditions -----------------------------------------------------------------
+
+    def _condition_holds(self, request: Any, response: Any) -> bool:
+        if function_is_chunk(request):
+            upload_id = request.query["upload_id"][0]
+            expected = self._conditions.get(upload_id)
+            final = "/*" not in (request.get_header("Content-Range") or "/*")
+            if expected is None or not final:
+                return True
+            obj = self.storage.get_resumable_file_obj(upload_id)
+            bucket, name = obj["bucket"], obj["name"]
+        else:
+            expected = _first(request.query, "ifGenerationMatch")
+            if expected is None:
+                return True
+            bucket, name = request.params["bucket_name"], self._upload_name(request)
+        current = self._generation(bucket, name)
+        holds = (current is None) if expected == "0" else (current == expected)
+        if not holds:
+            response.status = HTTPStatus.PRECONDITION_FAILED
+            response.json(PRECONDITION_FAILED)
+        return holds
+
+    def _upload_name(self, request: Any) -> str:
+        name = _first(request.query, "name")
+        if name is None and isinstance(request.data, dict):
+            meta = request.data.get("meta", request.data)
+            name = meta.get("name")
+        return str(name)
+
+    def _generation(self, bucket: str, name: str) -> str | None:
+        try:
+            return str(self.storage.get_file_obj(bucket, name)["generation"])
+        except NotFound:
+            return None
+
+    def _after_insert(self, request: Any, response: Any) -> None:
+        location = response._headers.get("Location")
+        if location:  # a resumable session: remember its condition and ACL for the end
+            upload_id = dict(parse_qsl(urlsplit(location).query)).get("upload_id", "")
+            condition = _first(request.query, "ifGenerationMatch")
+            if condition is not None:
+                self._conditions[upload_id] = condition
+            if _first(request.query, "predefinedAcl") == "publicRead":
+                self._conditions[upload_id + ":acl"] = "publicRead"
+            return
+        if _first(request.query, "predefinedAcl") == "publicRead":
+            self._make_public(request.params["bucket_name"], self._upload_name(request))
+
+    def _after_chunk(self, request: Any, response: Any) -> None:
+        upload_id = request.query["upload_id"][0]
+        if response.status == HTTPStatus.OK and self._conditions.pop(upload_id + ":acl", None):
+            obj = json.loads(response._content)
+            self._make_public(obj["bucket"], obj["name"])
+
+    def _make_public(self, bucket: str, name: str) -> None:
+        obj = self.storage.get_file_obj(bucket, name)
+        obj["acl"] = [{"entity": "allUsers", "role": "READER"}]
+        self.storage.patch_object(bucket, name, obj)
+
+    # -- listings ----------------------------------------------------------------------
+
+    def _paginate(self, request: Any, response: Any) -> None:
+        if response.status != HTTPStatus.OK:
+            return
+        body = json.loads(response._content)
+        entries = sorted(
+            [(item["name"], "items", item) for item in body.get("items") or []]
+            + [(prefix, "prefixes", prefix) for prefix in body.get("prefixes") or []],
+            key=lambda entry: entry[0],
+        )
+        size = int(_first(request.query, "maxResults") or self.page_size)
+        start = int(_first(request.query, "pageToken") or 0)
+        page: dict[str, Any] = {"kind": "storage#objects", "items": [], "prefixes": []}
+        for _name, kind, value in entries[start : start + size]:
+            page[kind].append(value)
+        if start + size < len(entries):
+            page["nextPageToken"] = str(start + size)
+        response.json(page)
+
+    # -- downloads ---------------------------------------------------------------------
+
+    def _media_headers(self, request: Any, response: Any) -> None:
+        bucket, name = request.params["bucket_name"], request.params["object_id"]
+        obj = self.storage.get_file_obj(bucket, name)
+        updated = datetime.strptime(obj["updated"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        response["x-goog-generation"] = str(obj["generation"])
+        response["x-goog-metageneration"] = str(obj["metageneration"])
+        response["x-goog-stored-content-length"] = str(obj["size"])
+        response["x-goog-stored-content-encoding"] = obj.get("contentEncoding") or "identity"
+        response["Last-Modified"] = format_datetime(updated.replace(tzinfo=timezone.utc), True)
+        if obj.get("contentEncoding") != "gzip":
+            return
+        if "gzip" in (request.get_header("Accept-Encoding") or ""):
+            response["Content-Encoding"] = "gzip"
+            return
+        response.status = HTTPStatus.OK  # transcoded: the whole file, decompressed, no hash
+        for header in ("Content-Range", objects._HASH_HEADER):
+            response._headers.pop(header, None)
+        response._content = gzip.decompress(self.storage.get_file(bucket, name))
+
+    def _may_read(self, request: Any, response: Any) -> bool:
+        """Reads by the object path: a valid V4 signature, or a public object/bucket."""
+        if "X-Goog-Signature" in request.query:
+            problem = self._signature_problem(request)
+        else:
+            problem = None if self._is_public(request) else "AccessDenied"
+        if problem is None:
+            return True
+        response.status = HTTPStatus.FORBIDDEN
+        response.write_file(
+            f"<Error><Code>{problem}</Code></Error>".encode(), content_type="application/xml"
+        )
+        return False
+
+    def _is_public(self, request: Any) -> bool:
+        bucket = request.params["bucket_name"]
+        if bucket in self.public_buckets:
+            return True
+        try:
+            acl = self.storage.get_file_obj(bucket, request.params["object_id"]).get("acl")
+        except NotFound:
+            return True  # answered 404 by the handler
+        return any(entry.get("entity") == "allUsers" for entry in acl or [])
+
+    def _signature_problem(self, request: Any) -> str | None:
+        query = dict(parse_qsl(urlsplit(request.full_url).query, keep_blank_values=True))
+        signature = query.pop("X-Goog-Signature")
+        email, _, scope = query["X-Goog-Credential"].partition("/")
+        key = self.signers.get(email)
+        if key is None:
+            return "InvalidAccessKeyId"
+        signed = datetime.strptime(query["X-Goog-Date"], "%Y%m%dT%H%M%SZ")
+        expires = signed.replace(tzinfo=timezone.utc).timestamp() + int(query["X-Goog-Expires"])
+        if time.time() > expires:
+            return "ExpiredToken"
+        names = query["X-Goog-SignedHeaders"].split(";")
+        canonical_query = "&".join(
+            sorted(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in query.items())
+        )
+        headers = "".join(f"{name}:{request.get_header(name, '')}\n" for name in names)
+        canonical = "\n".join(
+            [
+                request.method,
+                urlsplit(request.full_url).path,
+                canonical_query,
+                headers,
+                ";".join(names),
+                "UNSIGNED-PAYLOAD",
+            ]
+        )
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        to_sign = f"GOOG4-RSA-SHA256\n{query['X-Goog-Date']}\n{scope}\n{digest}".encode()
+        try:
+            key.verify(bytes.fromhex(signature), to_sign, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return "SignatureDoesNotMatch"
+        return None
+
+
+def function_is_chunk(request: Any) -> bool:
+    return "upload_id" in request.query
+
+
+def _first(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
