@@ -67,7 +67,7 @@ def transport_credentials(storage: GoogleCloudStorage) -> tuple[Any, str | None]
     if emulator_host():
         from google.auth.credentials import AnonymousCredentials
 
-        return AnonymousCredentials(), storage.project_id or "<none>"
+        return AnonymousCredentials(), storage.project_id or "<none>"  # type: ignore[no-untyped-call]
     if storage.credentials is not None:
         return storage.credentials, storage.project_id
     credentials, project = default_credentials(storage)

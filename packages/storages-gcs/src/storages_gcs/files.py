@@ -16,10 +16,11 @@ chunks (multiples of 256 KiB) are PUT in order, the last one with the total size
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from storages_base.chunked import Part, PartRules, PartTarget
@@ -52,9 +53,7 @@ WRITE_TOKEN = "storages-write"
 
 def gcs_rules() -> PartRules:
     """Resumable uploads: 256 KiB-aligned chunks, sent in order (one in flight)."""
-    return PartRules(
-        min_size=RESUMABLE_ALIGNMENT, alignment=RESUMABLE_ALIGNMENT, max_in_flight=1
-    )
+    return PartRules(min_size=RESUMABLE_ALIGNMENT, alignment=RESUMABLE_ALIGNMENT, max_in_flight=1)
 
 
 def media_url(base: str, bucket: str, key: str) -> str:
@@ -110,7 +109,7 @@ class DownloadStream(io.RawIOBase):
         if crc32c:
             import google_crc32c
 
-            self._checksum = google_crc32c.Checksum()
+            self._checksum = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
 
     def readable(self) -> bool:
         return True
@@ -162,11 +161,10 @@ def open_download(
             response.close()
             raise
     stat = stat_from_headers(response.headers, offset)
-    crc32c = None if offset or response.status_code == 206 else _hashes(response.headers).get(
-        "crc32c"
+    crc32c = (
+        None if offset or response.status_code == 206 else _hashes(response.headers).get("crc32c")
     )
-    return DownloadStream(response, crc32c, name), stat
-
+    return cast(IO[bytes], DownloadStream(response, crc32c, name)), stat
 
 
 class GCSParts(PartTarget):
@@ -240,10 +238,7 @@ class GCSParts(PartTarget):
 
     def _put(self, data: Part | None, size: int, total: int | None) -> None:
         start = self._offset
-        if size:
-            span = f"{start}-{start + size - 1}"
-        else:
-            span = "*"
+        span = f"{start}-{start + size - 1}" if size else "*"
         headers = {
             "Content-Range": f"bytes {span}/{'*' if total is None else total}",
             "Content-Length": str(size),
@@ -270,7 +265,6 @@ class GCSParts(PartTarget):
         url, self.session_url = self.session_url, None
         if url is None:
             return
-        try:
+        # Best effort: an abandoned session expires by itself within a week.
+        with contextlib.suppress(Exception):
             self.session.request("DELETE", url, headers={"Content-Length": "0"})
-        except Exception:  # best effort: an abandoned session expires in a week
-            pass

@@ -105,7 +105,9 @@ class IamSigner:
         try:
             response = self._http().post(url, data=body, headers=headers, timeout=30)
         except requests.RequestException as exc:
-            raise TransientError(f"the IAM signBlob API could not be reached: {exc}", **context)
+            raise TransientError(
+                f"the IAM signBlob API could not be reached: {exc}", **context
+            ) from exc
         if response.status_code in (401, 403):
             raise PermissionDeniedError(
                 f"IAM refused to sign ({response.status_code}): the credentials need "

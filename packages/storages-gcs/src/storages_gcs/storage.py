@@ -90,7 +90,9 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
             )
         size = self.blob_chunk_size
         if size is not None and (
-            isinstance(size, bool) or not isinstance(size, int) or size <= 0
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or size <= 0
             or size % RESUMABLE_ALIGNMENT
         ):
             raise ImproperlyConfigured(
@@ -202,8 +204,10 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
                 retry=self.retry,
             )
             for blob in blobs:
-                yield blob.name, Stat(size=int(blob.size or 0), modified=blob.updated,
-                                      etag=blob.md5_hash)
+                yield (
+                    blob.name,
+                    Stat(size=int(blob.size or 0), modified=blob.updated, etag=blob.md5_hash),
+                )
 
     def _same_content(self, stat: Stat, data: bytes) -> bool:
         """GCS keeps the MD5 of every object not composed from parts."""

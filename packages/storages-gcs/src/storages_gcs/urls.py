@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages_base.signed_urls import SignedUrlCache, reuse_window
+from storages_base.signed_urls import SignedUrlCache
 
 from .client import emulator_host
 
@@ -246,6 +246,4 @@ class GCSUrlBuilder:
         signer = self.signer()
         from .signing import SignerCredentials
 
-        return str(
-            blob.generate_signed_url(credentials=SignerCredentials(signer), **params)
-        )
+        return str(blob.generate_signed_url(credentials=SignerCredentials(signer), **params))
