@@ -5,6 +5,7 @@
 """
 
 from .storage import (
+    GoogleCloudFile,
     GoogleCloudManifestStaticStorage,
     GoogleCloudStaticStorage,
     GoogleCloudStorage,
@@ -12,4 +13,9 @@ from .storage import (
 
 __version__ = "0.1.0"
 
-__all__ = ["GoogleCloudManifestStaticStorage", "GoogleCloudStaticStorage", "GoogleCloudStorage"]
+__all__ = [
+    "GoogleCloudFile",
+    "GoogleCloudManifestStaticStorage",
+    "GoogleCloudStaticStorage",
+    "GoogleCloudStorage",
+]

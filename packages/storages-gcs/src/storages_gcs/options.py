@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storages_base import BASE_OPTIONS, GZIP_OPTIONS, Option
+from storages_base import AT_FIRST_USE, BASE_OPTIONS, GZIP_OPTIONS, Option
 from storages_base.content import DEFAULT_CONTENT_TYPE
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCS_OPTIONS", "RESUMABLE_ALIGNMENT"]
@@ -38,7 +38,14 @@ GCS_OPTIONS = BASE_OPTIONS.extend(
         "Project of the client; unset infers it from the credentials or environment.",
     ),
     # -- where files go -------------------------------------------------------------------
-    Option("bucket_name", "GS_BUCKET_NAME", None, "The bucket (required)."),
+    Option(
+        "bucket_name",
+        "GS_BUCKET_NAME",
+        None,
+        "The bucket (required: the first operation without it raises, and the system "
+        "check reports it; the storage itself builds, as a model module needs).",
+        required=AT_FIRST_USE,
+    ),
     Option("location", "GS_LOCATION", "", "Prefix under which every name is stored."),
     Option(
         "file_overwrite",

@@ -20,6 +20,7 @@ from storages_base import (
     BaseStorage,
     Capabilities,
     Stat,
+    StorageFile,
     WriteRequest,
     client_property,
 )
@@ -34,7 +35,15 @@ from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, GCSParts, media_url, open_dow
 from .options import DEFAULT_CHUNK_SIZE, GCS_OPTIONS, RESUMABLE_ALIGNMENT
 from .urls import GCSUrlBuilder, expiration_seconds
 
-__all__ = ["GoogleCloudManifestStaticStorage", "GoogleCloudStaticStorage", "GoogleCloudStorage"]
+__all__ = [
+    "GoogleCloudFile",
+    "GoogleCloudManifestStaticStorage",
+    "GoogleCloudStaticStorage",
+    "GoogleCloudStorage",
+]
+
+#: django-storages' file class name: every backend's files are ``StorageFile`` here.
+GoogleCloudFile = StorageFile
 
 
 def _retry() -> Any:
@@ -84,10 +93,6 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
 
     def configure(self) -> None:
         super().configure()
-        if not self.bucket_name:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}: no bucket; set GS_BUCKET_NAME or the bucket_name option."
-            )
         size = self.blob_chunk_size
         if size is not None and (
             isinstance(size, bool)

@@ -1,0 +1,122 @@
+"""How many HTTP requests each operation costs, counted by the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+
+from storages_gcs import GoogleCloudStorage
+
+from .emulator import GCSEmulator
+
+
+@pytest.fixture
+def counted(storage: GoogleCloudStorage) -> GoogleCloudStorage:
+    storage.client  # noqa: B018 - building the client costs no request; do it up front
+    return storage
+
+
+def calls(server: GCSEmulator, operation: Callable[[], Any]) -> list[str]:
+    """Run ``operation()`` and return the requests the server saw meanwhile."""
+    start = server.mark()
+    operation()
+    return [f"{r.method} {r.path}" for r in server.requests(start)]
+
+
+def test_saving_a_small_file_is_one_upload(counted: GoogleCloudStorage, gcs: GCSEmulator) -> None:
+    seen = calls(gcs, lambda: counted.save("a.txt", ContentFile(b"x" * 1000)))
+    assert seen == [f"POST /upload/storage/v1/b/{counted.bucket_name}/o"]
+
+
+def test_saving_without_overwrite_is_one_conditional_upload(
+    make_storage: Callable[..., GoogleCloudStorage], gcs: GCSEmulator
+) -> None:
+    storage = make_storage(file_overwrite=False)
+    storage.client  # noqa: B018
+    start = gcs.mark()
+    assert storage.save("a.txt", ContentFile(b"x")) == "a.txt"
+    second = storage.save("a.txt", ContentFile(b"y"))
+    requests = gcs.requests(start)
+
+    assert second != "a.txt"
+    # a taken name costs the refused upload and the check of whose file it is
+    assert [r.method for r in requests] == ["POST", "POST", "GET", "POST"]
+    assert all("ifGenerationMatch=0" in r.query for r in requests if r.method == "POST")
+
+
+def test_open_and_read_is_one_get_and_size_and_time_after_open_are_free(
+    counted: GoogleCloudStorage, gcs: GCSEmulator
+) -> None:
+    counted.save("a.txt", ContentFile(b"hello"))
+
+    def read() -> None:
+        with counted.open("a.txt") as f:
+            assert f.read() == b"hello"
+            assert f.size == 5
+            counted.get_modified_time("a.txt")
+
+    assert calls(gcs, read) == [f"GET /download/storage/v1/b/{counted.bucket_name}/o/a.txt"]
+
+
+@pytest.mark.parametrize("operation", ["exists", "size", "get_modified_time", "get_created_time"])
+def test_metadata_questions_are_one_get(
+    counted: GoogleCloudStorage, gcs: GCSEmulator, operation: str
+) -> None:
+    counted.save("a.txt", ContentFile(b"hello"))
+    seen = calls(gcs, lambda: getattr(counted, operation)("a.txt"))
+    assert seen == [f"GET /storage/v1/b/{counted.bucket_name}/o/a.txt"]
+
+
+def test_url_makes_no_request(counted: GoogleCloudStorage, gcs: GCSEmulator) -> None:
+    assert calls(gcs, lambda: [counted.url(f"f{i}.txt") for i in range(100)]) == []
+
+
+def test_deleting_is_one_request(counted: GoogleCloudStorage, gcs: GCSEmulator) -> None:
+    counted.save("a.txt", ContentFile(b"x"))
+    assert calls(gcs, lambda: counted.delete("a.txt")) == [
+        f"DELETE /storage/v1/b/{counted.bucket_name}/o/a.txt"
+    ]
+
+
+def test_listdir_is_one_request_per_page_and_reads_past_the_first(
+    counted: GoogleCloudStorage, gcs: GCSEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(12):
+        counted.save(f"dir/{i:02}.txt", ContentFile(b""))
+    counted.save("dir/sub/x.txt", ContentFile(b""))
+    counted.bucket.blob("dir/").upload_from_string(b"")  # a console-made "folder"
+    assert calls(gcs, lambda: counted.listdir("dir")) == [
+        f"GET /storage/v1/b/{counted.bucket_name}/o"
+    ]
+    monkeypatch.setattr(gcs, "page_size", 5)  # GCS pages at 1,000; the extension at 5
+
+    result: list[Any] = []
+    seen = calls(gcs, lambda: result.append(counted.listdir("dir")))
+
+    assert len(seen) == 3  # 14 entries (12 files, one prefix, the placeholder) in pages of 5
+    assert result == [(["sub"], [f"{i:02}.txt" for i in range(12)])]
+
+
+def test_a_large_save_is_a_resumable_session_of_aligned_chunks(
+    make_storage: Callable[..., GoogleCloudStorage], gcs: GCSEmulator
+) -> None:
+    storage = make_storage(blob_chunk_size=256 * 1024)
+    storage.client  # noqa: B018
+    data = bytes(range(256)) * (3 * 1024 + 10)  # three chunks and a bit
+    start = gcs.mark()
+    storage.save("big.bin", ContentFile(data))
+    requests = gcs.requests(start)
+
+    assert [r.method for r in requests] == ["POST", "PUT", "PUT", "PUT", "PUT"]
+    assert "uploadType=resumable" in requests[0].query
+    ranges = [r.headers["content-range"] for r in requests[1:]]
+    assert ranges == [
+        "bytes 0-262143/*",
+        "bytes 262144-524287/*",
+        "bytes 524288-786431/*",
+        f"bytes 786432-{len(data) - 1}/{len(data)}",
+    ]
+    assert storage.open("big.bin").read() == data
