@@ -900,3 +900,21 @@ def test_a_new_storage_builds_no_botocore_client_for_its_urls(
     storage.url("a.txt")
     storage.url("b.txt", parameters={"ResponseContentType": "text/plain"})
     assert made == []
+
+
+def test_url_takes_django_storages_arguments_positionally(frozen: Any) -> None:
+    """django-storages' ``url(name, parameters=None, expire=None, http_method=None)``."""
+    storage = S3Storage(
+        bucket_name="media-bucket",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        region_name="eu-west-1",
+    )
+    parameters = {"ResponseContentDisposition": "attachment"}
+    assert storage.url("a.txt", parameters) == storage.url("a.txt", parameters=parameters)
+    assert storage.url("a.txt", parameters, 60) == storage.url(
+        "a.txt", parameters=parameters, expire=60
+    )
+    positional = storage.url("a.txt", parameters, 60, "PUT")
+    assert positional == storage.url("a.txt", parameters=parameters, expire=60, http_method="PUT")
+    assert "X-Amz-Expires=60" in positional
