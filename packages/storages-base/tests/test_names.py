@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+import pickle
 import re
 
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
 
+from storages_base import names as names_module
 from storages_base.names import (
     clean_name,
     random_suffix_name,
@@ -163,3 +165,31 @@ def test_random_suffix_name_shortens_the_root_to_fit_a_limit() -> None:
 def test_random_suffix_name_raises_when_the_limit_leaves_no_room() -> None:
     with pytest.raises(SuspiciousFileOperation):
         random_suffix_name("folder/name.txt", max_length=15)
+
+
+def test_a_save_resolves_its_name_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.files.base import ContentFile
+
+    from storages_base.memory import MemoryStorage
+
+    storage = MemoryStorage(bucket="resolve-once", location="media")
+    seen: list[str] = []
+    clean = names_module.clean_name
+    monkeypatch.setattr(
+        names_module, "clean_name", lambda name: seen.append(str(name)) or clean(name)
+    )
+    assert storage.save("a//b/./c.txt", ContentFile(b"x")) == "a/b/c.txt"
+    # The file's name is cleaned and joined once, then passed down (safe_join cleans the
+    # location it joins under each time, which is not the name).
+    assert [name for name in seen if name != "media"] == ["a//b/./c.txt"]
+
+
+def test_a_resolved_name_is_a_plain_string_with_its_key() -> None:
+    resolved = names_module.resolve("docs//a.txt", "media")
+    assert resolved == "docs/a.txt"
+    assert resolved.key == "media/docs/a.txt"
+    assert names_module.resolve(resolved, "media") is resolved
+    assert names_module.resolve(resolved, "other").key == "other/docs/a.txt"
+    assert pickle.loads(pickle.dumps(resolved)) == "docs/a.txt"
+    with pytest.raises(SuspiciousFileOperation):
+        names_module.resolve("../up.txt", "media")

@@ -17,16 +17,45 @@ from django.core.files.utils import validate_file_name
 from django.utils.crypto import get_random_string
 
 __all__ = [
+    "ResolvedName",
     "alternative_name",
     "clean_name",
     "join_location",
     "random_suffix_name",
     "refuse_control_characters",
+    "resolve",
     "safe_join",
     "split_ext",
     "truncate_name",
     "validate_name",
 ]
+
+
+class ResolvedName(str):
+    """A name resolved once: the cleaned name (the string itself) and its ``key`` under
+    ``location``, traversal and control characters refused.
+
+    A ``str``, so it passes unchanged through Django's hooks (``_save(name, content)``
+    and a project's override of it); the layers below read ``key`` instead of cleaning
+    and joining the name again. Public methods return plain ``str``.
+    """
+
+    key: str
+    location: str
+
+    def __new__(cls, name: str, key: str = "", location: str = "") -> ResolvedName:
+        resolved = super().__new__(cls, name)
+        resolved.key, resolved.location = key, location
+        return resolved
+
+
+def resolve(name: str | PurePath, location: str) -> ResolvedName:
+    """Clean ``name`` and join it under ``location``; refuse traversal and control characters."""
+    if isinstance(name, ResolvedName) and name.location == location:
+        return name
+    refuse_control_characters(str(name))
+    cleaned = clean_name(name)
+    return ResolvedName(cleaned, safe_join(location, cleaned), location)
 
 
 def clean_name(name: str | PurePath) -> str:

@@ -255,12 +255,15 @@ class BaseStorage(BatchUploads, Storage):
 
     def _key(self, name: str) -> str:
         """Return the key for ``name`` under the location; refuse traversal and NUL."""
+        return self._resolve(name).key
+
+    def _resolve(self, name: str) -> names.ResolvedName:
+        """``name`` cleaned and joined under the location, once (free if already done)."""
         if self._unconfigured:
             self._refuse_unconfigured()
         if name is None:
             raise ValueError("A file name is required.")
-        names.refuse_control_characters(str(name))
-        return names.safe_join(self.key_prefix, names.clean_name(name))
+        return names.resolve(name, self.key_prefix)
 
     def _refuse_unconfigured(self) -> None:
         """The first operation of a storage built without a required option raises."""
@@ -286,17 +289,22 @@ class BaseStorage(BatchUploads, Storage):
         has an atomic create-only write (see :meth:`save`), but this public method keeps
         its promise: third-party code calls it, then writes to the name it got.
         """
-        name = self._candidate_name(name, max_length)
-        if self.file_overwrite:
-            return name
-        return str(super().get_available_name(name, self._max_name_length(max_length)))
+        return str(self._available_name(name, max_length))
 
-    def _candidate_name(self, name: str, max_length: int | None) -> str:
+    def _available_name(self, name: str, max_length: int | None) -> str:
+        """:meth:`get_available_name`, resolved (a :class:`~.names.ResolvedName`) when
+        ``file_overwrite`` makes it the name asked for."""
+        resolved = self._candidate_name(name, max_length)
+        if self.file_overwrite:
+            return resolved
+        return str(super().get_available_name(resolved, self._max_name_length(max_length)))
+
+    def _candidate_name(self, name: str, max_length: int | None) -> names.ResolvedName:
         """``name`` cleaned, validated and truncated, traversal refused: no request."""
-        name = names.clean_name(name)
-        names.validate_name(name)
-        self._key(name)  # refuse traversal before any request is made
-        return names.truncate_name(name, self._max_name_length(max_length))
+        resolved = self._resolve(name)  # refuses traversal before any request is made
+        names.validate_name(resolved)
+        truncated = names.truncate_name(resolved, self._max_name_length(max_length))
+        return resolved if truncated == resolved else self._resolve(truncated)
 
     def _max_name_length(self, max_length: int | None) -> int | None:
         if self.max_key_length is None:
@@ -330,8 +338,10 @@ class BaseStorage(BatchUploads, Storage):
         wanted = name
         if self._finds_free_names_by_writing(content):
             name = self._candidate_name(name, max_length)
-        else:
+        elif self._overrides_get_available_name():
             name = self.get_available_name(name, max_length=max_length)
+        else:
+            name = self._available_name(name, max_length)
         for _attempt in range(100):
             validate_file_name(name, allow_relative_path=True)
             try:
@@ -342,7 +352,7 @@ class BaseStorage(BatchUploads, Storage):
                 name = self._next_name(wanted, name, max_length)
             else:
                 validate_file_name(name, allow_relative_path=True)
-                return name
+                return str(name)
         raise AlreadyExistsError(
             "no free name found after 100 attempts", name=name, operation="save"
         )
@@ -374,9 +384,9 @@ class BaseStorage(BatchUploads, Storage):
         )
 
     def _open(self, name: str, mode: str = "rb") -> StorageFile:
-        key = self._key(name)
+        resolved = self._resolve(name)
+        key, name = resolved.key, str(resolved)
         self._settle(key)
-        name = names.clean_name(name)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
             self._reading.pop(key, None)  # its reader's stat is of the old file
@@ -393,8 +403,8 @@ class BaseStorage(BatchUploads, Storage):
         With ``file_overwrite`` off the write is create-only: a taken name raises
         :class:`AlreadyExistsError` (a ``FileExistsError``) and ``save()`` tries another.
         """
-        name = names.clean_name(name)
-        key = self._key(name)
+        resolved = self._resolve(name)  # resolved once by save(): free then
+        key, name = resolved.key, str(resolved)
         if self._resave_is_same(key, content):
             return name
         if self.file_overwrite:  # the save replaces the file: no delete before it
@@ -412,8 +422,8 @@ class BaseStorage(BatchUploads, Storage):
         """Store ``content`` under exactly ``name``, replacing any file there, whatever
         ``file_overwrite`` says: for tools that mirror files (``storages_copy``), which
         must not delete the old file first (a failed save would then lose it)."""
-        name = self._candidate_name(name, None)
-        key = self._key(name)
+        resolved = self._candidate_name(name, None)
+        key, name = resolved.key, str(resolved)
         self._release_held_delete(key)
         self._settle(key)
         self._store(key, content, name=name)
