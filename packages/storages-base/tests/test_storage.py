@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.migrations.serializer import serializer_factory
 from django.test import override_settings
 
-from storages_base import AlreadyExistsError, Capabilities, Option, Stat, WriteRequest
+from storages_base import AlreadyExistsError, BaseStorage, Capabilities, Option, Stat, WriteRequest
 from storages_base.memory import MemoryStorage
 
 
@@ -308,3 +308,29 @@ def test_a_resent_write_is_recognised_by_its_token_only() -> None:
         storage._write(other)
     assert storage._is_own_write(request, caught.value)
     assert not storage._is_own_write(other, caught.value)
+
+
+class CountsAttempts(MemoryStorage):
+    """A backend that counts its sends and keeps the base ``_is_own_write`` (read back)."""
+
+    _is_own_write = BaseStorage._is_own_write
+
+    def _write(self, request: WriteRequest) -> None:
+        request.attempts += 1
+        super()._write(request)
+
+
+def test_the_default_own_write_check_needs_a_resend_and_the_same_bytes() -> None:
+    storage = CountsAttempts(bucket="attempts", file_overwrite=False)
+    storage.clear()
+    storage.save("a.txt", ContentFile(b"same"))
+
+    def request(data: bytes, attempts: int) -> WriteRequest:
+        sent = WriteRequest(key="a.txt", content=io.BytesIO(data), content_type="text/plain")
+        sent.exclusive, sent.attempts = True, attempts
+        return sent
+
+    error = AlreadyExistsError("File exists")
+    assert storage._is_own_write(request(b"same", 2), error)
+    assert not storage._is_own_write(request(b"same", 1), error)  # no resend: not ours
+    assert not storage._is_own_write(request(b"other", 2), error)

@@ -14,6 +14,7 @@ works as it does on Django's own storages.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sys
 import unicodedata
@@ -44,7 +45,7 @@ from .content import (
     should_gzip,
 )
 from .errors import AlreadyExistsError, NotFoundError
-from .files import BinaryReader, Stat, StorageFile, spooled_file
+from .files import CHUNK_SIZE, BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
 from .preload import UNKNOWN, MetadataPreload
 
@@ -121,6 +122,9 @@ class WriteRequest:
     #: The MD5 (hex) of the bytes sent in one piece, where the backend computed it: the
     #: ETag S3 gives an object stored by one PutObject (``_is_own_write``).
     sent_md5: str | None = None
+    #: How many times the backend began sending this write: a backend that resends it
+    #: itself (a retry after a dropped connection) counts, for ``_is_own_write``.
+    attempts: int = 0
 
 
 class BaseStorage(BatchUploads, Storage):
@@ -221,9 +225,28 @@ class BaseStorage(BatchUploads, Storage):
 
         Answer from evidence only (``request.token`` stored with the file, the ETag of
         ``request.sent_md5`` after a retry): a wrong True gives two saves one file.
-        The default is False: every clash is somebody else's file.
+        The default needs the backend to count ``request.attempts``: after a resend, the
+        stored file is read back and must hold exactly the bytes sent (this path only).
         """
-        return False
+        return request.attempts > 1 and self._holds_exactly(request)
+
+    def _holds_exactly(self, request: WriteRequest) -> bool:
+        """Whether the file at ``request.key`` holds exactly the bytes ``request`` sends."""
+        content = request.content
+        if not rewindable(content):
+            return False
+        content.seek(0)
+        sent, stored = hashlib.md5(usedforsecurity=False), hashlib.md5(usedforsecurity=False)
+        while chunk := content.read(CHUNK_SIZE):
+            sent.update(chunk)
+        try:
+            stream, _stat = self._read(request.key, 0)
+        except FileNotFoundError:
+            return False
+        with stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                stored.update(chunk)
+        return sent.digest() == stored.digest()
 
     def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """Return where ``open(name, "w")`` writes; the default spools and stores on close.
