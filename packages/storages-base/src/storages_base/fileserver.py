@@ -215,7 +215,6 @@ class FileServerStorage(ClosingStorage, BaseStorage):
 
     def _upload(self, conn: Any, request: WriteRequest, source: UploadSource) -> None:
         """Store ``source`` under a temporary name beside the target, then rename it there."""
-        request.attempts += 1  # a resend that meets its own renamed file: _is_own_write
         target = self._path(request.key)
         temporary = temporary_name(target)
         renaming = False

@@ -39,7 +39,6 @@ class SFTPStorage(FileServerStorage):
     options = OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
         conditional_create=True,  # a plain SFTP rename refuses an existing target
-        idempotent_create=True,  # a resend finding its own file (base _is_own_write)
         ranged_reads=True,
         accessed_time=True,
         empty_folders=True,
