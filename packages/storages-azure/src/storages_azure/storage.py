@@ -28,6 +28,7 @@ from storages_base import (
 )
 from storages_base.chunked import ChunkedUploads
 from storages_base.content import gzip_original_size
+from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
 
 from .client import build_container_client, build_service_client
@@ -133,10 +134,10 @@ class AzureStorage(ChunkedUploads, BaseStorage):
             raise SuspiciousFileOperation(f"Could not derive a valid Azure name from {name!r}.")
         return cleaned
 
-    def _candidate_name(self, name: str, max_length: int | None) -> str:
-        name = super()._candidate_name(name, max_length)
-        self._check_blob_name(self._key(name), name)
-        return name
+    def _candidate_name(self, name: str, max_length: int | None) -> ResolvedName:
+        resolved = super()._candidate_name(name, max_length)
+        self._check_blob_name(resolved.key, resolved)
+        return resolved
 
     def _check_blob_name(self, key: str, name: str) -> None:
         """Refuse what Azure refuses, before any request, saying which rule it breaks."""
