@@ -64,7 +64,7 @@ def status_of(exc: BaseException) -> int | None:
 def code_of(exc: BaseException) -> str:
     code = getattr(exc, "error_code", None)
     if code:
-        return str(code)
+        return str(getattr(code, "value", code))  # a StorageErrorCode enum, or a string
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}
     return str(headers.get("x-ms-error-code", "") or "")
