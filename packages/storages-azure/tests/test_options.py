@@ -237,7 +237,7 @@ def test_a_wrong_key_is_a_permission_error_that_names_the_cause(
 ) -> None:
     storage = azurite.storage(container, account_key=OTHER_KEY, client_options={"retry_total": 0})
     with pytest.raises(
-        PermissionDeniedError, match="AuthenticationFailed|AuthorizationFailure"
+        PermissionDeniedError, match=r"AuthenticationFailed|AuthorizationFailure"
     ) as info:
         storage.exists("a.txt")
     assert OTHER_KEY not in str(info.value)
