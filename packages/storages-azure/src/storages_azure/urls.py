@@ -32,6 +32,9 @@ __all__ = ["SAS_VERSION", "AzureUrlBuilder", "DelegationKeys", "SasSigner"]
 
 #: The service version our SAS strings are built for (azure-storage-blob 12.31's default).
 SAS_VERSION = "2026-10-06"
+#: The version of user-delegation SAS: the last whose string-to-sign Azurite verifies
+#: (2020-12-06's layout; the SDK's 2026 one adds delegated-user fields).
+DELEGATION_SAS_VERSION = "2025-05-05"
 #: SAS response-header overrides, as ``url(parameters=...)`` names them (django-storages
 #: passes them to ``generate_blob_sas``), and their query names in signing order.
 SAS_PARAMETERS = {
@@ -71,11 +74,17 @@ def permissions(mode: str) -> str:
 
 
 class SasSigner:
-    """Service SAS tokens for blobs, signed with the account key (no SDK, no request)."""
+    """Blob SAS tokens signed with the account key, or with a user-delegation key (no
+    SDK, no request).
 
-    def __init__(self, account_name: str, account_key: str) -> None:
+    A user-delegation SAS is signed as version :data:`DELEGATION_SAS_VERSION` documents
+    (the 2020-12-06 layout): the SDK's newest layout adds fields Azurite does not know.
+    """
+
+    def __init__(self, account_name: str, account_key: str, delegation: Any = None) -> None:
         self.account_name = account_name
         self._key = base64.b64decode(account_key)
+        self._delegation = delegation
 
     def __repr__(self) -> str:
         return f"<SasSigner account={self.account_name!r}>"
@@ -92,16 +101,21 @@ class SasSigner:
         overrides = overrides or {}
         expires = _timestamp(expiry)
         headers = [overrides.get(name, "") for name in SAS_PARAMETERS]
+        version, identity, identity_query = SAS_VERSION, [""], []  # "": no stored policy
+        if self._delegation is not None:
+            version, identity_query = DELEGATION_SAS_VERSION, self._delegation_fields()
+            # ... the key's fields, then no authorized/unauthorized object id, no correlation id
+            identity = [value for _, value in identity_query] + ["", "", ""]
         string_to_sign = "\n".join(
             [
                 permission,
                 "",  # start: valid at once
                 expires,
                 f"/blob/{self.account_name}/{container}/{key}",
-                "",  # stored access policy
+                *identity,
                 "",  # IP range
                 "",  # protocol
-                SAS_VERSION,
+                version,
                 "b",
                 "",  # snapshot time
                 "",  # encryption scope
@@ -109,10 +123,22 @@ class SasSigner:
             ]
         )
         digest = hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-        query = [("se", expires), ("sp", permission), ("sv", SAS_VERSION), ("sr", "b")]
+        query = [("se", expires), ("sp", permission), ("sv", version), ("sr", "b")]
+        query += identity_query
         query += [(SAS_PARAMETERS[name], value) for name, value in overrides.items()]
         query.append(("sig", base64.b64encode(digest).decode()))
         return "&".join(f"{name}={quote(value)}" for name, value in query)
+
+    def _delegation_fields(self) -> list[tuple[str, str]]:
+        key = self._delegation
+        return [
+            ("skoid", key.signed_oid),
+            ("sktid", key.signed_tid),
+            ("skt", key.signed_start),
+            ("ske", key.signed_expiry),
+            ("sks", key.signed_service),
+            ("skv", key.signed_version),
+        ]
 
 
 class DelegationKeys:
@@ -201,21 +227,9 @@ class AzureUrlBuilder:
         if self._signer is not None:
             return self._signer.token(self.container, key, permission, expiry, overrides)
         assert self._delegation is not None
-        from azure.storage.blob import generate_blob_sas
-
-        expires = datetime.fromtimestamp(int(expiry), timezone.utc)
-        headers: dict[str, Any] = dict(overrides)
-        return str(
-            generate_blob_sas(
-                self.account_name,
-                self.container,
-                key,
-                user_delegation_key=self._delegation.key_for(expires),
-                permission=permission,
-                expiry=expires,
-                **headers,
-            )
-        )
+        delegation_key = self._delegation.key_for(datetime.fromtimestamp(expiry, timezone.utc))
+        signer = SasSigner(self.account_name, delegation_key.value, delegation_key)
+        return signer.token(self.container, key, permission, expiry, overrides)
 
 
 def _overrides(parameters: dict[str, Any] | None) -> dict[str, str]:
