@@ -84,6 +84,12 @@ def translate(
 ) -> StorageError:
     """Return the storage error for an SDK, HTTP or auth exception (the caller chains it)."""
     context: dict[str, Any] = {"name": name, "operation": operation, "backend": "gcs"}
+    if _is_token_error(exc):
+        return TransientError(
+            f"Could not get an access token for the Google credentials (is the token "
+            f"endpoint or the metadata server reachable?): {exc}",
+            **context,
+        )
     if _is_transport_error(exc):
         return TransientError(f"GCS could not be reached: {exc}", **context)
     if _is_auth_error(exc):
@@ -112,11 +118,16 @@ def _denied_message(operation: str, bucket: str | None, message: str) -> str:
     )
 
 
-def _is_transport_error(exc: BaseException) -> bool:
-    import requests
+def _is_token_error(exc: BaseException) -> bool:
     from google.auth.exceptions import TransportError
 
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout, TransportError))
+    return isinstance(exc, TransportError)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
 
 
 def _is_auth_error(exc: BaseException) -> bool:

@@ -99,12 +99,20 @@ def _hashes(headers: Any) -> dict[str, str]:
 class DownloadStream(io.RawIOBase):
     """The body of a media download, as stored, checked against its CRC32C at the end."""
 
-    def __init__(self, response: Any, crc32c: str | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        response: Any,
+        crc32c: str | None = None,
+        name: str = "",
+        length: int | None = None,
+    ) -> None:
         super().__init__()
         self._response = response
         self._raw = response.raw
         self._expected = crc32c
         self._name = name
+        # A reader that knows the size stops at it, before the stream's end: check there.
+        self._left = length
         self._checksum: Any = None
         if crc32c:
             import google_crc32c
@@ -122,7 +130,9 @@ class DownloadStream(io.RawIOBase):
         if self._checksum is not None:
             if size:
                 self._checksum.update(data)
-            elif self._expected is not None:
+                if self._left is not None:
+                    self._left -= size
+            if (not size or self._left == 0) and self._expected is not None:
                 self._verify()
         return size
 
@@ -164,7 +174,9 @@ def open_download(
     crc32c = (
         None if offset or response.status_code == 206 else _hashes(response.headers).get("crc32c")
     )
-    return cast(IO[bytes], DownloadStream(response, crc32c, name)), stat
+    length = response.headers.get("Content-Length")
+    stream = DownloadStream(response, crc32c, name, int(length) if length else None)
+    return cast(IO[bytes], stream), stat
 
 
 class GCSParts(PartTarget):

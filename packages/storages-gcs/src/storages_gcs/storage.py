@@ -171,7 +171,7 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
 
     def _exists(self, key: str) -> bool:
         """Real existence; ``exists("")`` tells whether the bucket exists."""
-        if key == self.key_prefix:
+        if key.rstrip("/") == self.key_prefix:
             with gcs_errors("bucket", None, self.bucket_name):
                 return bool(self.bucket.exists(retry=self.retry))
         try:
