@@ -51,6 +51,7 @@ class Azurite:
     host: str  # "127.0.0.1:port"
     containers: list[str] = field(default_factory=list)
     log: list[Request] | None = None  # requests seen, when this is the counting proxy
+    proxy: Any = None  # the proxy's handler class (its fault switches)
     _service: Any = field(default=None, repr=False)
 
     @property
@@ -92,6 +93,11 @@ class Azurite:
 
     def storage(self, container: str, **options: Any) -> AzureStorage:
         return AzureStorage(**self.options(container, **options))
+
+    def lose_next_response(self, method: str) -> None:
+        """The proxy forwards the next ``method`` request, then drops its response."""
+        assert self.proxy is not None, "only the counting proxy loses responses"
+        self.proxy.lose.append(method)
 
     def mark(self) -> int:
         assert self.log is not None, "only the counting proxy logs requests"
@@ -148,6 +154,7 @@ class _Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     upstream: str = ""
     log: list[Request] = []
+    lose: list[str] = []  # methods whose next response is dropped after forwarding
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -165,6 +172,13 @@ class _Proxy(BaseHTTPRequestHandler):
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
+            with self.lock:
+                lost = self.command in self.lose
+                if lost:
+                    self.lose.remove(self.command)
+            if lost:  # stored upstream; the client never hears of it
+                self.close_connection = True
+                return
             self.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -182,13 +196,13 @@ class _Proxy(BaseHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def counted(azurite: Azurite) -> Iterator[Azurite]:
     """Azurite behind a loopback proxy that logs every request (the counts of the README)."""
-    handler = type("Proxy", (_Proxy,), {"upstream": azurite.host, "log": []})
+    handler = type("Proxy", (_Proxy,), {"upstream": azurite.host, "log": [], "lose": []})
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host = f"127.0.0.1:{server.server_address[1]}"
     wait_port(server.server_address[1])
-    yield Azurite(host, log=handler.log, _service=azurite.service())
+    yield Azurite(host, log=handler.log, proxy=handler, _service=azurite.service())
     server.shutdown()
     thread.join()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from storages_base.chunked import Part, PartRules, PartTarget
@@ -57,19 +58,34 @@ class BlockBlobParts(PartTarget):
         token: str,
         exclusive: bool = False,
         timeout: int | None = None,
+        on_send: Callable[[Any], None] | None = None,
     ) -> None:
         self.blob, self.settings, self.metadata = blob, settings, metadata
+        #: Called at each sending of the request that creates the blob, the SDK's retries
+        #: included: how ``_is_own_write`` knows a write was sent again.
+        self.on_send = on_send
         self.name, self.container = name, container
         self.token = token[:32]
         self.exclusive = exclusive
         self.timeout = timeout
 
-    def _conditions(self) -> dict[str, Any]:
-        if not self.exclusive:
+    def _hooks(self) -> dict[str, Any]:
+        """The SDK's hooks: one for the first sending, one for each retry."""
+        on_send = self.on_send
+        if on_send is None:
             return {}
+        return {
+            "raw_request_hook": lambda request: on_send(request),
+            "retry_hook": lambda **details: on_send(None),
+        }
+
+    def _conditions(self) -> dict[str, Any]:
+        hooks = self._hooks()
+        if not self.exclusive:
+            return hooks
         from azure.core import MatchConditions
 
-        return {"match_condition": MatchConditions.IfMissing}
+        return {"match_condition": MatchConditions.IfMissing, **hooks}
 
     def put_single(self, data: bytes | bytearray) -> None:
         """One ``Put Blob`` with its MD5 (Azure checks it and stores it)."""
@@ -86,6 +102,7 @@ class BlockBlobParts(PartTarget):
                 validate_content=True,
                 max_concurrency=1,
                 timeout=self.timeout,
+                **self._hooks(),
             )
 
     def begin(self) -> None:

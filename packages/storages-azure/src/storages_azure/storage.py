@@ -279,6 +279,7 @@ class AzureStorage(ChunkedUploads, BaseStorage):
             container=self.azure_container,
             token=request.token,
             exclusive=exclusive,
+            on_send=lambda _http_request: _count_attempt(request),
         )
 
     def _concurrency(self, on_disk: bool) -> int:
@@ -288,7 +289,10 @@ class AzureStorage(ChunkedUploads, BaseStorage):
     def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
         """Whether the blob that made a create-only write clash is that write itself, sent
         again by the SDK's retry after Azure stored it and the response was lost: the blob
-        then carries this write's token in its metadata."""
+        then carries this write's token in its metadata. Sent once, it clashed with
+        somebody else's blob: no request to find that out."""
+        if request.attempts < 2:
+            return False
         try:
             with azure_errors("save", self._name_for_key(request.key), self.azure_container):
                 properties = self._blob(request.key).get_blob_properties()
@@ -349,6 +353,10 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         return presigned_upload(
             self, name, max_size=max_size, content_type=content_type, expire=expire
         )
+
+
+def _count_attempt(request: WriteRequest) -> None:
+    request.attempts += 1
 
 
 def _is_invalid_range(exc: BaseException | None) -> bool:
