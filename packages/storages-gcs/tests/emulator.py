@@ -91,6 +91,8 @@ class GCSEmulator:
         self.log: list[Request] = []
         self.signers: dict[str, Any] = {}  # service-account email -> RSA public key
         self.public_buckets: set[str] = set()
+        #: (method, bucket) pairs refused with GCS's 403, as IAM refuses a missing permission
+        self.denied: dict[tuple[str, str], str] = {}
         self._conditions: dict[str, str] = {}  # resumable upload id -> ifGenerationMatch
         self._lock = threading.Lock()
         self._httpd = server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
@@ -130,6 +132,8 @@ class GCSEmulator:
                 function = routes.get(method)
                 if function is None:
                     response.status = HTTPStatus.NOT_IMPLEMENTED
+                elif not self._allowed(method, match.groupdict(), response):
+                    pass
                 else:
                     with self._lock:
                         self._serve(function, request, response)
@@ -137,6 +141,26 @@ class GCSEmulator:
         else:
             response.status = HTTPStatus.NOT_IMPLEMENTED
         response.close()
+
+    def _allowed(self, method: str, params: dict[str, str], response: Any) -> bool:
+        permission = self.denied.get((method, params.get("bucket_name", "")))
+        if permission is None:
+            return True
+        message = (
+            f"caller does not have {permission} access to the Google Cloud Storage object. "
+            f"Permission '{permission}' denied on resource (or it may not exist)."
+        )
+        response.status = HTTPStatus.FORBIDDEN
+        response.json(
+            {
+                "error": {
+                    "code": 403,
+                    "message": message,
+                    "errors": [{"message": message, "domain": "global", "reason": "forbidden"}],
+                }
+            }
+        )
+        return False
 
     def _serve(self, function: Any, request: Any, response: Any) -> None:
         media = function is objects.download or (
