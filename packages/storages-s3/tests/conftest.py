@@ -13,7 +13,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field, replace  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
@@ -49,16 +49,6 @@ def own_moto_process(log: Path | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-class IgnoredConditionS3Storage(S3Storage):
-    """For servers that ignore If-None-Match (s3rver): a no-overwrite save must check first.
-
-    Declaring the gap makes storages-base pick a free name with Django's exists() loop
-    before the (still conditional) write; two concurrent saves may still collide there.
-    """
-
-    capabilities = replace(S3Storage.capabilities, conditional_create=False)
 
 
 @contextmanager
@@ -140,12 +130,14 @@ class S3Server:
             "region_name": "us-east-1",
             "access_key": self.access_key,
             "secret_key": self.secret_key,
+            # moto honours If-None-Match (declared, as a user declares R2 or MinIO); s3rver
+            # ignores it: left unset, as on any endpoint other than AWS, saves confirm first.
+            **({"conditional_writes": True} if self.conditional_writes else {}),
             **extra,
         }
 
     def storage(self, bucket: str, cls: type[S3Storage] | None = None, **options: Any) -> S3Storage:
-        cls = cls or (S3Storage if self.conditional_writes else IgnoredConditionS3Storage)
-        return cls(**self.options(bucket, **options))
+        return (cls or S3Storage)(**self.options(bucket, **options))
 
     def mark(self) -> int:
         """Return the current position in the request log."""

@@ -40,8 +40,9 @@ class TestS3StorageOnMoto(S3Contract):
 
 
 class TestS3StorageOnS3rver(S3Contract):
-    """s3rver ignores If-None-Match: its storage declares conditional_create=False (see
-    conftest.IgnoredConditionS3Storage), so no-overwrite saves pick a free name first."""
+    """s3rver ignores If-None-Match: a storage on an endpoint other than AWS, with
+    ``conditional_writes`` unset, confirms a name is free before each create-only write,
+    so the no-overwrite cases (the concurrent one included) run here too."""
 
     @pytest.fixture
     def storage_factory(self, s3rver: S3Server) -> Callable[..., S3Storage]:

@@ -68,6 +68,26 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         "(`If-None-Match: *`).",
     ),
     Option(
+        "conditional_writes",
+        "AWS_S3_CONDITIONAL_WRITES",
+        None,
+        "Whether the server honours `If-None-Match: *` (a no-overwrite save is then one "
+        "conditional write). Unset: True on Amazon S3, False on other endpoints, where each "
+        "no-overwrite save first confirms the name is free with a HEAD. Set True for a "
+        "service known to honour it (README: Conditional writes).",
+        doc_default="— (True on AWS only)",
+    ),
+    Option(
+        "conditional_writes",
+        "AWS_S3_CONDITIONAL_WRITES",
+        None,
+        "Whether the server honours `If-None-Match: *` (a no-overwrite save is then one "
+        "conditional write). Unset: True on Amazon S3, False on other endpoints, where each "
+        "no-overwrite save first confirms the name is free with a HEAD. Set True for a "
+        "service known to honour it (README: Conditional writes).",
+        doc_default="— (True on AWS only)",
+    ),
+    Option(
         "object_parameters",
         "AWS_S3_OBJECT_PARAMETERS",
         dict,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -31,7 +33,7 @@ from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
 
-from .client import build_client, build_session
+from .client import build_client, build_session, is_aws_endpoint
 from .errors import code_of, s3_errors, status_of
 from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3Parts
 from .options import S3_OPTIONS
@@ -82,6 +84,7 @@ class S3Storage(ChunkedUploads, BaseStorage):
     cloudfront_key: bytes | str | None
     cloudfront_signer: Any
     endpoint_url: str | None
+    conditional_writes: bool
     region_name: str | None
     use_ssl: bool
     verify: bool | str | None
@@ -105,6 +108,9 @@ class S3Storage(ChunkedUploads, BaseStorage):
         if self.client_config is None and legacy is not None:
             self.client_config = legacy
         self.object_parameters = dict(self.object_parameters or {})
+        if self.conditional_writes is None:  # trusted where known: Amazon S3 itself
+            self.conditional_writes = is_aws_endpoint(self.endpoint_url)
+        self.conditional_writes = bool(self.conditional_writes)
         self.url_protocol = self.url_protocol or "https:"
         self.url_reuse_window = reuse_window(
             self.url_reuse_window,
@@ -231,12 +237,41 @@ class S3Storage(ChunkedUploads, BaseStorage):
     # -- writing -------------------------------------------------------------------------
 
     def _write(self, request: WriteRequest) -> None:
-        """ChunkedUploads' write, keeping the MD5 a single PutObject sent (_is_own_write)."""
+        """ChunkedUploads' write, keeping the MD5 a single PutObject sent (_is_own_write).
+
+        A create-only write to a server not trusted with ``If-None-Match``
+        (``conditional_writes`` False) is confirmed first: a HEAD says the name is free,
+        under a lock per name, so this process's saves never replace each other even on
+        a server that ignores the header (s3rver does); the write keeps the header.
+        """
+        if request.exclusive and not self.conditional_writes:
+            with self._create_locks.hold(request.key):
+                self._refuse_taken(request.key)
+                self._upload(request)
+        else:
+            self._upload(request)
+
+    def _upload(self, request: WriteRequest) -> None:
         parts = self._part_target(request)
         try:
             self._send_parts(parts, request)
         finally:
             request.sent_md5 = parts.sent_md5
+
+    def _refuse_taken(self, key: str) -> None:
+        if self._exists(key):
+            raise AlreadyExistsError(
+                "File exists", name=self._name_for_key(key), operation="save", backend="s3"
+            )
+
+    _create_locks = client_property(lambda self: KeyLocks())
+
+    def _open_writer(self, request: WriteRequest) -> IO[bytes]:
+        """ChunkedUploads' streaming writer; a create-only one on a server not trusted
+        with ``If-None-Match`` confirms that the name is free when it opens."""
+        if request.exclusive and not self.conditional_writes:
+            self._refuse_taken(request.key)
+        return super()._open_writer(request)
 
     def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
         """Whether a PutObject that botocore sent again (its response lost) met itself.
@@ -278,10 +313,7 @@ class S3Storage(ChunkedUploads, BaseStorage):
                 self.endpoint_url or "S3",
             )
             setattr(self, "capabilities", replace(self.capabilities, conditional_create=False))  # noqa: B010
-        if self._exists(key):
-            raise AlreadyExistsError(
-                "File exists", name=self._name_for_key(key), operation="save", backend="s3"
-            )
+        self._refuse_taken(key)
 
     def _part_size(self, on_disk: bool) -> int:
         """``transfer_config``'s part size, else ``file_buffer_size`` for a stream; S3's
@@ -352,6 +384,30 @@ class S3Storage(ChunkedUploads, BaseStorage):
         return presigned_upload(
             self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
         )
+
+
+class KeyLocks:
+    """One lock per key being created, dropped when no thread holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
 
 
 def _stat_from(response: Any, content_range: str | None = None) -> Stat:
