@@ -39,46 +39,85 @@ def storage() -> CountingStorage:
 
 
 def test_exists_and_modified_times_of_many_files_cost_one_listing(storage) -> None:
+    with storage.batch():
+        assert storage.exists("a.css")
+        assert not storage.exists("missing.css")
+        assert storage.get_modified_time("a.css") is not None
+    assert storage.calls == ["scan"]
+
+
+def test_outside_a_batch_the_server_answers_and_nothing_is_listed(storage) -> None:
+    """A web worker's exists() never lists the location, nor trusts an old listing."""
+    with storage.batch():
+        storage.exists("a.css")
+    storage.calls.clear()
     assert storage.exists("a.css")
     assert not storage.exists("missing.css")
     assert storage.get_modified_time("a.css") is not None
-    with pytest.raises(FileNotFoundError):
-        storage.get_modified_time("missing.css")
+    assert "scan" not in storage.calls
+    assert storage.calls == ["stat", "stat", "stat"]
 
-    assert storage.calls == ["scan"]
+
+def test_a_file_written_elsewhere_after_a_listing_is_never_called_missing(storage) -> None:
+    """The second process: another storage (process) writes after this one listed."""
+    other = MemoryStorage(bucket="preload", location="static")
+    with storage.batch():
+        assert not storage.exists("late.css")  # the listing, taken in this batch
+    other.save("late.css", ContentFile(b"late"))
+    assert storage.exists("late.css")  # outside a batch: the server
+    with storage.batch():
+        assert storage.exists("late.css")  # a new batch lists afresh
+    assert storage.calls.count("scan") == 2
+
+
+def test_a_miss_asked_for_a_modified_time_is_confirmed(storage) -> None:
+    other = MemoryStorage(bucket="preload", location="static")
+    with storage.batch():
+        storage.exists("a.css")  # listed
+        other.save("late.css", ContentFile(b"late"))
+        assert storage.get_modified_time("late.css") is not None  # not FileNotFoundError
+        with pytest.raises(FileNotFoundError):
+            storage.get_modified_time("never.css")
+    assert storage.calls == ["scan", "stat", "stat"]
 
 
 def test_the_listing_covers_only_the_location(storage) -> None:
-    assert not storage.exists("b.css")
+    with storage.batch():
+        assert not storage.exists("b.css")
+    assert storage.calls == ["scan"]
 
 
 def test_a_file_the_storage_saves_or_deletes_is_never_answered_stale(storage) -> None:
-    storage.exists("a.css")
-    storage.save("new.css", ContentFile(b"new"))
-    storage.delete("a.css")
+    with storage.batch():
+        storage.exists("a.css")
+        storage.save("new.css", ContentFile(b"new"))
+        storage.delete("a.css")
 
-    assert storage.exists("new.css")  # known: this storage wrote it
-    assert not storage.exists("a.css")
-    assert storage.calls == ["scan"]
-    assert storage.get_modified_time("new.css") is not None  # the server's time
-    assert storage.calls == ["scan", "stat"]
+        assert storage.exists("new.css")  # known: this storage wrote it
+        assert not storage.exists("a.css")
+        assert storage.calls == ["scan"]
+        assert storage.get_modified_time("new.css") is not None  # the server's time
+        assert storage.calls == ["scan", "stat"]
 
 
 def test_size_is_still_asked_of_the_server(storage) -> None:
-    assert storage.size("a.css") == 1
+    with storage.batch():
+        assert storage.size("a.css") == 1
     assert storage.calls == ["stat"]
 
 
 def test_storages_without_the_option_never_list(storage) -> None:
     plain = MemoryStorage(bucket="preload", location="static")
-    assert plain.exists("a.css")
+    with plain.batch():
+        assert plain.exists("a.css")
     assert plain._preload is None
 
 
 def test_an_old_listing_is_taken_again(storage) -> None:
     storage.preload_metadata_max_age = 0  # type: ignore[misc]
-    storage.exists("a.css")
-    storage.exists("a.css")
+    with storage.batch():
+        storage.exists("a.css")
+        storage.exists("a.css")
     assert storage.calls == ["scan", "scan"]
 
 

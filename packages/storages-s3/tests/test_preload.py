@@ -26,13 +26,32 @@ def test_exists_and_modified_times_of_many_static_files_cost_one_listing(
     static.client  # noqa: B018 - building the client costs no request
 
     start = moto_counted.mark()
-    for number in range(30):
-        assert static.exists(f"css/f{number}.css")
-        assert static.get_modified_time(f"css/f{number}.css") is not None
-    assert not static.exists("css/missing.css")
+    with static.batch():  # as the collectstatic command runs
+        for number in range(30):
+            assert static.exists(f"css/f{number}.css")
+            assert static.get_modified_time(f"css/f{number}.css") is not None
+        assert not static.exists("css/missing.css")
     requests = moto_counted.requests(start)
 
     assert [(r.method, r.path.strip("/")) for r in requests] == [("GET", bucket)]  # a listing
+
+
+def test_outside_a_batch_a_static_storage_never_lists_and_never_calls_a_file_missing(
+    moto_counted: S3Server,
+) -> None:
+    """A web worker next to the process that ran collectstatic: a file written since by
+    someone else exists, and no request of the worker lists the bucket."""
+    bucket = moto_counted.new_bucket()
+    static = moto_counted.storage(bucket, cls=S3StaticStorage, location="static")
+    with static.batch():
+        assert not static.exists("late.css")  # listed in the batch
+    moto_counted.client().put_object(Bucket=bucket, Key="static/late.css", Body=b"x")
+    start = moto_counted.mark()
+    assert static.exists("late.css")
+    assert static.get_modified_time("late.css") is not None
+    assert not static.exists("never.css")
+    requests = moto_counted.requests(start)
+    assert [r.method for r in requests] == ["HEAD", "HEAD", "HEAD"]  # no listing
 
 
 def test_a_static_file_saved_after_the_listing_is_seen(moto_counted: S3Server) -> None:
@@ -75,8 +94,12 @@ def test_collectstatic_costs_a_put_per_new_file_then_one_listing_when_nothing_ch
         writers.update(storage.__dict__.get("writers", ()))
         return sorted(r.method for r in moto_counted.requests(start))
 
-    assert deploy() == ["GET"] + ["PUT"] * 12  # one listing, no HEAD per file
-    assert deploy() == ["GET"]  # nothing changed: the listing alone
+    if batch:
+        assert deploy() == ["GET"] + ["PUT"] * 12  # one listing, no HEAD per file
+        assert deploy() == ["GET"]  # nothing changed: the listing alone
+    else:  # Django's own command opens no batch: no listing, the server answers each file
+        assert deploy() == ["HEAD"] * 12 + ["PUT"] * 12
+        assert "GET" not in deploy()
     threaded = {name.startswith("storages-upload") for name in writers}
     assert threaded == {batch}
     reader = moto_counted.storage(bucket, location="static")
@@ -107,6 +130,12 @@ def test_a_manifest_deploy_with_nothing_changed_uploads_and_deletes_nothing(
     assert len(puts) == len(set(puts)) == 7
     assert puts[-1].endswith("/staticfiles.json")
     assert not [request for request in first if request.startswith("DELETE")]
+    if not batch:  # Django's own command: the copies ask the server (no preload outside a
+        # batch); post-processing runs in a batch of its own: one listing per deploy
+        for requests in (first, deploy()):
+            listings = [r for r in requests if r.split()[1].rstrip("/") == f"/{bucket}"]
+            assert len(listings) == 1
+        return
     assert sorted(r.split()[0] for r in first) == ["GET"] + ["PUT"] * 7
     again = deploy()
     assert sorted(r.split()[0] for r in again) == ["GET"]  # the listing alone

@@ -132,6 +132,8 @@ class BatchUploads:
         already leaving the block is not replaced). See the module docstring.
         """
         current = Batch(self, self._batch_workers(), hold_deletes)
+        if not self._batches() and self._preload is not None:
+            self._preload.reset()  # each outermost batch lists afresh (on first question)
         token = _ACTIVE.set((*_ACTIVE.get(), current))
         try:
             yield current

@@ -6,10 +6,13 @@ listing answers both for a thousand files per request. A storage opts in with
 ``preload_metadata = True`` (the static storages do) and a backend provides it by
 implementing ``_scan``.
 
-What it answers is as old as the listing (``preload_metadata_max_age`` seconds at most);
-files this storage writes or deletes itself are tracked, so its own work never reads a
-stale answer. Sizes are not answered from it: a listing does not tell a gzipped file's
-decoded size.
+It answers only inside ``storage.batch()`` (the collectstatic command opens one), from a
+listing taken afresh by each outermost batch and at most ``preload_metadata_max_age``
+seconds old; files this storage writes or deletes itself are tracked, so its own work
+never reads a stale answer. Outside a batch (a web worker next to the process that ran
+collectstatic) the server answers, and nothing lists the location on a request path. A
+miss asked for a modified time is confirmed by the server. Sizes are not answered from
+it: a listing does not tell a gzipped file's decoded size.
 """
 
 from __future__ import annotations
@@ -62,6 +65,13 @@ class MetadataPreload:
             if key in self._unknown or key in self._written:
                 return UNKNOWN
             return self._files.get(key)
+
+    def reset(self) -> None:
+        """Drop the listing: the next question lists again."""
+        with self._lock:
+            self._files = None
+            self._unknown.clear()
+            self._written.clear()
 
     def forget(self, key: str) -> None:
         """``key`` is being written: its state is the server's to tell from now on."""

@@ -536,7 +536,7 @@ class BaseStorage(BatchUploads, Storage):
         if self._delete_is_held(key):
             return False  # deleted, as far as the caller knows (the delete is held back)
         self._settle(key)
-        preload = self._preload
+        preload = self._answering_preload()
         known = UNKNOWN if preload is None else preload.exists(key)
         return self._exists(key) if known is UNKNOWN else bool(known)
 
@@ -575,9 +575,8 @@ class BaseStorage(BatchUploads, Storage):
         if opened is not None and getattr(opened, which) is not None:
             return _django_time(getattr(opened, which))
         known = self._known(key) if which == "modified" else UNKNOWN
-        if known is None:
-            raise self._not_found(key, f"get_{which}_time")
-        value = getattr(self._stat(key) if known is UNKNOWN else known, which)
+        # A miss is confirmed by the server: the file may be newer than the listing.
+        value = getattr(self._stat(key) if known is UNKNOWN or known is None else known, which)
         if value is None:
             raise NotImplementedError(f"{type(self).__name__} does not record {which} times.")
         return _django_time(value)
@@ -586,6 +585,8 @@ class BaseStorage(BatchUploads, Storage):
 
     @client_property
     def _preload(self) -> MetadataPreload | None:
+        """The listing's bookkeeping (kept current by every write of this storage, from
+        any thread); it answers questions only inside a batch (``_answering_preload``)."""
         if not self.preload_metadata or type(self)._scan is BaseStorage._scan:
             return None
         prefix = f"{self.key_prefix}/" if self.key_prefix else ""
@@ -601,9 +602,17 @@ class BaseStorage(BatchUploads, Storage):
         file = self._reading.get(key)
         return None if file is None or file.closed else file._stat
 
+    def _answering_preload(self) -> MetadataPreload | None:
+        """The preload, when it may answer: only inside this storage's ``batch()`` in this
+        context (collectstatic), listed afresh by each outermost batch. Elsewhere, on a
+        request path, the server answers: a listing kept from another moment would call a
+        file another process wrote "missing", and no request should list a whole location.
+        """
+        return self._preload if self._current_batch() is not None else None
+
     def _known(self, key: str) -> Stat | object | None:
         """What the preload knows of ``key`` (None: missing), or UNKNOWN."""
-        preload = self._preload
+        preload = self._answering_preload()
         return UNKNOWN if preload is None else preload.lookup(key)
 
     # -- helpers for providers -------------------------------------------------------------
