@@ -145,6 +145,8 @@ class BaseStorage(BatchUploads, Storage):
     #: for storages written by one deploy step, such as static files (see preload.py).
     preload_metadata: ClassVar[bool] = False
     preload_metadata_max_age: ClassVar[float] = 300.0
+    #: What ``open()`` returns (a provider's subclass adds its SDK object, S3's ``obj``).
+    file_class: ClassVar[type[StorageFile]] = StorageFile
 
     # Values resolved from ``options``; declared, never assigned here, so that a
     # subclass attribute of the same name is recognised as the user's choice.
@@ -168,6 +170,12 @@ class BaseStorage(BatchUploads, Storage):
             setattr(self, name, value)
         self.configure()
         self._unconfigured = self.options.missing_at_first_use(vars(self))
+
+    def get_default_settings(self) -> dict[str, Any]:
+        """Each option's value from Django settings, the environment or its default (what
+        this storage would use without constructor OPTIONS or class attributes): the
+        method of django-storages' storages that user code calls."""
+        return {item.name: item.from_settings() for item in self.options if not item.setting_only}
 
     def configure(self) -> None:
         """Check and normalise the resolved options (raise ImproperlyConfigured)."""
@@ -415,7 +423,7 @@ class BaseStorage(BatchUploads, Storage):
             self._reading.pop(key, None)  # its reader's stat is of the old file
             if self._preload is not None:
                 self._preload.forget(key)
-        file = StorageFile(self, name, key, mode)
+        file = self.file_class(self, name, key, mode)
         if "r" in mode and "+" not in mode:
             self._reading[key] = file
         return file

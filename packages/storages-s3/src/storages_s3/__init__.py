@@ -5,7 +5,7 @@
 ``storages_s3.s3boto3`` module keep django-storages' names working.
 """
 
-from .s3boto3 import S3File
+from .files import S3File
 from .storage import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 
 S3Boto3Storage = S3Storage

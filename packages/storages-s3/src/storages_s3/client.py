@@ -20,11 +20,11 @@ if TYPE_CHECKING:  # boto3 is imported on the first request, not with the settin
     import botocore.session
     from botocore.config import Config
     from botocore.loaders import Loader
-    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3 import S3Client, S3ServiceResource
 
     from .storage import S3Storage
 
-__all__ = ["build_client", "build_session", "client_config", "is_aws_endpoint"]
+__all__ = ["build_client", "build_resource", "build_session", "client_config", "is_aws_endpoint"]
 
 _LOADER: Loader | None = None
 _LOADER_LOCK = threading.Lock()
@@ -138,6 +138,16 @@ def is_aws_endpoint(endpoint_url: str | None) -> bool:
 
 def build_client(storage: S3Storage) -> S3Client:
     """Return the storage's S3 client (built once, shared by all threads)."""
+    return storage.session.client("s3", **_connection_kwargs(storage))
+
+
+def build_resource(storage: S3Storage) -> S3ServiceResource:
+    """Return a boto3 S3 *resource* with the client's settings (django-storages'
+    ``connection``; resources are not thread-safe: one per thread)."""
+    return storage.session.resource("s3", **_connection_kwargs(storage))
+
+
+def _connection_kwargs(storage: S3Storage) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "endpoint_url": storage.endpoint_url,
         "region_name": storage.region_name,
@@ -146,4 +156,4 @@ def build_client(storage: S3Storage) -> S3Client:
     }
     if storage.verify is not None:
         kwargs["verify"] = storage.verify
-    return storage.session.client("s3", **kwargs)
+    return kwargs

@@ -18,13 +18,14 @@ from storages_base import chunked
 from storages_base.chunked import Part, PartRules, PartTarget, part_size_for
 from storages_base.content import gzip_original_size
 from storages_base.errors import StorageError
+from storages_base.files import StorageFile
 
 from .errors import refuses_condition, s3_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "S3Parts", "part_size_for", "s3_rules"]
+__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "S3File", "S3Parts", "part_size_for", "s3_rules"]
 
 #: S3 refuses parts under 5 MiB (except the last), over 5 GiB, and more than 10,000.
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -157,3 +158,13 @@ class S3Parts(PartTarget):
             self.on_condition_refused()  # raises AlreadyExistsError if the name is taken
             with s3_errors("save", self.name, self.bucket):
                 request(**kwargs)
+
+
+class S3File(StorageFile):
+    """What ``S3Storage.open()`` returns; ``obj`` is django-storages' escape hatch."""
+
+    @property
+    def obj(self) -> Any:
+        """The boto3 ``s3.Object`` of this file (from ``storage.bucket``, this thread's
+        resource; no request until it is used), for what the Django API does not say."""
+        return self._storage.bucket.Object(self._key)  # type: ignore[attr-defined]

@@ -5,12 +5,10 @@ Change ``storages.backends.s3boto3.S3Boto3Storage`` to
 ``AWS_*`` setting keeps working.
 """
 
-from storages_base import StorageFile as S3Boto3StorageFile
-
+from .files import S3File
+from .files import S3File as S3Boto3StorageFile
 from .storage import S3ManifestStaticStorage, S3StaticStorage
 from .storage import S3Storage as S3Boto3Storage
-
-S3File = S3Boto3StorageFile
 
 __all__ = [
     "S3Boto3Storage",

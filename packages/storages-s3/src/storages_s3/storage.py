@@ -33,9 +33,9 @@ from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
 
-from .client import build_client, build_session, is_aws_endpoint
+from .client import build_client, build_resource, build_session, is_aws_endpoint
 from .errors import code_of, s3_errors, status_of
-from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3Parts
+from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts
 from .options import S3_OPTIONS
 from .uploads import PresignedUpload, presigned_upload
 from .urls import S3UrlBuilder
@@ -121,6 +121,29 @@ class S3Storage(ChunkedUploads, BaseStorage):
 
     session = client_property(build_session)
     client = client_property(build_client)
+    file_class = S3File
+
+    # -- the SDK escape hatch: django-storages' attributes, built on first use ---------------
+
+    _resources = client_property(lambda self: threading.local())
+
+    @property
+    def connection(self) -> Any:
+        """A boto3 S3 *resource* with this storage's credentials, endpoint and config, one
+        per thread (resources are not thread-safe), as django-storages' ``connection``."""
+        local = self._resources
+        resource = getattr(local, "resource", None)
+        if resource is None:
+            resource = local.resource = build_resource(self)
+        return resource
+
+    @property
+    def bucket(self) -> Any:
+        """The boto3 ``s3.Bucket`` of ``bucket_name`` (this thread's resource; no request)."""
+        if self._unconfigured:
+            self._refuse_unconfigured()
+        return self.connection.Bucket(self.bucket_name)
+
     url_builder = client_property(lambda self: S3UrlBuilder.for_storage(self))
 
     # -- parameters ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import contextlib
 import stat as stat_mode
 import weakref
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,11 +23,21 @@ from storages_base.fileserver import FileServerStorage, PathInfo, UploadSource
 from storages_base.storage import Capabilities, WriteRequest
 from storages_base.urls import published_url
 
-from .client import Connection, ConnectionSettings, SFTPPool, host_key_policy, remove
+from .client import (
+    Connection,
+    ConnectionSettings,
+    SFTPPool,
+    connect,
+    host_key_policy,
+    remove,
+)
 from .errors import BACKEND
 from .files import SFTPReader, SFTPWriter
 from .options import OPTIONS
 from .uploads import Uploader
+
+if TYPE_CHECKING:
+    import paramiko
 
 __all__ = ["SFTPStorage"]
 
@@ -103,11 +113,30 @@ class SFTPStorage(FileServerStorage):
     def sessions(self) -> SFTPPool:
         return self._pool
 
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        """django-storages' escape hatch: a paramiko ``SFTPClient`` of this storage's server,
+        connected on first use (same host key checks), reconnected once dropped. Its own
+        connection, outside the pool the storage's operations share; ``close()`` closes it."""
+        if self._unconfigured:
+            self._refuse_unconfigured()
+        held = self._escape_hatch
+        conn = held.get("conn")
+        if conn is None or not conn.alive:
+            conn = held["conn"] = connect(self._pool.settings)
+        return conn.sftp
+
+    #: The connection behind ``sftp`` (dropped by pickling, closed by ``close()``).
+    _escape_hatch: client_property[dict[str, Connection]] = client_property(lambda self: {})
+
     def close(self) -> None:
         """Close the idle connections (files still open keep theirs until closed)."""
         pool = self.__dict__.get("_pool")
         if pool is not None:
             pool.close()
+        conn = self.__dict__.get("_escape_hatch", {}).pop("conn", None)
+        if conn is not None:
+            conn.close()
         client_property.reset(self)
 
     # -- names -----------------------------------------------------------------------------
