@@ -155,6 +155,8 @@ class _Proxy(BaseHTTPRequestHandler):
     upstream: str = ""
     log: list[Request] = []
     lose: list[str] = []  # methods whose next response is dropped after forwarding
+    in_flight = 0  # requests being forwarded now, and the most seen at once
+    peak = 0
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -164,8 +166,18 @@ class _Proxy(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        cls = type(self)
         with self.lock:
             self.log.append(Request(self.command, self.path, dict(headers)))
+            cls.in_flight += 1
+            cls.peak = max(cls.peak, cls.in_flight)
+        try:
+            self._send_upstream(body, headers)
+        finally:
+            with self.lock:
+                cls.in_flight -= 1
+
+    def _send_upstream(self, body: bytes | None, headers: dict[str, str]) -> None:
         host, port = self.upstream.split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=60)
         try:
@@ -183,7 +195,9 @@ class _Proxy(BaseHTTPRequestHandler):
             for key, value in response.getheaders():
                 if key.lower() not in ("transfer-encoding", "connection", "content-length"):
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
+            # A HEAD answer tells the length of what a GET would send.
+            length = response.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(data)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)

@@ -11,7 +11,7 @@ token, so two uploads of one name at once never commit each other's blocks.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -109,16 +109,25 @@ class BlockBlobParts(PartTarget):
         """Nothing to start: blocks are staged against the blob's name."""
 
     def block_id(self, number: int) -> str:
-        """Block ids of one blob must all have the same length; this write's token keeps
-        another upload of the same name from committing our blocks."""
-        return base64.b64encode(f"{self.token}-{number:06d}".encode()).decode()
+        """Block ids of one blob must all have the same length (the SDK base64-encodes
+        them); this write's token keeps another upload of the same name from committing
+        our blocks."""
+        return f"{self.token}-{number:06d}"
 
     def send_part(self, number: int, data: Part) -> str:
+        """``Put Block`` with the block's MD5, which Azure checks; a part in memory is
+        sent from where it lies (the SDK would copy a bytearray to hash it)."""
         block_id = self.block_id(number)
-        body: Any = bytes(data) if isinstance(data, bytearray) else data
+        body: Any = MemoryPart(data) if isinstance(data, (bytes, bytearray)) else data
+        length = len(body)
+        digest = _md5_of(body)
         with azure_errors("save", self.name, self.container):
             self.blob.stage_block(
-                block_id, body, length=len(body), validate_content=True, timeout=self.timeout
+                block_id,
+                body,
+                length=length,
+                transactional_content_md5=digest,
+                timeout=self.timeout,
             )
         return block_id
 
@@ -139,26 +148,81 @@ class BlockBlobParts(PartTarget):
         """Nothing to drop: uncommitted blocks are never a blob and expire on their own."""
 
 
+def _md5_of(stream: Any) -> bytes:
+    """The MD5 of a rewindable part, read a megabyte at a time; the stream is rewound."""
+    digest = hashlib.md5(usedforsecurity=False)
+    stream.seek(0)
+    while chunk := stream.read(1024 * 1024):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.digest()
+
+
+class MemoryPart(io.RawIOBase):
+    """A part in memory as a seekable stream over its buffer: sent without a copy, and
+    rewound by the SDK for a retry."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        super().__init__()
+        self._view = memoryview(data)
+        self._position = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}
+        self._position = max(0, base[whence] + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._position : self._position + len(memoryview(buffer))]
+        memoryview(buffer).cast("B")[: len(chunk)] = chunk
+        self._position += len(chunk)
+        return len(chunk)
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
 class DownloadStream(io.RawIOBase):
     """A blob download (``StorageStreamDownloader``) as the raw stream storages-base reads.
 
-    The SDK fetches it a chunk (4 MiB) at a time as it is read, so memory stays bounded
-    whatever the blob's size; closing it simply stops fetching.
+    It is consumed through ``chunks()``, the SDK's streaming interface: one chunk (4 MiB)
+    is held at a time whatever the blob's size; closing it simply stops fetching.
     """
 
     def __init__(self, downloader: Any) -> None:
         super().__init__()
-        self._downloader = downloader
+        self._chunks: Any = downloader.chunks()
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None) if self._chunks is not None else None
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
         view = memoryview(buffer).cast("B")
-        data = self._downloader.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
 
     def close(self) -> None:
-        self._downloader = None
+        self._chunks = None
+        self._pending = memoryview(b"")
         super().close()
