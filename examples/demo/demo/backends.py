@@ -8,6 +8,9 @@
 * ``ftp``: pyftpdlib in this process, and ``storages_ftp.FTPStorage``.
 * ``sftp``: a private OpenSSH ``sshd`` (when ``/usr/sbin/sshd`` exists) and
   ``storages_sftp.SFTPStorage``, with a host key the storage is told to trust.
+* ``gcs``: gcp-storage-emulator in this process, ``storages_gcs.GoogleCloudStorage``
+  pointed at it (``STORAGE_EMULATOR_HOST``), URLs signed with a service-account key
+  generated at start (the emulator serves them without checking the signature).
 * ``memory``: ``storages_base.memory.MemoryStorage`` (no server at all).
 * ``real``: a real bucket or server. ``DEMO_BACKEND`` names the backend class
   (default ``storages_s3.S3Storage``) and the provider's usual settings come from
@@ -37,7 +40,7 @@ from storages_base.testing import free_port
 
 __all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
 
-KINDS = ("s3", "ftp", "sftp", "memory", "real")
+KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs")
 BUCKET = "demo-media"
 #: Settings prefixes copied from the environment in ``real`` mode.
 SETTING_PREFIXES = ("AWS_", "GS_", "AZURE_", "DROPBOX_", "FTP_", "SFTP_", "LIBCLOUD_")
@@ -74,6 +77,7 @@ def start(kind: str) -> Backend:
         "sftp": _sftp,
         "memory": _memory,
         "real": _real,
+        "gcs": _gcs,
     }
     if kind not in starters:
         raise SystemExit(f"DEMO_STORAGE={kind!r}: choose one of {', '.join(KINDS)}.")
@@ -161,6 +165,67 @@ def configure_cors(origin: str) -> None:
                 }
             ]
         },
+    )
+
+
+# -- GCS on gcp-storage-emulator ----------------------------------------------------------
+
+
+def _gcs() -> Backend:
+    from functools import partial
+    from http.server import ThreadingHTTPServer
+
+    from gcp_storage_emulator.handlers.buckets import create_bucket
+    from gcp_storage_emulator.server import RequestHandler
+    from gcp_storage_emulator.storage import Storage
+
+    logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
+    logging.getLogger("api.object").setLevel(logging.ERROR)
+    storage = Storage(use_memory_fs=True)
+    create_bucket(BUCKET, storage)
+    # The emulator's own request handling, on threads that never keep the process alive
+    # (its server thread is not a daemon), so a streamed read never blocks the next request.
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(RequestHandler, storage))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{httpd.server_address[1]}"
+    # The SDK's own switch: requests go to the emulator, without credentials.
+    os.environ["STORAGE_EMULATOR_HOST"] = endpoint
+    options = {
+        "bucket_name": BUCKET,
+        "credentials": _signing_credentials(),
+        "file_overwrite": False,
+        "expiration": 600,
+    }
+    return Backend(
+        kind="gcs",
+        storages=_storages("storages_gcs.GoogleCloudStorage", options),
+        description=f"Google Cloud Storage (gcp-storage-emulator) at {endpoint}, bucket {BUCKET!r}",
+        endpoint=endpoint,
+    )
+
+
+def _signing_credentials() -> Any:
+    """A service account made up at start, whose key signs the URLs (no Google account)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.oauth2 import service_account
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return service_account.Credentials.from_service_account_info(
+        {
+            "type": "service_account",
+            "client_email": "demo@demo-project.iam.gserviceaccount.com",
+            "private_key": pem,
+            "private_key_id": secrets.token_hex(20),
+            "token_uri": f"http://127.0.0.1:{free_port()}/token",  # never asked
+            "project_id": "demo-project",
+        }
     )
 
 

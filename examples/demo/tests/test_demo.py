@@ -53,6 +53,15 @@ def test_demo_smoke_env_var_runs_the_same_check(manage: Callable[..., Any]) -> N
     assert "Demo check passed." in result.stdout
 
 
+def test_the_demo_runs_on_gcs_with_the_emulator_in_process(manage: Callable[..., Any]) -> None:
+    result = manage("demo", "--port", "0", DEMO_SMOKE="1", DEMO_STORAGE="gcs")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "storage: Google Cloud Storage (gcp-storage-emulator)" in result.stdout
+    assert "fetch it from the gallery's URL" in result.stdout
+    assert "Demo check passed." in result.stdout
+
+
 @pytest.mark.skipif(
     not provider("storages_ftp", "FTPStorage"), reason="storages_ftp.FTPStorage not built yet"
 )
@@ -115,6 +124,7 @@ def test_real_mode_takes_the_providers_usual_settings_from_the_environment(
     ("kind", "backend", "fetched"),
     [
         ("s3", "storages_s3.storage.S3Storage", "HTTP 200"),
+        ("gcs", "storages_gcs.storage.GoogleCloudStorage", "HTTP 200"),
         ("ftp", "storages_ftp.storage.FTPStorage", "not an http(s) URL"),
         ("sftp", "storages_sftp.storage.SFTPStorage", "not an http(s) URL"),
         ("memory", "storages_base.memory.MemoryStorage", "not an http(s) URL"),

@@ -117,5 +117,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  admin:   {url}admin/  user admin, password {password}")
         else:
             self.stdout.write(f"  admin:   {url}admin/  (user admin already exists)")
-        self.stdout.write("  DEMO_STORAGE=s3|ftp|sftp|memory|real picks the storage; Ctrl-C stops.")
+        self.stdout.write(
+            "  DEMO_STORAGE=s3|gcs|ftp|sftp|memory|real picks the storage; Ctrl-C stops."
+        )
         self.stdout.flush()
