@@ -7,8 +7,13 @@ The SDK (azure-storage-blob) is imported on the first request, not with this pac
 
 from storages_base import StorageFile as AzureStorageFile
 
-from .storage import AzureStorage
+from .storage import AzureManifestStaticStorage, AzureStaticStorage, AzureStorage
 
 __version__ = "0.1.0"
 
-__all__ = ["AzureStorage", "AzureStorageFile"]
+__all__ = [
+    "AzureManifestStaticStorage",
+    "AzureStaticStorage",
+    "AzureStorage",
+    "AzureStorageFile",
+]

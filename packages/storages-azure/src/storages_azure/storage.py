@@ -28,6 +28,7 @@ from storages_base import (
 )
 from storages_base.chunked import ChunkedUploads
 from storages_base.content import gzip_original_size
+from storages_base.manifest import ManifestFilesMixin
 from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
 
@@ -41,7 +42,7 @@ from .urls import AzureUrlBuilder
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContentSettings
 
-__all__ = ["AzureStorage"]
+__all__ = ["AzureManifestStaticStorage", "AzureStaticStorage", "AzureStorage"]
 
 #: Azure's limits on blob names (the seed's "Notes").
 MAX_NAME_LENGTH = 1024
@@ -361,3 +362,22 @@ def _count_attempt(request: WriteRequest) -> None:
 
 def _is_invalid_range(exc: BaseException | None) -> bool:
     return exc is not None and (status_of(exc) == 416 or code_of(exc) == "InvalidRange")
+
+
+class AzureStaticStorage(AzureStorage):
+    """For static files on a public container: plain URLs (``expiration_secs = None``).
+
+    ``collectstatic`` learns which files exist, and when they changed, from one listing
+    per 5,000 blobs instead of two requests per file (``preload_metadata``), and uploads
+    its copies on 8 threads (``batch_concurrency``: with ``storages_base``'s collectstatic
+    command, or inside ``with storage.batch()``). Collected files are saved over.
+    """
+
+    expiration_secs = None
+    file_overwrite = True
+    preload_metadata = True
+    batch_concurrency = 8
+
+
+class AzureManifestStaticStorage(ManifestFilesMixin, AzureStaticStorage):  # type: ignore[misc]
+    """Static files with hashed names and a manifest (Django's ManifestStaticFilesStorage)."""
