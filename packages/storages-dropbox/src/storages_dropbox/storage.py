@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from dropbox import files as dbx_files
@@ -38,7 +38,7 @@ CREDENTIALS_NEEDED = (
 
 
 class DropboxStorage(ChunkedUploads, BaseStorage):
-    """Files in a Dropbox (``STORAGES = {"default": {"BACKEND": "storages_dropbox.DropboxStorage"}}``)."""
+    """Files in a Dropbox folder (BACKEND "storages_dropbox.DropboxStorage")."""
 
     backend_name = "dropbox"
     options = DROPBOX_OPTIONS
@@ -149,7 +149,7 @@ class DropboxStorage(ChunkedUploads, BaseStorage):
             if offset and isinstance(cause, HttpError) and cause.status_code == 416:
                 return io.BytesIO(b""), None  # at or past the end: nothing left
             raise
-        return ResponseStream(response), _stat(metadata)
+        return cast(IO[bytes], ResponseStream(response)), _stat(metadata)
 
     def _metadata(self, key: str, operation: str) -> Any:
         if not self._path(key):

@@ -358,7 +358,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.status == 401:
             failure = _auth_error("expired_access_token")
         elif fault.status == 429:
-            body = {"error_summary": "too_many_requests/..", "error": {"reason": {".tag": "too_many_requests"}, "retry_after": fault.retry_after}}  # fmt: skip
+            body = {
+                "error_summary": "too_many_requests/..",
+                "error": {
+                    "reason": {".tag": "too_many_requests"},
+                    "retry_after": fault.retry_after,
+                },
+            }
             failure = ApiFailure(429, body, {"Retry-After": str(fault.retry_after)})
         else:
             failure = ApiFailure(fault.status, "Internal server error")
@@ -398,7 +404,9 @@ class _Handler(BaseHTTPRequestHandler):
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         app = self.server_state.apps.get(form.get("refresh_token", ""))
         if form.get("grant_type") != "refresh_token" or app is None:
-            raise ApiFailure(400, {"error": "invalid_grant", "error_description": "refresh token is invalid"})  # fmt: skip
+            raise ApiFailure(
+                400, {"error": "invalid_grant", "error_description": "refresh token is invalid"}
+            )
         if app != (form.get("client_id"), form.get("client_secret")):
             raise ApiFailure(400, {"error": "invalid_client", "error_description": "bad app"})
         token = self.server_state.issue_token()
@@ -438,7 +446,11 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiFailure as failure:
             error = failure.body.get("error", {})
             if failure.status == 409 and error.get(".tag") == "path":
-                failure.body["error"] = {".tag": "path", "reason": error["path"], "upload_session_id": ""}  # fmt: skip
+                failure.body["error"] = {
+                    ".tag": "path",
+                    "reason": error["path"],
+                    "upload_session_id": "",
+                }
             raise
         self._json(200, entry.metadata())
 
@@ -508,7 +520,11 @@ class _Handler(BaseHTTPRequestHandler):
         entry = self.server_state.lookup(path)
         if not entry.folder:
             raise route_error("path", "not_folder")
-        self._page(path, 0, min(arg.get("limit") or self.server_state.page_size, self.server_state.page_size))  # fmt: skip
+        self._page(
+            path,
+            0,
+            min(arg.get("limit") or self.server_state.page_size, self.server_state.page_size),
+        )
 
     def list_folder_continue(self, arg: dict[str, Any], body: bytes) -> None:
         try:
@@ -522,7 +538,11 @@ class _Handler(BaseHTTPRequestHandler):
         page = entries[offset : offset + limit]
         more = offset + limit < len(entries)
         cursor = base64.urlsafe_b64encode(json.dumps([path, offset + limit, limit]).encode())
-        result = {"entries": [e.metadata() for e in page], "cursor": cursor.decode(), "has_more": more}  # fmt: skip
+        result = {
+            "entries": [e.metadata() for e in page],
+            "cursor": cursor.decode(),
+            "has_more": more,
+        }
         self._json(200, result)
 
     def delete(self, arg: dict[str, Any], body: bytes) -> None:

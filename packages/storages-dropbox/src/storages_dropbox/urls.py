@@ -88,7 +88,11 @@ def presigned_upload(
     name = storage.get_available_name(name)
     key = storage._key(name)
     duration = min(float(expire or LINK_LIFE), float(LINK_LIFE))
-    commit = dbx_files.CommitInfo(storage._path(key), mode=storage._mode(key, exclusive=not storage.file_overwrite), autorename=False)  # fmt: skip
+    commit = dbx_files.CommitInfo(
+        storage._path(key),
+        mode=storage._mode(key, exclusive=not storage.file_overwrite),
+        autorename=False,
+    )
     with dropbox_errors("presigned_upload", name):
         answer = storage.client.files_get_temporary_upload_link(commit, duration=duration)
     return PresignedUpload(
