@@ -11,6 +11,10 @@
 * ``gcs``: gcp-storage-emulator in this process, ``storages_gcs.GoogleCloudStorage``
   pointed at it (``STORAGE_EMULATOR_HOST``), URLs signed with a service-account key
   generated at start (the emulator serves them without checking the signature).
+* ``azure``: Azurite (npm, from the repo's ``node_modules``) started by the demo on
+  127.0.0.1, a private container in it, and ``storages_azure.AzureStorage`` with SAS
+  URLs (``AZURE_EMULATED_MODE``). Set ``DEMO_AZURITE_HOST`` (``127.0.0.1:10000``) to use
+  an Azurite that is already running instead.
 * ``memory``: ``storages_base.memory.MemoryStorage`` (no server at all).
 * ``real``: a real bucket or server. ``DEMO_BACKEND`` names the backend class
   (default ``storages_s3.S3Storage``) and the provider's usual settings come from
@@ -40,7 +44,7 @@ from storages_base.testing import free_port
 
 __all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
 
-KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs")
+KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs", "azure")
 BUCKET = "demo-media"
 #: Settings prefixes copied from the environment in ``real`` mode.
 SETTING_PREFIXES = ("AWS_", "GS_", "AZURE_", "DROPBOX_", "FTP_", "SFTP_", "LIBCLOUD_")
@@ -78,6 +82,7 @@ def start(kind: str) -> Backend:
         "memory": _memory,
         "real": _real,
         "gcs": _gcs,
+        "azure": _azure,
     }
     if kind not in starters:
         raise SystemExit(f"DEMO_STORAGE={kind!r}: choose one of {', '.join(KINDS)}.")
@@ -149,6 +154,9 @@ def configure_cors(origin: str) -> None:
     """
     from django.conf import settings
 
+    azure = getattr(settings, "DEMO_AZURE", None)
+    if azure:
+        _azure_cors(azure["connection_string"], origin)
     s3 = getattr(settings, "DEMO_S3", None)
     if not s3:
         return
@@ -166,6 +174,84 @@ def configure_cors(origin: str) -> None:
             ]
         },
     )
+
+
+# -- Azure Blob on Azurite ------------------------------------------------------------
+
+#: Azurite's well-known development account (public documentation, not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_BIN = Path(__file__).resolve().parents[3] / "node_modules" / ".bin" / "azurite-blob"
+
+
+def _azure() -> Backend:
+    host = os.environ.get("DEMO_AZURITE_HOST") or _start_azurite()
+    connection_string = (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://{host}/{AZURITE_ACCOUNT};"
+    )
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(connection_string, retry_total=0)
+    if not service.get_container_client(BUCKET).exists():
+        service.create_container(BUCKET)  # private: the gallery's URLs are SAS URLs
+    options = {
+        "azure_container": BUCKET,
+        "emulated_mode": True,
+        "custom_domain": host,
+        "azure_ssl": False,
+        "expiration_secs": 600,
+    }
+    return Backend(
+        kind="azure",
+        storages=_storages("storages_azure.AzureStorage", options),
+        description=f"Azure Blob (Azurite) at http://{host}, container {BUCKET!r}",
+        endpoint=f"http://{host}",
+        settings={"DEMO_AZURE": {"connection_string": connection_string}},
+    )
+
+
+def _start_azurite() -> str:
+    import subprocess
+
+    from storages_base.testing import wait_port
+
+    if not AZURITE_BIN.exists() or shutil.which("node") is None:
+        raise SystemExit(
+            f"DEMO_STORAGE=azure needs Azurite ({AZURITE_BIN}): run `npm ci` at the repo "
+            "root (it installs the test servers), or set DEMO_AZURITE_HOST=host:port."
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(AZURITE_BIN),
+            "--blobHost", "127.0.0.1", "--blobPort", str(port),
+            "--location", temporary_folder("demo-azurite-"),
+            "--silent", "--skipApiVersionCheck", "--disableTelemetry",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    atexit.register(process.terminate)
+    wait_port(port, process)
+    return f"127.0.0.1:{port}"
+
+
+def _azure_cors(connection_string: str, origin: str) -> None:
+    """Let the demo page PUT straight to the container (Azurite checks CORS like Azure)."""
+    from azure.storage.blob import BlobServiceClient, CorsRule
+
+    service = BlobServiceClient.from_connection_string(connection_string, retry_total=0)
+    rule = CorsRule(
+        [origin],
+        ["GET", "PUT", "OPTIONS"],
+        allowed_headers=["*"],
+        exposed_headers=["*"],
+        max_age_in_seconds=600,
+    )
+    service.set_service_properties(cors=[rule])
 
 
 # -- GCS on gcp-storage-emulator ----------------------------------------------------------

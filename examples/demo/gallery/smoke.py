@@ -187,13 +187,18 @@ def _direct(visitor: Visitor, image: bytes, state: dict[str, Item]) -> str:
     signed = visitor.post_json(
         "/direct/sign/", {"filename": "direct.png", "content_type": "image/png", "size": len(image)}
     )
-    body, content_type = multipart(
-        dict(signed["fields"]),
-        {"file": ("direct.png", image, "image/png")},
-    )
-    request = urllib.request.Request(
-        signed["url"], data=body, headers={"Content-Type": content_type}
-    )
+    if signed.get("method") == "PUT":  # Azure: the file is the body of a PUT
+        request = urllib.request.Request(
+            signed["url"], data=image, headers=dict(signed["headers"]), method="PUT"
+        )
+    else:
+        body, content_type = multipart(
+            dict(signed["fields"]),
+            {"file": ("direct.png", image, "image/png")},
+        )
+        request = urllib.request.Request(
+            signed["url"], data=body, headers={"Content-Type": content_type}
+        )
     with urllib.request.urlopen(request, timeout=30) as response:
         status = response.status
     done = visitor.post_json("/direct/complete/", {"ticket": signed["ticket"], "title": "direct"})

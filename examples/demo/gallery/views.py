@@ -121,7 +121,16 @@ def direct_sign(request: HttpRequest) -> JsonResponse:
         expire=DIRECT_EXPIRE,
     )
     ticket = signing.dumps({"name": presigned.name, "type": content_type}, salt=TICKET_SALT)
-    return JsonResponse({"url": presigned.url, "fields": presigned.fields, "ticket": ticket})
+    return JsonResponse(
+        {
+            "url": presigned.url,
+            # S3 signs a form POST; Azure a PUT of the file itself, with headers.
+            "method": getattr(presigned, "method", "POST"),
+            "headers": getattr(presigned, "headers", {}),
+            "fields": presigned.fields,
+            "ticket": ticket,
+        }
+    )
 
 
 @require_POST

@@ -118,6 +118,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"  admin:   {url}admin/  (user admin already exists)")
         self.stdout.write(
-            "  DEMO_STORAGE=s3|gcs|ftp|sftp|memory|real picks the storage; Ctrl-C stops."
+            "  DEMO_STORAGE=s3|gcs|azure|ftp|sftp|memory|real picks the storage; Ctrl-C stops."
         )
         self.stdout.flush()

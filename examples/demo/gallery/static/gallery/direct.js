@@ -34,10 +34,15 @@
         filename: file.name, content_type: file.type, size: file.size,
       });
       status.textContent = "Uploading to the storage server…";
-      const body = new FormData();
-      for (const [key, value] of Object.entries(signed.fields)) body.append(key, value);
-      body.append("file", file);  // S3 requires the file to be the last field
-      const stored = await fetch(signed.url, { method: "POST", body: body });
+      let stored;
+      if (signed.method === "PUT") {  // Azure: the file is the body, the SAS the permission
+        stored = await fetch(signed.url, { method: "PUT", headers: signed.headers, body: file });
+      } else {
+        const body = new FormData();
+        for (const [key, value] of Object.entries(signed.fields)) body.append(key, value);
+        body.append("file", file);  // S3 requires the file to be the last field
+        stored = await fetch(signed.url, { method: "POST", body: body });
+      }
       if (!stored.ok) throw new Error("the storage server answered " + stored.status);
       await postJSON(form.dataset.complete, { ticket: signed.ticket, title: form.elements.title.value });
       status.textContent = "Stored.";
