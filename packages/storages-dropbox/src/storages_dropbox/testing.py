@@ -127,7 +127,12 @@ class Fault:
 
 
 class DropboxServer:
-    """The server: ``start()``, point a storage at ``host`` trusting ``ca_path``, ``stop()``."""
+    """The server: ``start()``, point a storage at ``host`` trusting ``ca_path``, ``stop()``.
+
+    ``calls`` counts requests per route; ``fail(route, status)`` sets a fault (401 expired
+    token, 429 with Retry-After, 5xx, 0 = a download dropped mid-body); ``corrupt_next``
+    stores the next commit with a flipped byte; ``clock_offset`` moves its clock.
+    """
 
     def __init__(self, directory: str | Path | None = None, page_size: int = 3) -> None:
         self.directory = Path(directory or tempfile.mkdtemp(prefix="dropbox-fake-"))
@@ -142,6 +147,7 @@ class DropboxServer:
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.clock_offset = 0.0  # added to time.time(): tests move the clock forward
+        self.corrupt_next = False  # the next commit stores its bytes with one flipped
         self.lock = threading.RLock()
         self.ca_path = str(self.directory / "ca.pem")
         self._httpd: ThreadingHTTPServer | None = None
@@ -227,6 +233,12 @@ class DropboxServer:
             entry = Entry(display, folder=False)
             if existing is not None:
                 entry.id, entry.display = existing.id, existing.display
+            if self.corrupt_next:  # bit rot between the hash check and the disk
+                self.corrupt_next = False
+                with blob.open("r+b") as file:
+                    first = file.read(1) or b"\0"
+                    file.seek(0)
+                    file.write(bytes([first[0] ^ 0xFF]))
             entry.rev = secrets.token_hex(8) + "0"
             entry.size = blob.stat().st_size
             entry.modified = datetime.fromtimestamp(self.now(), timezone.utc).strftime(
@@ -288,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     server_state: DropboxServer
     protocol_version = "HTTP/1.1"
+    drop = False
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -303,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         if entry is None or entry.blob is None:
             self._send(404, b"not found", "text/plain")
             return
-        self._send(200, entry.blob.read_bytes(), "application/octet-stream")
+        self._stream(200, entry.blob, 0, entry.size, {})
 
     def do_POST(self) -> None:
         state = self.server_state
@@ -347,14 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
             fault.times -= 1
             if fault.times <= 0:
                 state.faults.remove(fault)
-        if fault.status == 0:  # headers and half a body, then the connection is gone
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.send_header("Dropbox-API-Result", "{}")
-            self.end_headers()
-            self.wfile.write(b"x" * 10)
-            self.close_connection = True
-            return True
+        if fault.status == 0:  # the route answers, and the connection drops mid-body
+            self.drop = True
+            return False
         if fault.status == 401:
             failure = _auth_error("expired_access_token")
         elif fault.status == 429:
@@ -384,7 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route in META_ROUTES:
             needed = "files.metadata.read"
         if scopes is not None and needed not in scopes:
-            raise _auth_error("missing_scope", missing_scope={"required_scope": needed})
+            raise _auth_error("missing_scope", required_scope=needed)
 
     def _send(
         self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None
@@ -495,19 +503,40 @@ class _Handler(BaseHTTPRequestHandler):
         entry = self.server_state.lookup(arg["path"])
         if entry.folder or entry.blob is None:
             raise route_error("path", "not_file")
-        data, status = entry.blob.read_bytes(), 200
+        size = entry.size
+        start, end, status = 0, size - 1, 200
         headers = {"Dropbox-API-Result": json.dumps(entry.metadata())}
         wanted = self.headers.get("Range", "")
         if wanted.startswith("bytes="):
             start_text, _, end_text = wanted[6:].partition("-")
             start = int(start_text)
-            end = int(end_text) if end_text else len(data) - 1
-            if start >= len(data):
-                self._send(416, b"", "text/plain", {"Content-Range": f"bytes */{len(data)}"})
+            end = min(int(end_text), size - 1) if end_text else size - 1
+            if start >= size:
+                self._send(416, b"", "text/plain", {"Content-Range": f"bytes */{size}"})
                 return
-            headers["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
-            data, status = data[start : end + 1], 206
-        self._send(status, data, "application/octet-stream", headers)
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            status = 206
+        self._stream(status, entry.blob, start, end + 1 - start, headers)
+
+    def _stream(
+        self, status: int, blob: Path, start: int, length: int, headers: dict[str, str]
+    ) -> None:
+        """Send ``length`` bytes of ``blob`` from ``start`` in 1 MiB pieces (bounded memory);
+        a pending drop fault sends half of them and closes the connection."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.drop:
+            length //= 2
+            self.close_connection = True
+        with blob.open("rb") as file:
+            file.seek(start)
+            while length > 0 and (piece := file.read(min(length, 1024 * 1024))):
+                self.wfile.write(piece)
+                length -= len(piece)
 
     def get_metadata(self, arg: dict[str, Any], body: bytes) -> None:
         entry = self.server_state.lookup(arg["path"])
