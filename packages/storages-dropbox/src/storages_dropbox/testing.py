@@ -300,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     server_state: DropboxServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes
     drop = False
 
     def log_message(self, format: str, *args: Any) -> None:
