@@ -15,6 +15,9 @@
   127.0.0.1, a private container in it, and ``storages_azure.AzureStorage`` with SAS
   URLs (``AZURE_EMULATED_MODE``). Set ``DEMO_AZURITE_HOST`` (``127.0.0.1:10000``) to use
   an Azurite that is already running instead.
+* ``dropbox``: ``storages_dropbox.testing.DropboxServer`` (a local Dropbox API server)
+  in this process, and ``storages_dropbox.DropboxStorage`` with an app's refresh token
+  made up at start; temporary links served over plain HTTP for the browser.
 * ``memory``: ``storages_base.memory.MemoryStorage`` (no server at all).
 * ``real``: a real bucket or server. ``DEMO_BACKEND`` names the backend class
   (default ``storages_s3.S3Storage``) and the provider's usual settings come from
@@ -44,7 +47,7 @@ from storages_base.testing import free_port
 
 __all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
 
-KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs", "azure")
+KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs", "azure", "dropbox")
 BUCKET = "demo-media"
 #: Settings prefixes copied from the environment in ``real`` mode.
 SETTING_PREFIXES = ("AWS_", "GS_", "AZURE_", "DROPBOX_", "FTP_", "SFTP_", "LIBCLOUD_")
@@ -83,6 +86,7 @@ def start(kind: str) -> Backend:
         "real": _real,
         "gcs": _gcs,
         "azure": _azure,
+        "dropbox": _dropbox,
     }
     if kind not in starters:
         raise SystemExit(f"DEMO_STORAGE={kind!r}: choose one of {', '.join(KINDS)}.")
@@ -252,6 +256,33 @@ def _azure_cors(connection_string: str, origin: str) -> None:
         max_age_in_seconds=600,
     )
     service.set_service_properties(cors=[rule])
+
+
+# -- Dropbox on the local Dropbox API server ---------------------------------------------
+
+
+def _dropbox() -> Backend:
+    from storages_dropbox.testing import DropboxServer
+
+    server = DropboxServer(temporary_folder("demo-dropbox-"), page_size=100, links_over_http=True)
+    server.start()
+    atexit.register(server.stop)
+    app_key, app_secret = "demo-app", secrets.token_urlsafe(16)
+    options = {
+        "app_key": app_key,
+        "app_secret": app_secret,
+        "oauth2_refresh_token": server.register_app(app_key, app_secret),
+        "root_path": "/demo-media",
+        "api_host": server.host,
+        "ca_bundle": server.ca_path,
+    }
+    return Backend(
+        kind="dropbox",
+        storages=_storages("storages_dropbox.DropboxStorage", options),
+        description=f"Dropbox (local Dropbox API server) at https://{server.host}, "
+        "folder /demo-media",
+        endpoint=server.link_base,
+    )
 
 
 # -- GCS on gcp-storage-emulator ----------------------------------------------------------

@@ -187,9 +187,10 @@ def _direct(visitor: Visitor, image: bytes, state: dict[str, Item]) -> str:
     signed = visitor.post_json(
         "/direct/sign/", {"filename": "direct.png", "content_type": "image/png", "size": len(image)}
     )
-    if signed.get("method") == "PUT":  # Azure: the file is the body of a PUT
+    if signed.get("method") == "PUT" or not signed.get("fields"):
+        # Azure (a PUT) and Dropbox (a POST to a one-time link): the file is the body.
         request = urllib.request.Request(
-            signed["url"], data=image, headers=dict(signed["headers"]), method="PUT"
+            signed["url"], data=image, headers=dict(signed["headers"]), method=signed["method"]
         )
     else:
         body, content_type = multipart(

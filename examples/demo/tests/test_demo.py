@@ -62,6 +62,14 @@ def test_the_demo_runs_on_gcs_with_the_emulator_in_process(manage: Callable[...,
     assert "Demo check passed." in result.stdout
 
 
+def test_the_demo_runs_on_dropbox_with_the_local_api_server(manage: Callable[..., Any]) -> None:
+    result = manage("demo", "--port", "0", DEMO_SMOKE="1", DEMO_STORAGE="dropbox")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "storage: Dropbox (local Dropbox API server)" in result.stdout
+    assert "Demo check passed." in result.stdout
+
+
 def test_the_demo_runs_on_azure_with_azurite_it_starts(manage: Callable[..., Any]) -> None:
     result = manage("demo", "--port", "0", DEMO_SMOKE="1", DEMO_STORAGE="azure")
 
@@ -135,6 +143,7 @@ def test_real_mode_takes_the_providers_usual_settings_from_the_environment(
         ("s3", "storages_s3.storage.S3Storage", "HTTP 200"),
         ("gcs", "storages_gcs.storage.GoogleCloudStorage", "HTTP 200"),
         ("azure", "storages_azure.storage.AzureStorage", "HTTP 200"),
+        ("dropbox", "storages_dropbox.storage.DropboxStorage", "HTTP 200"),
         ("ftp", "storages_ftp.storage.FTPStorage", "not an http(s) URL"),
         ("sftp", "storages_sftp.storage.SFTPStorage", "not an http(s) URL"),
         ("memory", "storages_base.memory.MemoryStorage", "not an http(s) URL"),

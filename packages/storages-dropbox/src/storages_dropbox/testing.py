@@ -134,7 +134,17 @@ class DropboxServer:
     stores the next commit with a flipped byte; ``clock_offset`` moves its clock.
     """
 
-    def __init__(self, directory: str | Path | None = None, page_size: int = 3) -> None:
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        page_size: int = 3,
+        *,
+        links_over_http: bool = False,
+    ) -> None:
+        #: Serve temporary links from a second, plain-HTTP port (for a demo in a browser
+        #: that does not trust the generated CA); the API stays on HTTPS.
+        self.links_over_http = links_over_http
+        self._links_httpd: ThreadingHTTPServer | None = None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="dropbox-fake-"))
         self.page_size = page_size
         self.tree: dict[str, Entry] = {"": Entry("", folder=True)}
@@ -167,9 +177,17 @@ class DropboxServer:
         self._httpd.daemon_threads = True
         self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        if self.links_over_http:
+            self._links_httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            self._links_httpd.daemon_threads = True
+            threading.Thread(target=self._links_httpd.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        if self._links_httpd is not None:
+            self._links_httpd.shutdown()
+            self._links_httpd.server_close()
+            self._links_httpd = None
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -186,6 +204,13 @@ class DropboxServer:
     def host(self) -> str:
         assert self._httpd is not None, "start() the server first"
         return f"127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def link_base(self) -> str:
+        """Where temporary links and upload links point."""
+        if self._links_httpd is not None:
+            return f"http://127.0.0.1:{self._links_httpd.server_address[1]}"
+        return f"https://{self.host}"
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -305,6 +330,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def end_headers(self) -> None:
+        # Links are fetched and upload links posted to by browsers of other origins.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Methods", "GET, POST")
+        self.send_header(
+            "Access-Control-Allow-Headers", "Content-Type, Authorization, Dropbox-API-Arg"
+        )
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         token = self.path.removeprefix("/tl/")
@@ -591,7 +630,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise route_error("path", "not_file")
         token = secrets.token_urlsafe(16)
         state.links[token] = (entry.display.lower(), state.now() + LINK_LIFE)
-        link = f"https://{state.host}/tl/{token}"
+        link = f"{state.link_base}/tl/{token}"
         self._json(200, {"metadata": entry.metadata(), "link": link})
 
     def temporary_upload_link(self, arg: dict[str, Any], body: bytes) -> None:
@@ -599,7 +638,7 @@ class _Handler(BaseHTTPRequestHandler):
         token = secrets.token_urlsafe(16)
         life = min(float(arg.get("duration", LINK_LIFE)), LINK_LIFE)
         state.upload_links[token] = (arg["commit_info"], state.now() + life)
-        self._json(200, {"link": f"https://{state.host}/tul/{token}"})
+        self._json(200, {"link": f"{state.link_base}/tul/{token}"})
 
 
 ROUTES = {

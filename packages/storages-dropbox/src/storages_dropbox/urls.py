@@ -56,6 +56,10 @@ class PresignedUpload:
     max_size: int
     content_type: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"  # the file itself is the body (no form fields)
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "application/octet-stream"}
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """The parts a page needs, ready for ``JsonResponse`` (the S3 answer's shape)."""
@@ -65,8 +69,8 @@ class PresignedUpload:
             "name": self.name,
             "expires": self.expires.isoformat(),
             "max_size": self.max_size,
-            "method": "POST",
-            "body": "raw",  # the file is the request body, with Content-Type octet-stream
+            "method": self.method,
+            "headers": dict(self.headers),
         }
 
 

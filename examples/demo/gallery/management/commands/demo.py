@@ -118,6 +118,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"  admin:   {url}admin/  (user admin already exists)")
         self.stdout.write(
-            "  DEMO_STORAGE=s3|gcs|azure|ftp|sftp|memory|real picks the storage; Ctrl-C stops."
+            "  DEMO_STORAGE=s3|gcs|azure|dropbox|ftp|sftp|memory|real picks the storage; "
+            "Ctrl-C stops."
         )
         self.stdout.flush()

@@ -35,8 +35,9 @@
       });
       status.textContent = "Uploading to the storage server…";
       let stored;
-      if (signed.method === "PUT") {  // Azure: the file is the body, the SAS the permission
-        stored = await fetch(signed.url, { method: "PUT", headers: signed.headers, body: file });
+      if (signed.method === "PUT" || Object.keys(signed.fields || {}).length === 0) {
+        // Azure (PUT) and Dropbox (POST to a one-time link): the file itself is the body.
+        stored = await fetch(signed.url, { method: signed.method, headers: signed.headers, body: file });
       } else {
         const body = new FormData();
         for (const [key, value] of Object.entries(signed.fields)) body.append(key, value);
