@@ -79,6 +79,11 @@ def test_settings_are_read_when_the_storage_is_built(server: Any) -> None:
     assert storage.oauth2_access_token == token
 
 
+def test_a_timeout_of_none_waits_forever(make_storage: Factory) -> None:
+    assert make_storage(timeout=None).client._timeout is None
+    assert make_storage().client._timeout == 100
+
+
 def test_positional_token_alias_repr_pickle_and_deconstruct(make_storage: Factory) -> None:
     storage = DropBoxStorage("sl.secret-token-value", root_path="/x")
     assert DropBoxStorage is DropboxStorage
