@@ -263,6 +263,18 @@ def test_a_5xx_on_an_idempotent_call_is_retried(server: Any, make_storage: Facto
     assert server.calls["files/get_metadata"] == 2
 
 
+def test_an_append_whose_answer_was_lost_is_resent_and_recognised(
+    server: Any, make_storage: Factory
+) -> None:
+    storage = make_storage(write_mode="overwrite")
+    data = bytes(range(256)) * (17 * MiB // 256)
+    server.fail("files/upload_session/append_v2", 503, after=True)  # stored, answer lost
+    storage.save("lost/big.bin", ContentFile(data))
+    # The SDK resends it (idempotent); the server says incorrect_offset at the end of it.
+    assert server.calls["files/upload_session/append_v2"] == 3
+    assert server.tree["/lost/big.bin"].hash == content_hash(data)
+
+
 def test_a_5xx_on_a_single_upload_is_not_resent(server: Any, make_storage: Factory) -> None:
     storage = make_storage()
     server.fail("files/upload", 500)
@@ -421,3 +433,17 @@ def test_concurrent_add_saves_of_one_name_never_replace_each_other(make_storage:
     assert sorted(storage.open(n).read() for n in names) == sorted(b"%d" % i for i in range(8))
     with pytest.raises(AlreadyExistsError):
         storage._store(storage._key("race/r.txt"), ContentFile(b"z"), exclusive=True)
+
+
+def test_a_class_location_starting_with_a_slash_is_the_old_root_alias(
+    server: Any, make_storage: Factory
+) -> None:
+    class Legacy(DropboxStorage):
+        location = "/legacy"
+
+    with pytest.warns(DeprecationWarning, match="root_path"):
+        storage = Legacy(server.issue_token(), **server_options(server))
+    assert storage.root_path == "/legacy"
+    assert storage.location == ""
+    storage.save("a.txt", ContentFile(b"a"))
+    assert "/legacy/a.txt" in server.tree

@@ -124,6 +124,7 @@ class Fault:
     status: int = 500  # 401 expired token, 429, 5xx; 0 = drop the connection mid-body
     retry_after: int = 1
     times: int = 1
+    after: bool = False  # the call is carried out, then its answer replaced (a lost response)
 
 
 class DropboxServer:
@@ -230,9 +231,18 @@ class DropboxServer:
         self.apps[refresh] = (app_key, app_secret)
         return refresh
 
-    def fail(self, route: str, status: int = 500, *, times: int = 1, retry_after: int = 1) -> None:
-        """The next ``times`` calls of ``route`` fail with ``status`` (0: dropped mid-body)."""
-        self.faults.append(Fault(route, status, retry_after, times))
+    def fail(
+        self,
+        route: str,
+        status: int = 500,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        after: bool = False,
+    ) -> None:
+        """The next ``times`` calls of ``route`` fail with ``status`` (0: dropped mid-body);
+        ``after``: the call takes effect first, and only its answer is the failure."""
+        self.faults.append(Fault(route, status, retry_after, times, after))
 
     def count(self, route: str | None = None) -> int:
         return sum(self.calls.values()) if route is None else self.calls[route]
@@ -327,6 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes
     drop = False
+    lost_answer = 0  # a status that replaces the route's answer once it has taken effect
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -406,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.status == 0:  # the route answers, and the connection drops mid-body
             self.drop = True
             return False
+        if fault.after:
+            self.lost_answer = fault.status
+            return False
         if fault.status == 401:
             failure = _auth_error("expired_access_token")
         elif fault.status == 429:
@@ -449,6 +463,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+        if self.lost_answer:
+            status, value, headers = self.lost_answer, {"error_summary": "lost"}, None
+            self.lost_answer = 0
         self._send(status, json.dumps(value).encode(), "application/json", headers)
 
     def _token(self, body: bytes) -> dict[str, Any]:
