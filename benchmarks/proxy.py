@@ -69,6 +69,10 @@ def _kind(path: str) -> str:
     """``object``, ``bucket`` or ``bucket?<sub-resource>`` for an S3 path-style request."""
     split = urlsplit(path)
     parts = [p for p in split.path.split("/") if p]
+    if parts[:1] == ["devstoreaccount1"]:  # Azurite: /account/container/blob?comp=...
+        comp = [q.split("=")[1] for q in split.query.split("&") if q.startswith("comp=")]
+        kind = "blob" if len(parts) >= 3 else "container"
+        return kind + (f"?comp={comp[0]}" if comp else "")
     if len(parts) >= 2:
         return "object"
     keys = sorted(q.split("=")[0] for q in split.query.split("&") if q)

@@ -29,7 +29,16 @@ import servers
 HERE = Path(__file__).resolve().parent
 CLASSIC_VENV = HERE / ".venv-classic"
 LAST_RUNS = HERE / ".last-runs.json"  # raw figures of the last run, for --report-only
-PINNED = ["boto3", "botocore", "s3transfer", "django", "cryptography", "paramiko"]
+PINNED = [
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "django",
+    "cryptography",
+    "paramiko",
+    "azure-storage-blob",
+    "azure-core",
+]
 CLASSES = {
     "classic": {
         "s3": "storages.backends.s3.S3Storage",
@@ -37,6 +46,8 @@ CLASSES = {
         "manifest": "storages.backends.s3.S3ManifestStaticStorage",
         "ftp": "storages.backends.ftp.FTPStorage",
         "sftp": "storages.backends.sftpstorage.SFTPStorage",
+        "azure": "storages.backends.azure_storage.AzureStorage",
+        "azure-static": "storages.backends.azure_storage.AzureStorage",
     },
     "ours": {
         "s3": "storages_s3.S3Storage",
@@ -44,6 +55,8 @@ CLASSES = {
         "manifest": "storages_s3.S3ManifestStaticStorage",
         "ftp": "storages_ftp.FTPStorage",
         "sftp": "storages_sftp.SFTPStorage",
+        "azure": "storages_azure.AzureStorage",
+        "azure-static": "storages_azure.AzureStaticStorage",
     },
 }
 
@@ -66,7 +79,7 @@ class Step:
 LARGE_MIB = int(os.environ.get("BENCH_LARGE_MIB", "512"))
 
 
-def _collectstatic(kind: str, files: int, title: str) -> list[Step]:
+def _collectstatic(kind: str, files: int, title: str, server: str = "s3") -> list[Step]:
     """An empty store, then nothing changed: on our side once with storages_base's
     collectstatic command (listed before staticfiles: uploads in ``storage.batch()``) and
     once with Django's own; the classic side runs Django's command both times."""
@@ -74,9 +87,14 @@ def _collectstatic(kind: str, files: int, title: str) -> list[Step]:
     for batch, command in ((True, "storages_base command"), (False, "Django's command")):
         config = {"static_kind": kind, "files": files, "batch": batch}
         steps += [
-            Step("collectstatic", config={**config, "label": f"{title}, {command}: empty store"}),
             Step(
                 "collectstatic",
+                server,
+                config={**config, "label": f"{title}, {command}: empty store"},
+            ),
+            Step(
+                "collectstatic",
+                server,
                 fresh=False,
                 config={**config, "label": f"{title}, {command}: nothing changed"},
             ),
@@ -125,6 +143,27 @@ SCENARIOS: dict[str, tuple[str, list[Step]]] = {
         for server in ("s3", "ftp", "sftp")
     },
     "import": ("5. Import footprint", [Step("import")]),
+    # -- Azure Blob on Azurite (issue 13) ------------------------------------------------
+    "urls-azure": (
+        "1. url() for 2,000 distinct names (Azure: SAS and unsigned), per call",
+        [Step("azure_urls", "azure", config={"provider": "azure"})],
+    ),
+    "ops-azure": (
+        "2. Per operation, 1 KiB files, Azure",
+        [Step("ops", "azure", config={"provider": "azure"})],
+    ),
+    "collectstatic-azure": (
+        "3. collectstatic, 500 files of 1-20 KiB (Azure), per run",
+        _collectstatic("azure-static", 500, "AzureStaticStorage, 500 files", "azure"),
+    ),
+    "large-azure": (
+        f"4. Large file ({LARGE_MIB} MiB), AZURE: save, then read back",
+        [
+            Step("large", "azure", config={"provider": "azure", "direction": "save"}),
+            Step("large", "azure", False, {"provider": "azure", "direction": "read"}),
+        ],
+    ),
+    "import-azure": ("5. Import footprint (Azure)", [Step("import", config={"kind": "azure"})]),
 }
 
 
@@ -189,7 +228,7 @@ def classic_python() -> str:
             ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
         )
     install = ["uv", "pip", "install", "-q", "--python", str(python)]
-    subprocess.run([*install, "django-storages[s3,sftp]", *pins], check=True)
+    subprocess.run([*install, "django-storages[s3,sftp,azure]", *pins], check=True)
     return str(python)
 
 
@@ -265,10 +304,15 @@ class Harness:
             self.counts.log = proxy.LogCounter(self.workdir / "sshd" / "sftp.log")
         self.sftp_root = self.workdir / "sftp"
         self.sftp_root.mkdir()
+        self.azurite = servers.start_azurite(self.workdir)
+        self.azure_proxy = (
+            proxy.start_http_proxy(self.azurite.port, self.counts) if self.azurite else None
+        )
+        self.azure_round = 0  # each fresh store is a new container
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for server in (self.moto, self.ftp, self.sshd[0] if self.sshd else None):
+        for server in (self.moto, self.ftp, self.sshd[0] if self.sshd else None, self.azurite):
             if server:
                 server.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -284,6 +328,14 @@ class Harness:
                 "region_name": "us-east-1",
                 "signature_version": "s3v4",
             }
+        if server == "azure":
+            assert self.azure_proxy is not None, "no Azurite"
+            port = self.azure_proxy.server_address[1]
+            return {
+                "azure_container": f"bench-{side}-{self.azure_round}",
+                "connection_string": servers.azurite_connection_string(port),
+                "expiration_secs": 3600,
+            }
         if server == "ftp":
             port = self.ftp_proxy.server_address[1]
             return {"location": f"ftp://bench:bench@127.0.0.1:{port}/{side}/"}
@@ -298,6 +350,10 @@ class Harness:
         }
 
     def empty(self, server: str, side: str) -> None:
+        if server == "azure":
+            self.azure_round += 1
+            servers.azurite_container(self.azurite, f"bench-{side}-{self.azure_round}")
+            return
         if server == "s3":
             moto = f"http://127.0.0.1:{self.moto.port}"
             urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST"))
@@ -312,7 +368,12 @@ class Harness:
         """Why a scenario cannot run yet (a package not importable, no sshd), or ''."""
         if steps[0].server == "sftp" and not self.sshd:
             return "OpenSSH's sshd is not installed (apt-get install openssh-server)"
-        kinds = {s.config.get("provider") or s.config.get("static_kind") or "s3" for s in steps}
+        if steps[0].server == "azure" and not self.azurite:
+            return "Azurite is not installed (npm ci at the repo root)"
+        kinds = {
+            s.config.get("provider") or s.config.get("static_kind") or s.config.get("kind") or "s3"
+            for s in steps
+        }
         for side, python in pythons.items():
             for kind in kinds:
                 module, _, cls = CLASSES[side][kind].rpartition(".")

@@ -432,9 +432,42 @@ def _large_source(workdir: Path, mib: int) -> Path:
 
 def scenario_import() -> None:
     setup_django()
-    module = CONFIG["classes"]["s3"].rpartition(".")[0]
-    with measure("import the S3 backend module"):
+    kind = CONFIG.get("kind", "s3")
+    module = CONFIG["classes"][kind].rpartition(".")[0]
+    with measure(f"import the {'S3' if kind == 's3' else kind.title()} backend module"):
         __import__(module)
+
+
+# -- 1. url() on Azure ------------------------------------------------------------------
+
+
+def scenario_azure_urls() -> None:
+    """SAS (account key) and unsigned URLs for 2,000 names, the first call on new storages,
+    and a few of each fetched from Azurite (which verifies SAS signatures)."""
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    cls, options = storage_class("azure"), CONFIG["options"]
+    with measure("url: first call on a new storage (first in the process)"):
+        cls(**options).url("first/call.jpg")
+    for variant, extra in {"": {}, ", unsigned": {"expiration_secs": None}}.items():
+        for number in range(20):
+            with measure(f"url: first call on another new storage{variant}"):
+                cls(**{**options, **extra}).url(f"first/call-{number}.jpg")
+    mark("setup")
+    samples = URL_NAMES[::499]
+    writer = cls(**options)
+    for name in samples:
+        writer.save(name, ContentFile(name.encode()))
+    for variant, extra in {"SAS": {}, "unsigned": {"expiration_secs": None}}.items():
+        storage = cls(**{**options, **extra})
+        storage.url(URL_NAMES[0])  # builds the client/signer: counted in the first-call row
+        with measure(f"url: {variant}", n=len(URL_NAMES)):
+            for name in URL_NAMES:
+                storage.url(name)
+        if variant == "SAS":
+            mark("checks")
+            _check_fetch(variant, [storage.url(name) for name in samples], samples)
 
 
 SCENARIOS = {
@@ -444,6 +477,7 @@ SCENARIOS = {
     "collectstatic": scenario_collectstatic,
     "large": scenario_large,
     "import": scenario_import,
+    "azure_urls": scenario_azure_urls,
 }
 
 if __name__ == "__main__":

@@ -81,6 +81,43 @@ def start_ftp(root: Path) -> Server:
     return Server(argv, port)
 
 
+AZURITE_BIN = HERE.parent / "node_modules" / ".bin" / "azurite-blob"
+AZURITE_ACCOUNT = "devstoreaccount1"
+#: Azurite's well-known development key (public documentation, not a secret).
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def start_azurite(tmpdir: Path) -> Server | None:
+    """Azurite's blob service (npm) in its own process, files under ``tmpdir`` (None if
+    it is not installed)."""
+    if not AZURITE_BIN.exists():
+        return None
+    port = free_port()
+    argv = [str(AZURITE_BIN), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
+    argv += ["--location", str(tmpdir / "azurite"), "--silent", "--skipApiVersionCheck"]
+    return Server([*argv, "--disableTelemetry"], port)
+
+
+def azurite_connection_string(port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+    )
+
+
+def azurite_container(server: Server | None, name: str) -> None:
+    """Create the (private) container ``name`` on Azurite, directly (not counted)."""
+    from azure.storage.blob import BlobServiceClient
+
+    assert server is not None, "no Azurite"
+    service = BlobServiceClient.from_connection_string(
+        azurite_connection_string(server.port), retry_total=0
+    )
+    service.create_container(name)
+
+
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 
 

@@ -57,10 +57,11 @@ def test_open_and_read_of_a_small_file_is_one_get_and_its_size_is_free(
         with counted_storage.open(name) as file:
             out.append(file.read())
             out.append(file.size)
+            out.append(counted_storage.size(name))
             out.append(counted_storage.get_modified_time(name))
 
     seen = requests_of(counted, read)
-    assert out[:2] == [b"k" * 1024, 1024]
+    assert out[:3] == [b"k" * 1024, 1024, 1024]
     assert len(seen) == 1, seen
     assert seen[0].startswith("GET "), seen
 

@@ -393,3 +393,16 @@ def test_a_stream_that_keeps_ending_early_raises_instead_of_truncating() -> None
     reader = RangedReader(always_short, size=len(DATA))
     with pytest.raises(TransientError, match="ended at byte 100"):
         reader.read()
+
+
+def test_size_of_a_file_open_for_reading_comes_from_its_read(
+    counting: CountingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stats: list[str] = []
+    stat = counting._stat
+    monkeypatch.setattr(counting, "_stat", lambda key: stats.append(key) or stat(key))
+    with counting.open("big.bin") as file:
+        assert counting.size("big.bin") == 8 * CHUNK_SIZE == file.size
+        assert stats == []  # the read's stat answered: no second request
+    assert counting.size("big.bin") == 8 * CHUNK_SIZE
+    assert stats == ["big.bin"]  # closed: the storage is asked again

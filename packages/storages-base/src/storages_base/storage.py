@@ -558,8 +558,13 @@ class BaseStorage(BatchUploads, Storage):
         return sorted(set(folders)), sorted(set(files))
 
     def size(self, name: str) -> int:
+        """The size of ``name``; a file open for reading answers from the stat its read
+        returned (as the times do), so ``open()`` then ``size()`` is one request."""
         key = self._key(name)
         self._settle(key)
+        opened = self._open_stat(key)
+        if opened is not None:
+            return opened.size
         return self._stat(key).size
 
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
