@@ -312,6 +312,15 @@ def test_the_refresh_token_triple_gets_an_access_token(server: Any, make_storage
     assert server.calls["oauth2/token"] == 1
 
 
+def test_threads_starting_together_share_one_refresh(server: Any, make_storage: Factory) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = _refreshing(server, make_storage)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: storage.exists(f"refresh/{i}.txt"), range(16)))
+    assert server.calls["oauth2/token"] == 1
+
+
 def test_an_expired_token_mid_session_is_refreshed_once_and_the_part_resent(
     server: Any, make_storage: Factory
 ) -> None:

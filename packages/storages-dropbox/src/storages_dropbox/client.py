@@ -40,7 +40,15 @@ IDEMPOTENT_ROUTES = frozenset(
 class DropboxClient(dropbox.Dropbox):  # type: ignore[misc]
     """The SDK's client, with host-aware refresh and idempotent-only 5xx retries."""
 
-    _refresh_lock = threading.Lock()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._refresh_lock = threading.RLock()
+
+    def check_and_refresh_access_token(self) -> None:
+        # Threads starting together without a token wait for the first one's refresh
+        # instead of each fetching a token of its own.
+        with self._refresh_lock:
+            super().check_and_refresh_access_token()
 
     def refresh_access_token(self, host: str | None = None, scope: Any = None) -> None:
         with self._refresh_lock:
