@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 
 from storages_azure import AzureStorage
 from storages_base.testing import free_port, wait_port
+from storages_base.testing.contract import StorageContract
 
 from .conftest import ACCOUNT, AZURITE_BIN
 
@@ -191,3 +192,23 @@ def test_a_url_outliving_the_cached_key_gets_a_new_key(oauth_azurite: dict[str, 
     assert again is first
     later = storage.get_user_delegation_key(datetime.now(timezone.utc) + timedelta(days=3))
     assert later is not first
+
+
+class TestAzureStorageWithATokenCredential(StorageContract):
+    """The whole conformance suite with bearer tokens and user-delegation SAS URLs."""
+
+    large_file_size = 9 * 1024 * 1024  # two blocks
+
+    @pytest.fixture
+    def storage_factory(self, oauth_azurite: dict[str, Any]) -> Callable[..., AzureStorage]:
+        self.ca = oauth_azurite["ca"]
+
+        def build(**options: Any) -> AzureStorage:
+            return token_storage(oauth_azurite, "tokens", **{"expiration_secs": 600, **options})
+
+        return build
+
+    def fetch_url(self, url: str) -> bytes:
+        assert url.startswith("https://127.0.0.1:"), url
+        assert "skoid=" in url, "a user-delegation SAS"
+        return fetch(url, self.ca)
