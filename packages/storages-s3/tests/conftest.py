@@ -289,7 +289,18 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     def freeze(epoch: float) -> None:
         moment = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
         monkeypatch.setattr(urls, "_now", lambda: epoch)
-        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda **_: moment)
+        if hasattr(botocore.auth, "get_current_datetime"):
+            monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda **_: moment)
+        else:  # older botocore (our floor, 1.36.0) reads datetime.datetime.utcnow()
+
+            class Frozen(datetime):
+                @classmethod
+                def utcnow(cls) -> datetime:  # type: ignore[override]
+                    return moment
+
+            module = SimpleNamespace(**vars(botocore.auth.datetime))
+            module.datetime = Frozen
+            monkeypatch.setattr(botocore.auth, "datetime", module)
         monkeypatch.setattr(botocore.auth, "time", SimpleNamespace(time=lambda: epoch))
 
     freeze(FROZEN)

@@ -264,6 +264,8 @@ def _plan_for(storage: Any, bucket: str | None, signed: bool) -> _Plan | None:
     elif signed and signature_version not in _SIGV4:
         return None
     if endpoint_url:
+        if endpoint_url.lower().startswith("https:") and not storage.use_ssl:
+            return None  # botocore's scheme here changed across versions (1.4x): ask it
         endpoint = custom_endpoint(endpoint_url, bucket, style)
     else:
         endpoint = aws_endpoint(bucket, region, style, "https" if storage.use_ssl else "http")
