@@ -38,6 +38,12 @@ PINNED = [
     "paramiko",
     "azure-storage-blob",
     "azure-core",
+    "google-cloud-storage",
+    "google-auth",
+    "google-api-core",
+    "google-resumable-media",
+    "google-crc32c",
+    "requests",
 ]
 CLASSES = {
     "classic": {
@@ -48,6 +54,9 @@ CLASSES = {
         "sftp": "storages.backends.sftpstorage.SFTPStorage",
         "azure": "storages.backends.azure_storage.AzureStorage",
         "azure-static": "storages.backends.azure_storage.AzureStorage",
+        "gcs": "storages.backends.gcloud.GoogleCloudStorage",
+        # django-storages has no static GCS storage: its GoogleCloudStorage, unsigned
+        "gcs-static": "storages.backends.gcloud.GoogleCloudStorage",
     },
     "ours": {
         "s3": "storages_s3.S3Storage",
@@ -57,6 +66,8 @@ CLASSES = {
         "sftp": "storages_sftp.SFTPStorage",
         "azure": "storages_azure.AzureStorage",
         "azure-static": "storages_azure.AzureStaticStorage",
+        "gcs": "storages_gcs.GoogleCloudStorage",
+        "gcs-static": "storages_gcs.GoogleCloudStaticStorage",
     },
 }
 
@@ -140,7 +151,7 @@ SCENARIOS: dict[str, tuple[str, list[Step]]] = {
                 ),
             ],
         )
-        for server in ("s3", "ftp", "sftp")
+        for server in ("s3", "ftp", "sftp", "gcs")
     },
     "import": ("5. Import footprint", [Step("import")]),
     # -- Azure Blob on Azurite (issue 13) ------------------------------------------------
@@ -164,6 +175,23 @@ SCENARIOS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "import-azure": ("5. Import footprint (Azure)", [Step("import", config={"kind": "azure"})]),
+    # -- Google Cloud Storage (gcp-storage-emulator) ------------------------------------
+    "urls-gcs": (
+        "1. url() for 2,000 distinct names (GCS), per call",
+        [Step("gcs_urls", "gcs", config={"provider": "gcs"})],
+    ),
+    "ops-gcs": (
+        "2. Per operation, 1 KiB files, GCS",
+        [Step("ops", "gcs", config={"provider": "gcs"})],
+    ),
+    "collectstatic-gcs": (
+        "3. collectstatic, 500 files of 1-20 KiB (GCS static storage), per run",
+        _collectstatic("gcs-static", 500, "GCS static, 500 files", "gcs"),
+    ),
+    "import-gcs": (
+        "5. Import footprint (GCS)",
+        [Step("import", config={"kind": "gcs"})],
+    ),
 }
 
 
@@ -229,6 +257,7 @@ def classic_python() -> str:
         )
     install = ["uv", "pip", "install", "-q", "--python", str(python)]
     subprocess.run([*install, "django-storages[s3,sftp,azure]", *pins], check=True)
+    subprocess.run([*install, "django-storages[s3,sftp,google]", *pins], check=True)
     return str(python)
 
 
@@ -309,10 +338,14 @@ class Harness:
             proxy.start_http_proxy(self.azurite.port, self.counts) if self.azurite else None
         )
         self.azure_round = 0  # each fresh store is a new container
+        self.gcs = servers.start_gcs()
+        self.gcs_proxy = proxy.start_http_proxy(self.gcs.port, self.counts)
+        self.gcs_sa = _service_account()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for server in (self.moto, self.ftp, self.sshd[0] if self.sshd else None, self.azurite):
+        servers_ = (self.moto, self.ftp, self.sshd[0] if self.sshd else None, self.azurite)
+        for server in (*servers_, self.gcs):
             if server:
                 server.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -336,6 +369,8 @@ class Harness:
                 "connection_string": servers.azurite_connection_string(port),
                 "expiration_secs": 3600,
             }
+        if server == "gcs":  # no credentials: the SDK talks to the emulator anonymously
+            return {"bucket_name": f"bench-{side}"}
         if server == "ftp":
             port = self.ftp_proxy.server_address[1]
             return {"location": f"ftp://bench:bench@127.0.0.1:{port}/{side}/"}
@@ -358,6 +393,17 @@ class Harness:
             moto = f"http://127.0.0.1:{self.moto.port}"
             urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST"))
             request = urllib.request.Request(f"{moto}/bench-{side}", method="PUT")
+            urllib.request.urlopen(request).read()
+        elif server == "gcs":
+            gcs = f"http://127.0.0.1:{self.gcs.port}"
+            urllib.request.urlopen(f"{gcs}/wipe").read()
+            body = json.dumps({"name": f"bench-{side}"}).encode()
+            request = urllib.request.Request(
+                f"{gcs}/storage/v1/b?project=bench",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
             urllib.request.urlopen(request).read()
         else:
             root = (self.ftp_root if server == "ftp" else self.sftp_root) / side
@@ -408,8 +454,12 @@ class Harness:
             "workdir": str(self.workdir),
             "mib": LARGE_MIB,
         }
+        if step.server == "gcs":
+            config["gcs_service_account"] = self.gcs_sa
         self.counts.reset()
         env = {**os.environ, "BENCH_CONFIG": json.dumps(config), "PYTHONDONTWRITEBYTECODE": "1"}
+        if step.server == "gcs":  # the SDK's own switch, on both sides
+            env["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{self.gcs_proxy.server_address[1]}"
         env.pop("DJANGO_SETTINGS_MODULE", None)
         done = subprocess.run(
             [python, str(HERE / "scenarios.py"), step.script],
@@ -423,6 +473,27 @@ class Harness:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["requests"] = self.counts.snapshot()
         return result
+
+
+def _service_account() -> dict[str, str]:
+    """A service-account key made up for the run: both sides sign GCS URLs with it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "client_email": "bench@bench-project.iam.gserviceaccount.com",
+        "private_key": pem,
+        "private_key_id": "0" * 40,
+        "token_uri": f"http://127.0.0.1:{servers.free_port()}/token",  # never asked
+        "project_id": "bench-project",
+    }
 
 
 if __name__ == "__main__":

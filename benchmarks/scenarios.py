@@ -297,6 +297,40 @@ def _botocore_reference() -> None:
             client.generate_presigned_url("get_object", Params={**params, "Key": name})
 
 
+def scenario_gcs_urls() -> None:
+    """GCS url(): V4 signed for new names, a page asked again, public; and the bare
+    RSA-SHA256 signature every signed URL needs (the floor), in the same process."""
+    setup_django()
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from google.oauth2 import service_account
+
+    info = CONFIG["gcs_service_account"]
+    credentials = service_account.Credentials.from_service_account_info(info)
+    cls, options = storage_class("gcs"), CONFIG["options"]
+    with measure("url: first call on a new storage (first in the process)"):
+        cls(**options, credentials=credentials).url("first/call.jpg")
+    signed = cls(**options, credentials=credentials)
+    signed.url("warm/up.jpg")
+    with measure("url: V4 signed, new names", n=len(URL_NAMES)):
+        for name in URL_NAMES:
+            signed.url(name)
+    page = URL_NAMES[:100]
+    with measure("url: V4 signed, a page of 100 names viewed 20 times", n=len(page) * 20):
+        for _view in range(20):
+            for name in page:
+                signed.url(name)
+    public = cls(**options, credentials=credentials, querystring_auth=False)
+    public.url("warm/up.jpg")
+    with measure("url: public (querystring_auth=False)", n=len(URL_NAMES)):
+        for name in URL_NAMES:
+            public.url(name)
+    key = serialization.load_pem_private_key(info["private_key"].encode(), password=None)
+    with measure("reference: bare RSA-SHA256 signature", len(URL_NAMES)):
+        for name in URL_NAMES:
+            key.sign(name.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
+
+
 # -- 2. per operation -------------------------------------------------------------------
 
 
@@ -434,7 +468,8 @@ def scenario_import() -> None:
     setup_django()
     kind = CONFIG.get("kind", "s3")
     module = CONFIG["classes"][kind].rpartition(".")[0]
-    with measure(f"import the {'S3' if kind == 's3' else kind.title()} backend module"):
+    label = {"s3": "S3", "gcs": "GCS"}.get(kind, kind.title())
+    with measure(f"import the {label} backend module"):
         __import__(module)
 
 
@@ -472,6 +507,7 @@ def scenario_azure_urls() -> None:
 
 SCENARIOS = {
     "urls": scenario_urls,
+    "gcs_urls": scenario_gcs_urls,
     "page": scenario_page,
     "ops": scenario_ops,
     "collectstatic": scenario_collectstatic,

@@ -73,6 +73,30 @@ def start_moto(tmpdir: Path | None = None) -> Server:
     return Server([sys.executable, str(HERE / "servers.py"), "moto", str(port)], port, env=env)
 
 
+def start_gcs() -> Server:
+    """gcp-storage-emulator in its own process (in memory, requests served on threads)."""
+    port = free_port()
+    return Server([sys.executable, str(HERE / "servers.py"), "gcs", str(port)], port)
+
+
+def _run_gcs(port: int) -> None:
+    """The emulator's own request handler on a threaded server: its ``start`` serves one
+    request at a time, so a download a client leaves open would stall the next one."""
+    import logging
+    from functools import partial
+    from http.server import ThreadingHTTPServer
+
+    from gcp_storage_emulator.server import RequestHandler
+    from gcp_storage_emulator.storage import Storage
+
+    logging.disable(logging.WARNING)
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", port), partial(RequestHandler, Storage(use_memory_fs=True))
+    )
+    httpd.daemon_threads = True
+    httpd.serve_forever()
+
+
 def start_ftp(root: Path) -> Server:
     """pyftpdlib as its own process, serving ``root`` to user ``bench``."""
     port = free_port()
@@ -242,3 +266,5 @@ def _full_object_checksum_without_copies() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["moto"]:
         _run_moto(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["gcs"]:
+        _run_gcs(int(sys.argv[2]))

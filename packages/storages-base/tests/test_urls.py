@@ -26,3 +26,15 @@ def test_a_base_url_without_a_slash_is_a_folder_and_the_name_is_quoted() -> None
 def test_no_base_url_is_an_error_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="not accessible via a URL: set SFTP_BASE_URL"):
         published_url(None, "a.txt", setting="SFTP_BASE_URL")
+
+
+@pytest.mark.parametrize("safe", ["/", "~", "/~", "/~!*()'"])
+@pytest.mark.parametrize(
+    "text", ["plain/name.txt", "a b+c&d=e", "ünï cødé/ãlöhâ.jpg", "emoji 😀 %41", "~tilde~", ""]
+)
+def test_quoter_matches_urllib_quote(safe: str, text: str) -> None:
+    from urllib.parse import quote
+
+    from storages_base.urls import Quoter
+
+    assert Quoter(safe)(text) == quote(text, safe=safe)

@@ -8,11 +8,36 @@ base URL that is taken as a folder, and a clear error when there is none.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+import re
+from urllib.parse import quote, urljoin
 
 from django.utils.encoding import filepath_to_uri
 
-__all__ = ["published_url"]
+__all__ = ["Quoter", "published_url"]
+
+
+class Quoter(dict[int, str]):
+    """``urllib.parse.quote(text, safe=safe)`` as a ``str.translate`` table, for URL signers.
+
+    A signed URL quotes its key and its query values every time; ``quote`` encodes and
+    scans byte by byte, which costs more than the rest of a URL but its signature. The
+    table learns each character once (bounded, in case names are hostile), and a text
+    with nothing to escape is returned as it is. Same output as ``quote`` (UTF-8).
+    """
+
+    def __init__(self, safe: str = "/") -> None:
+        super().__init__()
+        self.safe = safe
+        self._plain = re.compile(f"[A-Za-z0-9_.~{re.escape(safe)}-]*").fullmatch
+
+    def __missing__(self, code: int) -> str:
+        quoted = quote(chr(code), safe=self.safe)
+        if len(self) < 4096:
+            self[code] = quoted
+        return quoted
+
+    def __call__(self, text: str) -> str:
+        return text if self._plain(text) else text.translate(self)
 
 
 def published_url(base_url: str | None, name: str, *, setting: str = "base_url") -> str:

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base.signed_urls import SignedUrlCache
+from storages_base.urls import Quoter
 
 from .client import emulator_host
 
@@ -88,8 +89,14 @@ def access_endpoint(api_endpoint: str | None) -> str:
     ).rstrip("/")
 
 
+_quote_key = Quoter("/~")  # the SDK's quoting of an object name in the URL path
+_quote_value = Quoter("~")  # the SDK's quoting of query names and values
+
+
 def _quote_param(value: Any) -> str:
-    return quote(value if isinstance(value, bytes) else str(value), safe="~")
+    if isinstance(value, bytes):
+        return quote(value, safe="~")
+    return _quote_value(str(value))
 
 
 class V4Signer:
@@ -99,15 +106,32 @@ class V4Signer:
         self.email = email
         self._sign = sign
         self._second = -1
-        self._stamps = ("", "")
+        self._stamps = ("", "", "")
+        self._fixed: dict[str, list[str]] = {}
 
-    def _timestamps(self, instant: float) -> tuple[str, str]:
+    def _timestamps(self, instant: float) -> tuple[str, str, str]:
+        """The timestamp, the credential scope and their quoted query pairs: once a second."""
         second = int(instant)
-        if second != self._second:  # computed once a second
+        if second != self._second:
             moment = datetime.fromtimestamp(second, timezone.utc)
             stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-            self._stamps, self._second = (stamp, stamp[:8]), second
+            self._stamps = (stamp, f"{stamp[:8]}/auto/storage/goog4_request", stamp[:8])
+            self._second = second
+            self._fixed = {}
         return self._stamps
+
+    def _fixed_pairs(self, signed_headers: str, timestamp: str, scope: str) -> list[str]:
+        """The quoted X-Goog-* pairs that do not change within a second."""
+        pairs = self._fixed.get(signed_headers)
+        if pairs is None:
+            pairs = [
+                "X-Goog-Algorithm=GOOG4-RSA-SHA256",
+                f"X-Goog-Credential={_quote_param(f'{self.email}/{scope}')}",
+                f"X-Goog-Date={timestamp}",
+                f"X-Goog-SignedHeaders={_quote_param(signed_headers)}",
+            ]
+            self._fixed[signed_headers] = pairs
+        return pairs
 
     def sign(
         self,
@@ -120,8 +144,7 @@ class V4Signer:
         query: dict[str, Any] | None = None,
     ) -> str:
         """Return ``endpoint + resource`` signed at ``instant`` for ``expires`` seconds."""
-        timestamp, datestamp = self._timestamps(instant)
-        scope = f"{datestamp}/auto/storage/goog4_request"
+        timestamp, scope, _date = self._timestamps(instant)
         all_headers = dict(headers or {})
         if "host" not in {name.lower() for name in all_headers}:
             all_headers["Host"] = urlsplit(endpoint).netloc
@@ -133,15 +156,16 @@ class V4Signer:
             canonical.setdefault(name.lower().strip(), []).append(" ".join(value.split()))
         ordered = sorted((name, ",".join(values)) for name, values in canonical.items())
         signed_headers = ";".join(name for name, _ in ordered)
-        params = {name: value or "" for name, value in (query or {}).items()}
-        params["X-Goog-Algorithm"] = "GOOG4-RSA-SHA256"
-        params["X-Goog-Credential"] = f"{self.email}/{scope}"
-        params["X-Goog-Date"] = timestamp
-        params["X-Goog-Expires"] = expires
-        params["X-Goog-SignedHeaders"] = signed_headers
-        canonical_query = "&".join(
-            sorted(f"{_quote_param(name)}={_quote_param(value)}" for name, value in params.items())
-        )
+        fixed = {"X-Goog-Algorithm", "X-Goog-Credential", "X-Goog-Date", "X-Goog-Expires",
+                 "X-Goog-SignedHeaders"}  # fmt: skip
+        pairs = [
+            f"{_quote_param(name)}={_quote_param(value or '')}"
+            for name, value in (query or {}).items()
+            if name not in fixed  # the SDK's own values replace a caller's
+        ]
+        pairs += self._fixed_pairs(signed_headers, timestamp, scope)
+        pairs.append(f"X-Goog-Expires={expires}")
+        canonical_query = "&".join(sorted(pairs))
         payload = dict(ordered).get("x-goog-content-sha256", "UNSIGNED-PAYLOAD")
         request = "\n".join(
             [
@@ -177,7 +201,7 @@ class GCSUrlBuilder:
 
     def public(self, key: str) -> str:
         """The unsigned URL of ``key`` (a custom endpoint is bound to the bucket)."""
-        quoted = quote(key, safe="/~")
+        quoted = _quote_key(key)
         if self.custom_endpoint:
             return f"{self.custom_endpoint.rstrip('/')}/{quoted}"
         return f"{self.endpoint}/{self.bucket_name}/{quoted}"
@@ -200,7 +224,7 @@ class GCSUrlBuilder:
         )
 
     def _build(self, key: str, parameters: dict[str, Any], expires: int, instant: float) -> str:
-        quoted = quote(key, safe="/~")
+        quoted = _quote_key(key)
         if self.custom_endpoint:
             endpoint = self.custom_endpoint
             if "://" not in endpoint:
