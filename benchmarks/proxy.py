@@ -73,6 +73,10 @@ def _kind(path: str) -> str:
         comp = [q.split("=")[1] for q in split.query.split("&") if q.startswith("comp=")]
         kind = "blob" if len(parts) >= 3 else "container"
         return kind + (f"?comp={comp[0]}" if comp else "")
+    if "b" in parts[:4] and parts[:1] in (["storage"], ["upload"], ["download"]):
+        # GCS's JSON API: .../b/<bucket>/o is a listing (or an upload), .../o/<name> an object
+        tail = parts[parts.index("b") :]
+        return "bucket" if len(tail) <= 3 and parts[0] == "storage" else "object"
     if len(parts) >= 2:
         return "object"
     keys = sorted(q.split("=")[0] for q in split.query.split("&") if q)

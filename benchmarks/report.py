@@ -214,9 +214,43 @@ def targets(all_runs: Runs) -> str:
     if runs := all_runs.get("import"):
         text, ok = _at_least(runs, "import the S3 backend module", 3)
         rows.append(("import storages_s3 at least 3x cheaper", text, ok))
+    _gcs_targets(all_runs, rows)
     lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {target} | {text} | {'yes' if ok else '**no**'} |" for target, text, ok in rows]
     return "\n".join(lines) + "\n"
+
+
+def _gcs_targets(all_runs: Runs, rows: list[tuple[str, str, bool]]) -> None:
+    """Issue 12: Google Cloud Storage against django-storages' GoogleCloudStorage."""
+    if runs := all_runs.get("urls-gcs"):
+        signed = median(runs, "ours", "url: V4 signed, new names")
+        rsa = median(runs, "ours", "reference: bare RSA-SHA256 signature")
+        if signed and rsa:
+            ratio = signed / rsa
+            rows.append(
+                ("GCS signed url() within 1.1x of the bare RSA signature", f"{ratio:.2f}x (CPU)",
+                 ratio <= 1.1)
+            )  # fmt: skip
+        again = "url: V4 signed, a page of 100 names viewed 20 times"
+        rows.append(
+            ("GCS signed url() asked again at least 50x faster", *_at_least(runs, again, 50))
+        )
+        public = "url: public (querystring_auth=False)"
+        rows.append(("GCS public url() no slower than the classic", *_at_least(runs, public, 1)))
+        total = sum(requests(runs, "ours", m) or 0 for r in runs for m in r["metrics"])
+        rows.append(("GCS url(): zero requests", f"{total:g}", total == 0))
+    if runs := all_runs.get("ops-gcs"):
+        for metric in ("open+read", "save", "exists", "size", "get_modified_time"):
+            count = requests(runs, "ours", metric)
+            rows.append((f"GCS {metric}: one request", f"{count:g}", count == 1))
+        _no_more_requests("ops-gcs", runs, rows)
+    if runs := all_runs.get("collectstatic-gcs"):
+        _collectstatic_targets(runs, rows)
+    if runs := all_runs.get("large-gcs"):
+        _large_targets("large-gcs", runs, rows)
+    if runs := all_runs.get("import-gcs"):
+        text, ok = _at_least(runs, "import the GCS backend module", 3)
+        rows.append(("import storages_gcs at least 3x cheaper", text, ok))
 
 
 def _url_targets(runs: list[dict[str, Any]], rows: list[tuple[str, str, bool]]) -> None:

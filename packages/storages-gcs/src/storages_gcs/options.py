@@ -12,13 +12,16 @@ from datetime import timedelta
 from storages_base import AT_FIRST_USE, BASE_OPTIONS, GZIP_OPTIONS, Option
 from storages_base.content import DEFAULT_CONTENT_TYPE
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "GCS_OPTIONS", "RESUMABLE_ALIGNMENT"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_FILE_CHUNK_SIZE", "GCS_OPTIONS", "RESUMABLE_ALIGNMENT"]
 
 #: GCS takes the chunks of a resumable upload in multiples of 256 KiB (but the last).
 RESUMABLE_ALIGNMENT = 256 * 1024
 #: Chunk size of resumable uploads when ``blob_chunk_size`` is unset (files up to this
 #: size are sent in one request).
 DEFAULT_CHUNK_SIZE = 32 * RESUMABLE_ALIGNMENT  # 8 MiB
+#: Chunk size of a file on disk when ``blob_chunk_size`` is unset: its chunks are read
+#: where they lie as they are sent (no memory), so fewer, larger requests cost nothing.
+DEFAULT_FILE_CHUNK_SIZE = 256 * RESUMABLE_ALIGNMENT  # 64 MiB
 
 GCS_OPTIONS = BASE_OPTIONS.extend(
     # -- credentials ----------------------------------------------------------------------
@@ -148,7 +151,8 @@ GCS_OPTIONS = BASE_OPTIONS.extend(
         "GS_BLOB_CHUNK_SIZE",
         None,
         "Chunk size of resumable uploads, a multiple of 256 KiB; larger files are sent in "
-        "chunks of this size with bounded memory (unset: 8 MiB).",
+        "chunks of this size with bounded memory (unset: 8 MiB, 64 MiB for a file on disk, "
+        "read where it lies).",
         doc_default="— (8 MiB)",
     ),
     Option(

@@ -32,7 +32,7 @@ from storages_base.signed_urls import reuse_window
 from .client import api_base, build_bucket, build_client
 from .errors import gcs_errors
 from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, GCSParts, media_url, open_download
-from .options import DEFAULT_CHUNK_SIZE, GCS_OPTIONS, RESUMABLE_ALIGNMENT
+from .options import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CHUNK_SIZE, GCS_OPTIONS, RESUMABLE_ALIGNMENT
 from .urls import GCSUrlBuilder, expiration_seconds
 
 __all__ = [
@@ -251,7 +251,9 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         return blob is not None and (blob.metadata or {}).get(WRITE_TOKEN) == request.token
 
     def _part_size(self, on_disk: bool) -> int:
-        return int(self.blob_chunk_size or DEFAULT_CHUNK_SIZE)
+        if self.blob_chunk_size:
+            return int(self.blob_chunk_size)
+        return DEFAULT_FILE_CHUNK_SIZE if on_disk else DEFAULT_CHUNK_SIZE
 
     def _concurrency(self, on_disk: bool) -> int:
         return 1  # a resumable session takes its chunks in order
