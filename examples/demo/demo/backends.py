@@ -8,9 +8,10 @@
 * ``ftp``: pyftpdlib in this process, and ``storages_ftp.FTPStorage``.
 * ``sftp``: a private OpenSSH ``sshd`` (when ``/usr/sbin/sshd`` exists) and
   ``storages_sftp.SFTPStorage``, with a host key the storage is told to trust.
-* ``gcs``: gcp-storage-emulator in this process, ``storages_gcs.GoogleCloudStorage``
-  pointed at it (``STORAGE_EMULATOR_HOST``), URLs signed with a service-account key
-  generated at start (the emulator serves them without checking the signature).
+* ``gcs``: gcp-storage-emulator in this process (made faithful by
+  ``storages_gcs.testing``), ``storages_gcs.GoogleCloudStorage`` pointed at it
+  (``STORAGE_EMULATOR_HOST``), URLs and direct uploads signed with a service-account key
+  generated at start, and checked by the emulator.
 * ``azure``: Azurite (npm, from the repo's ``node_modules``) started by the demo on
   127.0.0.1, a private container in it, and ``storages_azure.AzureStorage`` with SAS
   URLs (``AZURE_EMULATED_MODE``). Set ``DEMO_AZURITE_HOST`` (``127.0.0.1:10000``) to use
@@ -289,40 +290,34 @@ def _dropbox() -> Backend:
 
 
 def _gcs() -> Backend:
-    from functools import partial
-    from http.server import ThreadingHTTPServer
+    from storages_gcs.testing import GCSEmulator
 
-    from gcp_storage_emulator.handlers.buckets import create_bucket
-    from gcp_storage_emulator.server import RequestHandler
-    from gcp_storage_emulator.storage import Storage
-
-    logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
     logging.getLogger("api.object").setLevel(logging.ERROR)
-    storage = Storage(use_memory_fs=True)
-    create_bucket(BUCKET, storage)
-    # The emulator's own request handling, on threads that never keep the process alive
-    # (its server thread is not a daemon), so a streamed read never blocks the next request.
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(RequestHandler, storage))
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{httpd.server_address[1]}"
+    # gcp-storage-emulator made faithful (storages_gcs.testing): signed URLs and direct
+    # uploads are checked against the key made up here, as GCS checks them.
+    server = GCSEmulator().start()
+    atexit.register(server.stop)
+    server.create_bucket(BUCKET)
+    credentials, public_key = _service_account()
+    server.signers[credentials.signer_email] = public_key
     # The SDK's own switch: requests go to the emulator, without credentials.
-    os.environ["STORAGE_EMULATOR_HOST"] = endpoint
+    os.environ["STORAGE_EMULATOR_HOST"] = server.url
     options = {
         "bucket_name": BUCKET,
-        "credentials": _signing_credentials(),
+        "credentials": credentials,
         "file_overwrite": False,
         "expiration": 600,
     }
     return Backend(
         kind="gcs",
         storages=_storages("storages_gcs.GoogleCloudStorage", options),
-        description=f"Google Cloud Storage (gcp-storage-emulator) at {endpoint}, bucket {BUCKET!r}",
-        endpoint=endpoint,
+        description=f"Google Cloud Storage (gcp-storage-emulator) at {server.url}, "
+        f"bucket {BUCKET!r}",
+        endpoint=server.url,
     )
 
 
-def _signing_credentials() -> Any:
+def _service_account() -> tuple[Any, Any]:
     """A service account made up at start, whose key signs the URLs (no Google account)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -334,7 +329,7 @@ def _signing_credentials() -> Any:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    return service_account.Credentials.from_service_account_info(
+    credentials = service_account.Credentials.from_service_account_info(
         {
             "type": "service_account",
             "client_email": "demo@demo-project.iam.gserviceaccount.com",
@@ -344,6 +339,7 @@ def _signing_credentials() -> Any:
             "project_id": "demo-project",
         }
     )
+    return credentials, key.public_key()
 
 
 # -- FTP on pyftpdlib ------------------------------------------------------------------

@@ -59,6 +59,8 @@ def test_the_demo_runs_on_gcs_with_the_emulator_in_process(manage: Callable[...,
     assert result.returncode == 0, result.stdout + result.stderr
     assert "storage: Google Cloud Storage (gcp-storage-emulator)" in result.stdout
     assert "fetch it from the gallery's URL" in result.stdout
+    assert "upload a PNG straight to storage" in result.stdout  # a V4 POST policy
+    assert "FAILED" not in result.stdout
     assert "Demo check passed." in result.stdout
 
 

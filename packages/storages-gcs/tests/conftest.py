@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from storages_base.testing import free_port  # noqa: E402
 from storages_gcs import GoogleCloudStorage  # noqa: E402
-
-from .emulator import GCSEmulator  # noqa: E402
+from storages_gcs.testing import GCSEmulator  # noqa: E402
 
 SA_EMAIL = "storages-test@test-project.iam.gserviceaccount.com"
 

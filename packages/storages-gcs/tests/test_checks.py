@@ -12,8 +12,7 @@ from django.test import override_settings
 
 from storages_base.checks import check_storages
 from storages_base.management.commands import storages_check
-
-from .emulator import GCSEmulator
+from storages_gcs.testing import GCSEmulator
 
 GCS = "storages_gcs.GoogleCloudStorage"
 

@@ -9,8 +9,7 @@ import pytest
 
 from storages_base.testing.contract import StorageContract
 from storages_gcs import GoogleCloudStorage
-
-from .emulator import GCSEmulator
+from storages_gcs.testing import GCSEmulator
 
 
 class TestGoogleCloudStorage(StorageContract):

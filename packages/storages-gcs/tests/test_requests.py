@@ -9,8 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_gcs import GoogleCloudStorage
-
-from .emulator import GCSEmulator
+from storages_gcs.testing import GCSEmulator
 
 
 @pytest.fixture

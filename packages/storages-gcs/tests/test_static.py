@@ -10,8 +10,7 @@ import pytest
 
 from storages_base.testing import collectstatic
 from storages_gcs import GoogleCloudManifestStaticStorage, GoogleCloudStaticStorage
-
-from .emulator import GCSEmulator
+from storages_gcs.testing import GCSEmulator
 
 
 @pytest.fixture

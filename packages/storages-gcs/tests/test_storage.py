@@ -17,8 +17,7 @@ from django.test import override_settings
 
 from storages_base import IntegrityError, TransientError
 from storages_gcs import GoogleCloudStorage
-
-from .emulator import GCSEmulator
+from storages_gcs.testing import GCSEmulator
 
 CSS = b"body { color: #123456; margin: 0 auto; }\n" * 200
 

@@ -20,9 +20,9 @@ from google.auth import credentials as auth_credentials
 
 from storages_base import PermissionDeniedError
 from storages_gcs import GoogleCloudStorage, urls
+from storages_gcs.testing import GCSEmulator
 
 from .conftest import SA_EMAIL
-from .emulator import GCSEmulator
 
 FROZEN = 1_795_000_500  # a whole multiple of 900 s: the start of a reuse window
 

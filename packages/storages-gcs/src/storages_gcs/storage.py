@@ -33,6 +33,7 @@ from .client import api_base, build_bucket, build_client
 from .errors import gcs_errors
 from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, GCSParts, media_url, open_download
 from .options import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CHUNK_SIZE, GCS_OPTIONS, RESUMABLE_ALIGNMENT
+from .uploads import PresignedUpload, presigned_upload
 from .urls import GCSUrlBuilder, expiration_seconds
 
 __all__ = [
@@ -291,6 +292,25 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         if acl == "publicRead" or not self.querystring_auth:
             return self.url_builder.public(key)
         return self.url_builder.signed(key, parameters)
+
+    # -- direct uploads ------------------------------------------------------------------
+
+    def presigned_upload(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+        **kwargs: Any,
+    ) -> PresignedUpload:
+        """Sign a V4 POST policy a browser uses to upload ``name`` straight to the bucket.
+
+        See :func:`storages_gcs.uploads.presigned_upload` and "Direct uploads" in the README.
+        """
+        return presigned_upload(
+            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
+        )
 
 
 class GoogleCloudStaticStorage(GoogleCloudStorage):

@@ -14,11 +14,11 @@ a name nobody else uses (a random folder, say), whatever ``file_overwrite`` says
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from storages_base import names
+from storages_base.uploads import PresignedUpload
 
 from .errors import s3_errors
 
@@ -43,30 +43,6 @@ _FORM_FIELDS = {
     "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
     "Tagging": "tagging",
 }
-
-
-@dataclass(frozen=True)
-class PresignedUpload:
-    """Where and how a browser uploads one file: POST ``fields`` + the file to ``url``."""
-
-    url: str
-    fields: dict[str, str]
-    name: str  # the storage name (what FileField.name and storage.open() take)
-    key: str  # the object key (the name under the storage's location)
-    expires: datetime
-    max_size: int
-    content_type: str | None = None
-    conditions: list[Any] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The parts a page needs, ready for ``JsonResponse``."""
-        return {
-            "url": self.url,
-            "fields": dict(self.fields),
-            "name": self.name,
-            "expires": self.expires.isoformat(),
-            "max_size": self.max_size,
-        }
 
 
 def presigned_upload(

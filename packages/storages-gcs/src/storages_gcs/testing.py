@@ -1,5 +1,8 @@
 """gcp-storage-emulator, made faithful where GCS documents what the emulator lacks.
 
+For tests, the demo and benchmarks only: it needs ``gcp-storage-emulator`` and
+``cryptography`` (this package's test dependencies); the backend never imports it.
+
 The emulator's own handlers serve every request; this module's dispatcher wraps them
 with what GCS documents and the emulator does not do (each a few lines, below):
 
@@ -14,7 +17,10 @@ with what GCS documents and the emulator does not do (each a few lines, below):
   (decompressive transcoding, Range ignored and no hash, as GCS does);
 * the XML-style object path ``/<bucket>/<object>`` checks V4 signatures (with the
   public keys registered in ``signers``) and their expiry, and refuses unsigned reads
-  of objects that are not public (unless the bucket is in ``public_buckets``).
+  of objects that are not public (unless the bucket is in ``public_buckets``);
+* form uploads (``POST /<bucket>/``, V4 POST policies, which the emulator lacks): the
+  policy's signature, expiry and conditions (exact fields, ``starts-with``,
+  ``content-length-range``; every form field covered) are checked before storing.
 
 It also serves requests on threads (a streamed read left open must not block the next
 request; the handlers themselves run one at a time under a lock), and records every
@@ -23,6 +29,8 @@ request so tests can count them.
 
 from __future__ import annotations
 
+import base64
+import email.policy
 import gzip
 import hashlib
 import json
@@ -31,6 +39,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.parser import BytesParser
 from email.utils import format_datetime
 from functools import partial
 from http import HTTPStatus, server
@@ -82,7 +91,93 @@ class _Handler(server.BaseHTTPRequestHandler):
         pass
 
 
-class GCSEmulator:
+class _FormUploads:
+    """``POST /<bucket>/`` with a V4 POST policy (mixed into :class:`GCSEmulator`)."""
+
+    storage: Storage
+    signers: dict[str, Any]
+
+    def _form_upload(self, handler: Any, request: Any, bucket: str, response: Any) -> None:
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        head = f"Content-Type: {handler.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        message: Any = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        fields: dict[str, str] = {}
+        data, file_type = b"", None
+        for part in message.iter_parts():
+            name = str(part.get_param("name", header="content-disposition"))
+            payload: bytes = part.get_payload(decode=True) or b""
+            if name == "file":
+                data, file_type = payload, part.get_content_type()
+            else:
+                fields[name] = payload.decode()
+        problem = self._policy_problem(bucket, fields, data)
+        if problem:
+            too_large = problem == "EntityTooLarge"
+            response.status = HTTPStatus.BAD_REQUEST if too_large else HTTPStatus.FORBIDDEN
+            response.write_file(
+                f"<Error><Code>{problem}</Code></Error>".encode(), content_type="application/xml"
+            )
+            return
+        key = fields["key"]
+        metadata = {
+            "contentType": fields.get("Content-Type") or file_type,
+            "cacheControl": fields.get("Cache-Control"),
+            "contentDisposition": fields.get("Content-Disposition"),
+            "metadata": {k[12:]: v for k, v in fields.items() if k.startswith("x-goog-meta-")}
+            or None,
+        }
+        obj = objects._make_object_resource(
+            request.base_url, bucket, key, metadata["contentType"], str(len(data)), metadata
+        )
+        self.storage.create_file(bucket, key, data, objects._checksums(data, obj))
+        if fields.get("acl") == "public-read":
+            self._make_public(bucket, key)  # type: ignore[attr-defined]
+        response.status = HTTPStatus.NO_CONTENT
+
+    def _policy_problem(self, bucket: str, fields: dict[str, str], data: bytes) -> str | None:
+        email_, _, _scope = fields.get("x-goog-credential", "").partition("/")
+        key = self.signers.get(email_)
+        if key is None or "policy" not in fields:
+            return "AccessDenied"
+        try:
+            key.verify(
+                bytes.fromhex(fields.get("x-goog-signature", "")),
+                fields["policy"].encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except (InvalidSignature, ValueError):
+            return "SignatureDoesNotMatch"
+        policy = json.loads(base64.b64decode(fields["policy"]))
+        expires = datetime.fromisoformat(policy["expiration"].rstrip("Z"))
+        if expires.replace(tzinfo=timezone.utc) < datetime.now(timezone.utc):
+            return "ExpiredToken"
+        covered = {"bucket"}
+        for condition in policy["conditions"]:
+            if isinstance(condition, dict):
+                (name, value), *_ = condition.items()
+                covered.add(name.lower())
+                given = bucket if name == "bucket" else fields.get(name)
+                if given != value:
+                    return "AccessDenied"
+            elif condition[0] == "content-length-range":
+                if not condition[1] <= len(data) <= condition[2]:
+                    return "EntityTooLarge"
+            else:
+                operator, name, value = condition
+                covered.add(name.lstrip("$").lower())
+                given = fields.get(name.lstrip("$"), "")
+                if (operator == "eq" and given != value) or not given.startswith(value):
+                    return "AccessDenied"
+        free = {"policy", "x-goog-signature", "file"}
+        for name in fields:
+            lowered = name.lower()
+            if lowered not in covered | free and not lowered.startswith("x-ignore-"):
+                return "AccessDenied"  # a field the policy does not cover
+        return None
+
+
+class GCSEmulator(_FormUploads):
     """The emulator on 127.0.0.1 with the extensions above."""
 
     def __init__(self, page_size: int = 1000) -> None:
@@ -125,6 +220,12 @@ class GCSEmulator:
         parts = urlsplit(handler.path)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         self.log.append(Request(method, parts.path, parts.query, headers))
+        form_bucket = re.fullmatch(r"/([-.\w]+)/?", parts.path)
+        if method == "POST" and form_bucket:
+            with self._lock:
+                self._form_upload(handler, request, form_bucket.group(1), response)
+            response.close()
+            return
         for regex, routes in emulator.HANDLERS:
             match = re.fullmatch(regex, request.path)
             if match:
