@@ -256,8 +256,7 @@ def classic_python() -> str:
             ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
         )
     install = ["uv", "pip", "install", "-q", "--python", str(python)]
-    subprocess.run([*install, "django-storages[s3,sftp,azure]", *pins], check=True)
-    subprocess.run([*install, "django-storages[s3,sftp,google]", *pins], check=True)
+    subprocess.run([*install, "django-storages[s3,sftp,azure,google]", *pins], check=True)
     return str(python)
 
 
