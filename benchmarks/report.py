@@ -215,6 +215,7 @@ def targets(all_runs: Runs) -> str:
         text, ok = _at_least(runs, "import the S3 backend module", 3)
         rows.append(("import storages_s3 at least 3x cheaper", text, ok))
     _gcs_targets(all_runs, rows)
+    _azure_targets(all_runs, rows)
     lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {target} | {text} | {'yes' if ok else '**no**'} |" for target, text, ok in rows]
     return "\n".join(lines) + "\n"
@@ -251,6 +252,36 @@ def _gcs_targets(all_runs: Runs, rows: list[tuple[str, str, bool]]) -> None:
     if runs := all_runs.get("import-gcs"):
         text, ok = _at_least(runs, "import the GCS backend module", 3)
         rows.append(("import storages_gcs at least 3x cheaper", text, ok))
+
+
+def _azure_targets(all_runs: Runs, rows: list[tuple[str, str, bool]]) -> None:
+    """Issue 13: Azure Blob against django-storages' AzureStorage (on Azurite)."""
+    if runs := all_runs.get("urls-azure"):
+        rows.append(("Azure SAS url() at least 10x faster", *_at_least(runs, "url: SAS", 10)))
+        rows.append(
+            ("Azure unsigned url() at least 20x faster", *_at_least(runs, "url: unsigned", 20))
+        )
+        first = "url: first call on a new storage (first in the process)"
+        wall = median(runs, "ours", first, "wall")
+        if wall is not None:
+            rows.append(
+                ("Azure first url() on a new storage under 5 ms", fmt_time(wall), wall < 5e-3)
+            )
+        metrics = {m for r in runs if r["side"] == "ours" for m in r["metrics"]}
+        total = sum(requests(runs, "ours", m) or 0 for m in metrics if m.startswith("url"))
+        rows.append(("Azure url(): zero requests", f"{total:g}", total == 0))
+    if runs := all_runs.get("ops-azure"):
+        for metric in ("open+read", "save"):
+            count = requests(runs, "ours", metric)
+            rows.append((f"Azure {metric}: one request", f"{count:g}", count == 1))
+        _no_more_requests("ops-azure", runs, rows)
+    if runs := all_runs.get("collectstatic-azure"):
+        _collectstatic_targets(runs, rows)
+    if runs := all_runs.get("large-azure"):
+        _large_targets("large-azure", runs, rows)
+    if runs := all_runs.get("import-azure"):
+        text, ok = _at_least(runs, "import the Azure backend module", 3)
+        rows.append(("import storages_azure at least 3x cheaper", text, ok))
 
 
 def _url_targets(runs: list[dict[str, Any]], rows: list[tuple[str, str, bool]]) -> None:
