@@ -4,7 +4,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from storages_ftp.listing import Entry, parse_facts, parse_list, parse_list_line, parse_mlst
+from storages_ftp.listing import (
+    Entry,
+    parse_facts,
+    parse_list,
+    parse_list_line,
+    parse_mlst,
+    parse_names,
+    parse_time,
+)
 
 UNIX_LISTING = """\
 total 24
@@ -97,3 +105,39 @@ def test_an_mlst_reply_is_read_from_its_indented_line():
     entry = parse_mlst(reply)
     assert entry is not None
     assert (entry.kind, entry.size) == ("file", 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("type=file;size=1;modify=20261125045000; a.txt", ("a.txt", False)),
+        ("Size=1;TYPE=Dir;perm=el; photos", ("photos", True)),
+        ("size=1;type=file; name with; semicolons", ("name with; semicolons", False)),
+        ("type=cdir; .", None),
+        ("type=OS.unix=slink:/x; l", None),
+        ("size=1;modify=20261125045000; no type", None),
+        ("type=file;", None),
+    ],
+)
+def test_names_read_only_the_kind_and_agree_with_the_full_parser(line, expected):
+    assert parse_names([line]) == ([expected] if expected else [])
+    entry = parse_facts(line)
+    assert (None if entry is None else (entry.name, entry.is_dir)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20261125045000", datetime(2026, 11, 25, 4, 50, tzinfo=timezone.utc)),
+        (" 20261125045000.5 ", datetime(2026, 11, 25, 4, 50, 0, 500000, tzinfo=timezone.utc)),
+        ("20261125045000.123456", datetime(2026, 11, 25, 4, 50, 0, 123456, tzinfo=timezone.utc)),
+        ("20261125045000.1234567", None),
+        ("20261125045000.", None),
+        ("2026112504500", None),
+        ("20261325045000", None),
+        ("2026112504500x", None),
+        ("", None),
+    ],
+)
+def test_times_are_read_by_slicing_and_refused_when_malformed(value, expected):
+    assert parse_time(value) == expected

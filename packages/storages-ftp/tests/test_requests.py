@@ -58,6 +58,8 @@ def test_each_operation_costs_the_fewest_commands(counted: tuple[FTPStorage, lis
     assert commands(seen, lambda: storage.get_modified_time("docs/a.txt")) == ["MLST"]
     assert commands(seen, read) == ["MLST", "PASV", "RETR"]
     assert commands(seen, lambda: storage.listdir("docs")) == ["MLSD", "PASV", "TYPE"]
+    # The session is in ASCII mode now: another listing sends no TYPE.
+    assert commands(seen, lambda: storage.listdir("docs")) == ["MLSD", "PASV"]
     saved = commands(seen, lambda: storage.save("docs/b.txt", ContentFile(b"bye")))
     assert saved == ["PASV", "RNFR", "RNTO", "STOR", "TYPE"]  # upload, rename (TYPE I again)
     assert commands(seen, lambda: storage.delete("docs/b.txt")) == ["DELE"]

@@ -44,6 +44,8 @@ class RetrStream(io.RawIOBase):
         self._data: socket.socket | None = data
         self._name = name
         self._expected = expected  # bytes the server said it would send, when known
+        # TLS data connections end with a close_notify after the last byte; they wait for it.
+        self._plain = not isinstance(data, ssl.SSLSocket)
         self._received = 0
 
     def readable(self) -> bool:
@@ -60,6 +62,12 @@ class RetrStream(io.RawIOBase):
         self._received += count
         if count == 0:
             self._finish()
+        elif self._expected is not None and self._received >= self._expected and self._plain:
+            # All the bytes announced are here (the reader above asks for no more): end
+            # the transfer now, not on close(), so the session goes back to the pool for
+            # the caller's next call instead of a new login. A file that grew since is
+            # cut at its announced size, as close() does (the server's 426 is expected).
+            self._abort()
         return count
 
     def _finish(self) -> None:

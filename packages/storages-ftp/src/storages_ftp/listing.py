@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-__all__ = ["Entry", "parse_facts", "parse_list", "parse_list_line", "parse_mlst"]
+__all__ = [
+    "Entry",
+    "parse_facts",
+    "parse_list",
+    "parse_list_line",
+    "parse_mlst",
+    "parse_names",
+]
 
 FILE, FOLDER = "file", "dir"
 
@@ -32,13 +39,54 @@ class Entry:
 
 
 def parse_time(value: str) -> datetime | None:
-    """Parse an MDTM/MLST time (``YYYYMMDDHHMMSS[.fff]``, always UTC)."""
-    match = re.fullmatch(r"(\d{14})(?:\.(\d{1,6}))?", value.strip())
-    if not match:
+    """Parse an MDTM/MLST time (``YYYYMMDDHHMMSS[.fff]``, always UTC).
+
+    Read by slicing: a listing has one per line, and ``re`` + ``strptime`` cost
+    about 10 us each (a 200-file MLSD spent most of its CPU there).
+    """
+    value = value.strip()
+    stamp, dot, fraction = value.partition(".")
+    if len(stamp) != 14 or not stamp.isascii() or not stamp.isdigit():
         return None
-    stamp = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    fraction = match.group(2)
-    return stamp.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else stamp
+    if dot and not (0 < len(fraction) <= 6 and fraction.isascii() and fraction.isdigit()):
+        return None
+    try:
+        return datetime(
+            int(stamp[:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[8:10]),
+            int(stamp[10:12]),
+            int(stamp[12:14]),
+            int(fraction.ljust(6, "0")) if fraction else 0,
+            tzinfo=timezone.utc,
+        )
+    except ValueError:  # e.g. month 13, or the leap second 60 that strptime also refused
+        return None
+
+
+def _split_facts(line: str) -> tuple[str, str] | None:
+    """Split an MLSD line into its facts and its name; None when it has no name."""
+    facts, sep, name = line.rstrip("\r\n").partition(" ")
+    if not sep or not name:
+        return None
+    return facts, name
+
+
+def _kind(facts: str) -> str | None:
+    """The ``type`` fact, lowercased: ``"file"`` or ``"dir"``; None for anything else."""
+    low = facts.lower()
+    start = 5 if low.startswith("type=") else low.find(";type=") + 6
+    if start >= 5:  # found: no split into facts
+        end = low.find(";", start)
+        kind = low[start:] if end < 0 else low[start:end]
+        return kind if kind in (FILE, FOLDER) else None
+    for fact in facts.split(";"):  # spaces around the key, as some servers write
+        key, eq, value = fact.partition("=")
+        if eq and key.strip().lower() == "type":
+            kind = value.lower()
+            return kind if kind in (FILE, FOLDER) else None
+    return None
 
 
 def parse_facts(line: str) -> Entry | None:
@@ -47,24 +95,46 @@ def parse_facts(line: str) -> Entry | None:
     Only files and folders are returned: ``cdir``/``pdir`` (``.``, ``..``) and links
     are skipped, as the target's kind is unknown.
     """
-    facts_text, sep, name = line.rstrip("\r\n").partition(" ")
-    if not sep or not name:
+    split = _split_facts(line)
+    if split is None:
         return None
-    facts: dict[str, str] = {}
-    for fact in facts_text.split(";"):
+    kind = size = sizd = modify = None
+    for fact in split[0].split(";"):
         key, eq, value = fact.partition("=")
-        if eq:
-            facts[key.strip().lower()] = value
-    kind = facts.get("type", "").lower()
+        if not eq:
+            continue
+        key = key.strip().lower()
+        if key == "type":
+            kind = value.lower()
+        elif key == "size":
+            size = value
+        elif key == "sizd":
+            sizd = value
+        elif key == "modify":
+            modify = value
     if kind not in (FILE, FOLDER):
         return None
-    size = facts.get("size") or facts.get("sizd")
+    size = size or sizd
     return Entry(
-        name=name,
+        name=split[1],
         kind=kind,
         size=int(size) if size and size.isdigit() else None,
-        modified=parse_time(facts.get("modify", "")),
+        modified=parse_time(modify) if modify else None,
     )
+
+
+def parse_names(lines: Iterable[str]) -> list[tuple[str, bool]]:
+    """``(name, is a folder)`` for each file and folder of MLSD output.
+
+    What ``listdir`` needs, without the sizes and times :func:`parse_facts` builds:
+    a 200-file listing cost 5x the classic backend's CPU before this.
+    """
+    found = []
+    for line in lines:
+        split = _split_facts(line)
+        if split is not None and (kind := _kind(split[0])) is not None:
+            found.append((split[1], kind == FOLDER))
+    return found
 
 
 def parse_mlst(response: str) -> Entry | None:

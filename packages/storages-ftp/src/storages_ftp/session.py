@@ -19,13 +19,24 @@ from typing import IO, Any, BinaryIO
 from storages_base.remote import temporary_name
 
 from .errors import NOT_IMPLEMENTED, reply_code
-from .listing import FILE, FOLDER, Entry, parse_facts, parse_list, parse_mlst, parse_time
+from .listing import (
+    FILE,
+    FOLDER,
+    Entry,
+    parse_facts,
+    parse_list,
+    parse_mlst,
+    parse_names,
+    parse_time,
+)
 
 __all__ = ["Session", "TLSSession"]
 
 #: Bytes read and sent per call of an upload: with a blocking socket, 64 KiB sent a
 #: 512 MiB file fastest to pyftpdlib (8 KiB costs more client CPU, 256 KiB more server CPU).
 BLOCK_SIZE = 64 * 1024
+#: Bytes asked for per ``recv`` of a listing (a 200-file MLSD is about 20 KiB).
+LISTING_BLOCK = 64 * 1024
 
 
 class Session(ftplib.FTP):
@@ -106,21 +117,54 @@ class Session(ftplib.FTP):
 
     def entries(self, path: str) -> list[Entry]:
         """List ``path`` ("" is the root): MLSD where the server has it, else LIST."""
-        suffix = f" {path}" if path else ""
-        lines: list[str] = []
-        if "MLST" in self.features:
-            try:
-                self.retrlines(f"MLSD{suffix}", lines.append)
-            except ftplib.error_perm as exc:
-                if reply_code(exc) not in NOT_IMPLEMENTED:
-                    raise
-                self.features -= {"MLST"}
-                lines.clear()
-            else:
-                found = (parse_facts(line) for line in lines)
-                return [entry for entry in found if entry is not None]
-        self.retrlines(f"LIST{suffix}", lines.append)
-        return parse_list(lines)
+        lines = self._listing(path)
+        if lines is not None:
+            found = (parse_facts(line) for line in lines)
+            return [entry for entry in found if entry is not None]
+        return parse_list(self.lines(f"LIST{_argument(path)}"))
+
+    def names(self, path: str) -> list[tuple[str, bool]]:
+        """``(name, is a folder)`` for each entry of ``path``: what a listdir needs."""
+        lines = self._listing(path)
+        if lines is not None:
+            return parse_names(lines)
+        entries = parse_list(self.lines(f"LIST{_argument(path)}"))
+        return [(entry.name, entry.kind == FOLDER) for entry in entries]
+
+    def _listing(self, path: str) -> list[str] | None:
+        """The MLSD lines of ``path``; None when the server has no MLSD."""
+        if "MLST" not in self.features:
+            return None
+        try:
+            return self.lines(f"MLSD{_argument(path)}")
+        except ftplib.error_perm as exc:
+            if reply_code(exc) not in NOT_IMPLEMENTED:
+                raise
+            self.features -= {"MLST"}
+            return None
+
+    def lines(self, command: str) -> list[str]:
+        """The text lines a listing command sends on its data connection.
+
+        ftplib's ``retrlines`` sends TYPE A every time and reads the data line by
+        line through a text file; this sends TYPE only when the session is in
+        binary mode, reads the data in large blocks and splits it once.
+        """
+        if self.binary:
+            self.voidcmd("TYPE A")
+        chunks: list[bytes] = []
+        with self.transfercmd(command) as conn:
+            while block := conn.recv(LISTING_BLOCK):
+                chunks.append(block)
+            if isinstance(conn, ssl.SSLSocket):
+                conn.unwrap()  # a TLS close_notify, as ftplib sends
+        self.voidresp()
+        text = b"".join(chunks).decode(self.encoding)
+        # Lines end in CRLF (LF from some servers); a lone CR may be part of a name.
+        lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        if lines and not lines[-1]:
+            lines.pop()
+        return lines
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -235,6 +279,11 @@ class TLSSession(Session, ftplib.FTP_TLS):
             session = getattr(self.sock, "session", None)
             conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
         return conn, size
+
+
+def _argument(path: str) -> str:
+    """A command's path argument ("" lists the session's current folder)."""
+    return f" {path}" if path else ""
 
 
 def _consumed(source: IO[bytes]) -> bool:

@@ -123,13 +123,16 @@ class FTPStorage(FileServerStorage):
 
     def _list_path(self, session: Session, path: str) -> list[tuple[str, bool]]:
         try:
-            entries = session.entries(path)
+            found = session.names(path)
         except ftplib.error_perm as exc:
             if reply_code(exc) == 550:
                 return []  # a missing folder lists empty, as on object stores
             raise
         # Some servers list full paths.
-        return [(posixpath.basename(e.name.rstrip("/")), e.kind == FOLDER) for e in entries]
+        return [
+            (posixpath.basename(name.rstrip("/")), folder) if "/" in name else (name, folder)
+            for name, folder in found
+        ]
 
     def _remove_path(self, session: Session, path: str) -> None:
         session.remove(path)
