@@ -193,3 +193,15 @@ def test_a_resolved_name_is_a_plain_string_with_its_key() -> None:
     assert pickle.loads(pickle.dumps(resolved)) == "docs/a.txt"
     with pytest.raises(SuspiciousFileOperation):
         names_module.resolve("../up.txt", "media")
+
+
+def test_resolve_remembers_plain_names_and_still_refuses_each_time():
+    first = names_module.resolve("a/./b.txt", "media")
+    assert names_module.resolve("a/./b.txt", "media") is first
+    assert (first, first.key) == ("a/b.txt", "media/a/b.txt")
+    assert names_module.resolve("a/./b.txt", "other").key == "other/a/b.txt"
+    for _ in range(2):
+        with pytest.raises(SuspiciousFileOperation):
+            names_module.resolve("../up.txt", "media")
+    path = names_module.resolve(pathlib.PurePosixPath("a/b.txt"), "media")
+    assert path.key == "media/a/b.txt"

@@ -65,6 +65,30 @@ def test_reading_a_small_file_costs_four_requests(storage, requests):
     assert requests == Counter({"OPEN": 1, "FSTAT": 1, "READ": 1, "CLOSE": 1})
 
 
+def test_a_read_waits_for_two_round_trips_and_not_for_its_close(storage, monkeypatch):
+    """The fstat goes out with the first read; the CLOSE's answer is left to the next request."""
+    storage.save("f.txt", ContentFile(b"hello"))
+    events: list[str] = []
+    send, wait = paramiko.SFTPClient._async_request, paramiko.SFTPClient._read_response
+
+    def sending(self, fileobj, t, *args):
+        events.append(NAMES.get(t, str(t)))
+        return send(self, fileobj, t, *args)
+
+    def waiting(self, waitfor=None):
+        events.append("wait")
+        return wait(self, waitfor)
+
+    monkeypatch.setattr(paramiko.SFTPClient, "_async_request", sending)
+    monkeypatch.setattr(paramiko.SFTPClient, "_read_response", waiting)
+    with storage.open("f.txt") as f:
+        assert f.read() == b"hello"
+        assert (f.size, storage.get_modified_time("f.txt").year > 2000) == (5, True)
+    assert events == ["OPEN", "wait", "READ", "FSTAT", "wait", "wait", "CLOSE"]
+    assert storage.exists("f.txt")  # the next request reads the CLOSE's answer first
+    assert events[-3:] == ["CLOSE", "STAT", "wait"]
+
+
 def test_the_first_write_into_a_new_folder_checks_it_once(storage, requests):
     storage.save("warm.txt", ContentFile(b"x"))
     requests.clear()

@@ -32,7 +32,7 @@ from .client import (
     remove,
 )
 from .errors import BACKEND
-from .files import SFTPReader, SFTPWriter
+from .files import SFTPReader, SFTPWriter, stat_and_read
 from .options import OPTIONS
 from .uploads import Uploader
 
@@ -143,7 +143,14 @@ class SFTPStorage(FileServerStorage):
 
     @property
     def key_prefix(self) -> str:
-        return "/".join(part for part in (self._root, self.location) if part)
+        # Asked twice per operation: joined again only when the root or location changed.
+        parts = (self._root, self.location)
+        cached = self.__dict__.get("_key_prefix")
+        if cached is not None and cached[0] == parts:
+            return str(cached[1])
+        prefix = "/".join(part for part in parts if part)
+        self.__dict__["_key_prefix"] = (parts, prefix)
+        return prefix
 
     def _path(self, key: str) -> str:
         """Return the server path of ``key`` (keys are relative; the root may not be)."""
@@ -160,11 +167,11 @@ class SFTPStorage(FileServerStorage):
     def _open_reader(self, conn: Connection, key: str, offset: int) -> tuple[IO[bytes], Stat]:
         path = self._path(key)
         file = conn.sftp.open(path, "rb")
-        attrs = file.stat()
+        attrs, head = stat_and_read(file, offset)
         if stat_mode.S_ISDIR(attrs.st_mode or 0):
             file.close()
             raise self._not_found(key, "open")
-        file.seek(offset)
+        file.seek(offset + len(head))
         info = _stat(attrs)
         reader = SFTPReader(
             self._pool,
@@ -175,6 +182,7 @@ class SFTPStorage(FileServerStorage):
             modified=attrs.st_mtime,
             conn=conn,
             file=file,
+            head=head,
         )
         return cast(IO[bytes], reader), info
 
