@@ -190,11 +190,11 @@ class SFTPReader(io.RawIOBase):
         file, conn = self._file, self._conn
         self._file = self._conn = None
         if file is not None:
-            # Closed without waiting for the answer (the next request on the connection
-            # reads it): a round trip less per download. A dead connection fails to
-            # close the file; release() then drops it.
+            # A dead connection fails to close the file; release() then drops it. (Not
+            # closed asynchronously: its answer would then be read by, and its request
+            # counted against, whatever the connection does next.)
             with contextlib.suppress(Exception):
-                _close_async(file)
+                file.close()
         if conn is not None:
             self._pool.release(conn)
 
@@ -281,19 +281,6 @@ class SFTPWriter(io.RawIOBase):
             if error is exc:
                 raise
             raise error from exc
-
-
-def _close_async(file: paramiko.SFTPFile) -> None:
-    """Send the file's CLOSE and leave its answer to the connection's next request.
-
-    paramiko's own ``close()`` waits for it; ``_close(async_=True)`` is what paramiko
-    uses when a file is garbage-collected. A read handle's close has nothing to report.
-    """
-    closer = getattr(file, "_close", None)
-    if closer is None:  # a paramiko without it
-        file.close()
-    else:
-        closer(async_=True)
 
 
 def _prefetch(file: paramiko.SFTPFile, start: int, end: int) -> None:
