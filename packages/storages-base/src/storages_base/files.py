@@ -272,7 +272,8 @@ class StorageFile(File):  # type: ignore[type-arg]
 
     @property
     def _writing(self) -> bool:
-        return bool(set(self.mode) & set("wxa+"))
+        mode = self.mode  # asked by every File.size: no sets built
+        return "w" in mode or "x" in mode or "a" in mode or "+" in mode
 
     def _open(self, mode: str) -> None:
         self._stat, self._dirty, self._under = None, False, []
