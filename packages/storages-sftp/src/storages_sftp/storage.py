@@ -14,6 +14,7 @@ import weakref
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
+import paramiko
 from django.core.exceptions import ImproperlyConfigured
 
 from storages_base import names
@@ -197,12 +198,25 @@ class SFTPStorage(FileServerStorage):
 
         return cast(IO[bytes], self._run(start, request.key, "open", keep=True))
 
+    # -- one stat: the commonest calls, with nothing built that they do not return -----------
+
+    def _stat(self, key: str) -> Stat:
+        path = self._path(key)
+        attrs = self._run(lambda conn: _attributes(conn, path), key, "stat")
+        if attrs is None or stat_mode.S_ISDIR(attrs.st_mode or 0):
+            raise self._not_found(key, "stat")
+        return _stat(attrs)
+
+    def _exists(self, key: str) -> bool:
+        # A folder exists too, as on django-storages and FileSystemStorage.
+        path = self._path(key.rstrip("/"))
+        return self._run(lambda conn: _attributes(conn, path), key, "exists") is not None
+
     # -- the file-server primitives ----------------------------------------------------------
 
     def _path_info(self, conn: Connection, path: str) -> PathInfo | None:
-        try:
-            attrs = conn.sftp.stat(path)
-        except FileNotFoundError:
+        attrs = _attributes(conn, path)
+        if attrs is None:
             return None
         if stat_mode.S_ISDIR(attrs.st_mode or 0):
             return PathInfo(folder=True)
@@ -238,6 +252,14 @@ class SFTPStorage(FileServerStorage):
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         return published_url(self.base_url, self._name_for_key(key), setting="SFTP_BASE_URL")
+
+
+def _attributes(conn: Connection, path: str) -> paramiko.SFTPAttributes | None:
+    """The server's stat of ``path``; None when it does not exist."""
+    try:
+        return conn.sftp.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def _stat(attrs: Any) -> Stat:
