@@ -193,7 +193,7 @@ def _at_least(runs: Any, metric: str, factor: float, what: str = "cpu") -> tuple
     return (f"{value:.1f}x ({what})", value >= factor) if value else ("-", False)
 
 
-def targets(all_runs: Runs) -> str:
+def targets(all_runs: Runs, side_by_side: dict[str, str] | None = None) -> str:
     """Each target (issues 5, 17 and 18) this run measured: the figure and whether it is met.
 
     One table for every provider in the harness: the per-operation, large-file,
@@ -226,13 +226,45 @@ def targets(all_runs: Runs) -> str:
             rows.append((f"{metric}: at least 3x cheaper", text, ok))
     _gcs_targets(all_runs, rows)
     _azure_targets(all_runs, rows)
+    for name, table in sorted((side_by_side or {}).items()):
+        _side_by_side_targets(name.removeprefix("side-by-side-"), table, rows)
     lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {target} | {text} | {'yes' if ok else '**no**'} |" for target, text, ok in rows]
     return "\n".join(lines) + "\n"
 
 
-#: Scenarios whose generic targets ``_gcs_targets`` adds itself (with GCS's own rows).
-GCS_OWN = {"ops-gcs", "collectstatic-gcs", "large-gcs", "import-gcs"}
+def _side_by_side_targets(provider: str, table: str, rows: list) -> None:
+    """A provider's own script: never more API calls than classic (its ``...: calls`` rows)."""
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table.splitlines()]
+    values = {row[0]: row[1:3] for row in cells if len(row) >= 3}
+    worse, apart, seen = [], [], 0
+    for measure, (classic_text, ours_text) in values.items():
+        if not measure.endswith(": calls"):
+            continue
+        # Not the same work: e.g. the classic listdir returns the first page only.
+        listed = values.get(measure.removesuffix("calls") + "listed")
+        if listed and listed[0] != listed[1]:
+            apart.append(f"{measure} not compared (listed {listed[0]} vs {listed[1]})")
+            continue
+        try:
+            classic, ours = float(classic_text), float(ours_text)
+        except ValueError:
+            continue
+        seen += 1
+        if ours > classic:
+            worse.append(f"{measure}: {ours:g} > {classic:g}")
+    if seen:
+        text = "; ".join(worse or ["none", *apart])
+        rows.append((f"{provider}: never more API calls than classic", text, not worse))
+
+
+#: Scenarios whose generic targets ``_gcs_targets`` and ``_azure_targets`` add themselves
+#: (beside the provider's own rows).
+GCS_OWN = {
+    f"{family}-{provider}"
+    for family in ("ops", "collectstatic", "large", "import")
+    for provider in ("gcs", "azure")
+}
 
 
 def _gcs_targets(all_runs: Runs, rows: list[tuple[str, str, bool]]) -> None:

@@ -72,6 +72,16 @@ CLASSES = {
 }
 
 
+#: Providers benchmarked by a script of their own (own server, own classic venv), run by this
+#: command too: ``benchmarks/<provider>_side_by_side.py`` prints a Markdown table of
+#: ``| measure | classic | ours | ratio |``, which RESULTS.md includes (scenario
+#: ``side-by-side-<provider>``) and whose ``...: calls`` rows join the targets table.
+SIDE_BY_SIDE = {
+    "side-by-side-" + path.name.removesuffix("_side_by_side.py"): path
+    for path in sorted(HERE.glob("*_side_by_side.py"))
+}
+
+
 class StepFailed(Exception):
     """A client process exited with an error (its stderr is the message)."""
 
@@ -197,32 +207,69 @@ SCENARIOS: dict[str, tuple[str, list[Step]]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], default=[])
+    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS, *SIDE_BY_SIDE], default=[])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     parser.add_argument("--report-only", action="store_true", help="re-render the last runs")
     args = parser.parse_args()
-    chosen = args.scenarios or list(SCENARIOS)
+    chosen = args.scenarios or [*SCENARIOS, *SIDE_BY_SIDE]
     pythons = {"classic": classic_python(), "ours": sys.executable}
     environments = equal_terms(pythons)
     if args.report_only:
         saved = json.loads(LAST_RUNS.read_text())
         all_runs, skipped, args.repeats = saved["runs"], saved["skipped"], saved["repeats"]
+        tables = saved.get("side_by_side", {})
     else:
-        all_runs, skipped = measure_all(chosen, pythons, args.repeats)
+        scenarios = [c for c in chosen if c in SCENARIOS]
+        all_runs, skipped = measure_all(scenarios, pythons, args.repeats)
+        tables = side_by_side([c for c in chosen if c in SIDE_BY_SIDE], skipped)
         LAST_RUNS.write_text(
-            json.dumps({"runs": all_runs, "skipped": skipped, "repeats": args.repeats})
+            json.dumps(
+                {
+                    "runs": all_runs,
+                    "skipped": skipped,
+                    "repeats": args.repeats,
+                    "side_by_side": tables,
+                }
+            )
         )
-    sections = [report.targets(all_runs)]
+    sections = [report.targets(all_runs, tables)]
     for name, title_steps in SCENARIOS.items():
         if name in all_runs:
             sections.append(report.render(title_steps[0], all_runs[name]))
         elif name in skipped:
             sections.append(f"## {title_steps[0]}\n\nNot measured: {skipped[name]}\n")
+    for name, path in SIDE_BY_SIDE.items():
+        title = f"{name.removeprefix('side-by-side-').title()} side by side (`{path.name}`)"
+        if name in tables:
+            sections.append(f"## {title}\n\n{tables[name]}")
+        elif name in skipped:
+            sections.append(f"## {title}\n\nNot measured: {skipped[name]}\n")
     print("\n" + sections[0])
     header = report.header(args.repeats, pythons, environments)
     Path(args.output).write_text(header + "\n".join(sections))
     print(f"written {args.output}")
+
+
+def side_by_side(chosen: list[str], skipped: dict[str, str]) -> dict[str, str]:
+    """Run each provider's own side-by-side script; its Markdown table by scenario name."""
+    tables = {}
+    for name in chosen:
+        print(f"  {name} ({SIDE_BY_SIDE[name].name})", flush=True)
+        done = subprocess.run(
+            [sys.executable, str(SIDE_BY_SIDE[name])],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
+        )
+        table = "\n".join(line for line in done.stdout.splitlines() if line.startswith("|"))
+        if done.returncode or not table:
+            skipped[name] = f"the script failed: {(done.stderr or done.stdout).strip()[-300:]}"
+            continue
+        tables[name] = table + "\n"
+        print("\n" + tables[name], flush=True)
+    return tables
 
 
 def measure_all(chosen: list[str], pythons: dict[str, str], repeats: int) -> tuple[dict, dict]:
