@@ -107,6 +107,11 @@ def test_listdir_costs_one_request_per_page_of_the_folder_not_of_the_container(
     seen = requests_of(counted, lambda: out.append(storage.listdir("docs")))
     assert out[0] == (["sub", "sub2"], ["0.txt", "1.txt", "2.txt", "3.txt", "4.txt"])
     assert len(seen) == 4, seen  # 7 entries, 2 a page
+    assert storage.list_all("docs") == [
+        *(f"docs/{i}.txt" for i in range(5)),
+        "docs/sub/deep.txt",
+        "docs/sub2/deeper/x.txt",
+    ]
 
 
 def test_a_large_save_is_one_request_per_block_and_one_commit(

@@ -274,6 +274,14 @@ class AzureStorage(ChunkedUploads, BaseStorage):
             for item in listing:
                 yield item.name, Stat(size=item.size, modified=item.last_modified, etag=item.etag)
 
+    def list_all(self, path: str = "") -> list[str]:
+        """Every file under ``path`` at any depth, as names (django-storages' extra; its
+        ``listdir`` used to return this)."""
+        prefix = self._key(path or "")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return [self._name_for_key(key) for key, _stat in self._scan(prefix)]
+
     # -- writing -------------------------------------------------------------------------
 
     def _part_target(self, request: WriteRequest) -> BlockBlobParts:
