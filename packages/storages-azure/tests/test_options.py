@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -217,19 +219,22 @@ def test_the_connection_string_authenticates(azurite: Azurite, container: str) -
 
 def test_an_account_name_and_key_authenticate(azurite: Azurite) -> None:
     """A second account of our own (AZURITE_ACCOUNTS): nothing rests on the default one."""
+    if os.environ.get("STORAGES_TEST_AZURITE_HOST"):
+        pytest.skip("a reused Azurite may lack our second account (AZURITE_ACCOUNTS)")
     from azure.storage.blob import BlobServiceClient
 
     service = BlobServiceClient(
         f"http://{azurite.host}/{OTHER_ACCOUNT}",
         credential={"account_name": OTHER_ACCOUNT, "account_key": OTHER_KEY},
     )
-    service.create_container("other-account")
+    container = f"other-{secrets.token_hex(6)}"  # the server may be shared (reused)
+    service.create_container(container)
     storage = azurite.storage(
-        "other-account", account_name=OTHER_ACCOUNT, account_key=OTHER_KEY, expiration_secs=60
+        container, account_name=OTHER_ACCOUNT, account_key=OTHER_KEY, expiration_secs=60
     )
     round_trip(storage)
     name = storage.save("signed.txt", ContentFile(b"x"))
-    assert f"/{OTHER_ACCOUNT}/other-account/signed.txt?" in storage.url(name)
+    assert f"/{OTHER_ACCOUNT}/{container}/signed.txt?" in storage.url(name)
 
 
 def test_a_wrong_key_is_a_permission_error_that_names_the_cause(
