@@ -288,7 +288,10 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
     ) -> str:
         if expire is not None:
             parameters = {**(parameters or {}), "expiration": int(expire)}
-        acl = self.get_object_parameters(self._name_for_key(key)).get("acl", self.default_acl)
+        if type(self).get_object_parameters is GoogleCloudStorage.get_object_parameters:
+            acl = self.object_parameters.get("acl", self.default_acl)  # no copy per URL
+        else:
+            acl = self.get_object_parameters(self._name_for_key(key)).get("acl", self.default_acl)
         if acl == "publicRead" or not self.querystring_auth:
             return self.url_builder.public(key)
         return self.url_builder.signed(key, parameters)

@@ -107,7 +107,7 @@ class V4Signer:
         self._sign = sign
         self._second = -1
         self._stamps = ("", "", "")
-        self._fixed: dict[str, list[str]] = {}
+        self._fixed: dict[str, Any] = {}  # by signed headers, and by endpoint (plain GETs)
 
     def _timestamps(self, instant: float) -> tuple[str, str, str]:
         """The timestamp, the credential scope and their quoted query pairs: once a second."""
@@ -122,7 +122,7 @@ class V4Signer:
 
     def _fixed_pairs(self, signed_headers: str, timestamp: str, scope: str) -> list[str]:
         """The quoted X-Goog-* pairs that do not change within a second."""
-        pairs = self._fixed.get(signed_headers)
+        pairs: list[str] | None = self._fixed.get(signed_headers)
         if pairs is None:
             pairs = [
                 "X-Goog-Algorithm=GOOG4-RSA-SHA256",
@@ -132,6 +132,25 @@ class V4Signer:
             ]
             self._fixed[signed_headers] = pairs
         return pairs
+
+    def _sign_get(
+        self, endpoint: str, resource: str, expires: int, timestamp: str, scope: str
+    ) -> str:
+        """``sign()`` of a plain GET: the same canonical request, with the parts that do
+        not change within a second (the sorted X-Goog pairs, the host) joined once."""
+        parts = self._fixed.get(endpoint)
+        if parts is None:
+            host = urlsplit(endpoint).netloc
+            algorithm, credential, date, signed = self._fixed_pairs("host", timestamp, scope)
+            parts = (f"{algorithm}&{credential}&{date}&X-Goog-Expires=", f"&{signed}", host)
+            self._fixed[endpoint] = parts
+        head, tail, host = parts
+        query = f"{head}{expires}{tail}"
+        request = f"GET\n{resource}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
+        digest = hashlib.sha256(request.encode("ascii")).hexdigest()
+        to_sign = f"GOOG4-RSA-SHA256\n{timestamp}\n{scope}\n{digest}"
+        signature = self._sign(to_sign.encode("ascii")).hex()
+        return f"{endpoint}{resource}?{query}&X-Goog-Signature={signature}"
 
     def sign(
         self,
@@ -145,6 +164,8 @@ class V4Signer:
     ) -> str:
         """Return ``endpoint + resource`` signed at ``instant`` for ``expires`` seconds."""
         timestamp, scope, _date = self._timestamps(instant)
+        if method == "GET" and not headers and not query:
+            return self._sign_get(endpoint, resource, expires, timestamp, scope)
         all_headers = dict(headers or {})
         if "host" not in {name.lower() for name in all_headers}:
             all_headers["Host"] = urlsplit(endpoint).netloc
@@ -194,8 +215,15 @@ class GCSUrlBuilder:
         self.querystring_auth = bool(storage.querystring_auth)
         self.expiration = storage.expiration
         self._relative = not isinstance(self.expiration, datetime)
+        self._seconds = expiration_seconds(self.expiration) if self._relative else 0
         window = storage.url_reuse_window if self._relative else 0
         self._cache = SignedUrlCache(window or 0)
+        if self.custom_endpoint:
+            bound = self.custom_endpoint
+            self._origin = bound if "://" in bound else f"http://{bound}"  # the SDK's scheme
+            self._prefix = "/"
+        else:
+            self._origin, self._prefix = self.endpoint, f"/{self.bucket_name}/"
         self._signer: V4Signer | None = None
         self._lock = threading.Lock()
 
@@ -208,13 +236,18 @@ class GCSUrlBuilder:
 
     def signed(self, key: str, parameters: dict[str, Any] | None = None) -> str:
         """A V4 signed URL of ``key``, the same one within the reuse window."""
+        if not parameters and self._relative:  # the common case, kept short
+            seconds = self._seconds
+            return self._cache.url(
+                key, seconds, _now(), lambda instant: self._plain(key, seconds, instant)
+            )
         parameters = dict(parameters or {})
         if not set(parameters) <= _NATIVE or parameters.get("version", "v4") != "v4":
             return self._sdk_url(key, parameters)
         expiration = parameters.pop("expiration", self.expiration)
         now = _now()
         expires = expiration_seconds(expiration, now)
-        if not self._relative or "expiration" in parameters or isinstance(expiration, datetime):
+        if isinstance(expiration, datetime):  # an instant: the URL cannot be reused
             return self._build(key, parameters, expires, now)
         return self._cache.url(
             (key, parameters),
@@ -223,15 +256,13 @@ class GCSUrlBuilder:
             lambda instant: self._build(key, parameters, expires, instant),
         )
 
+    def _plain(self, key: str, expires: int, instant: float) -> str:
+        """A GET of ``key`` with no other parameter."""
+        resource = self._prefix + _quote_key(key)
+        return self.signer().sign("GET", self._origin, resource, expires, instant)
+
     def _build(self, key: str, parameters: dict[str, Any], expires: int, instant: float) -> str:
-        quoted = _quote_key(key)
-        if self.custom_endpoint:
-            endpoint = self.custom_endpoint
-            if "://" not in endpoint:
-                endpoint = f"http://{endpoint}"  # the SDK's default scheme for a bound host
-            resource = f"/{quoted}"
-        else:
-            endpoint, resource = self.endpoint, f"/{self.bucket_name}/{quoted}"
+        endpoint, resource = self._origin, self._prefix + _quote_key(key)
         method = str(parameters.get("method") or parameters.get("http_method") or "GET").upper()
         headers = dict(parameters.get("headers") or {})
         if parameters.get("content_type") is not None:
