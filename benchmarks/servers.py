@@ -97,6 +97,28 @@ def _run_gcs(port: int) -> None:
     httpd.serve_forever()
 
 
+def _handlers_one_at_a_time() -> None:
+    """The emulator's state is not thread-safe: its handlers run one at a time (the
+    responses, streamed reads included, are still written concurrently)."""
+    import threading
+
+    from gcp_storage_emulator import server
+
+    lock = threading.Lock()
+
+    def serialised(function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return function(*args, **kwargs)
+
+        return run
+
+    server.HANDLERS = tuple(
+        (regex, {method: serialised(f) for method, f in routes.items()})
+        for regex, routes in server.HANDLERS
+    )
+
+
 def _resumable_uploads_append_in_place(storage_class: Any) -> None:
     """The emulator appends each chunk of a resumable upload by copying everything received
     so far into a new ``bytes`` (64 chunks of a 512 MiB file copy 16 GiB); chunks are
