@@ -115,6 +115,12 @@ def s3_demo() -> Iterator[DemoSite]:
     yield from start_demo("s3")
 
 
+@pytest.fixture(scope="session")
+def azure_demo() -> Iterator[DemoSite]:
+    """The demo on Azure Blob: Azurite started by the demo, a private container."""
+    yield from start_demo("azure")
+
+
 @pytest.fixture
 def png_file(tmp_path: Path) -> Callable[[str, int], Path]:
     """Write a small PNG (different per seed) and return its path."""

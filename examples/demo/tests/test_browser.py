@@ -129,6 +129,41 @@ def test_upload_render_direct_upload_and_delete_in_chromium(
     assert status_of(classic_src) == 404
 
 
+def test_azure_sas_images_and_a_direct_put_in_chromium(
+    page: Any, azure_demo: Any, png_file: Callable[[str, int], Path]
+) -> None:
+    """On Azure the direct upload is a PUT of the file with a create-only SAS (CORS set by
+    the demo on Azurite); the gallery's images are SAS URLs of a private container."""
+    storage = azure_demo.storage_endpoint
+    assert storage is not None
+    container = storage + "/devstoreaccount1/demo-media"
+    page.goto(azure_demo.url)
+    page.fill("#upload-form input[name=title]", "Through Django")
+    page.set_input_files("#upload-form input[name=image]", str(png_file("sunrise.png", 3)))
+    page.click("#upload-form button[type=submit]")
+    classic = page.locator("li.item", has_text="Through Django")
+    classic.wait_for()
+    classic_src = rendered_from(page, classic)
+    assert classic_src.startswith(container + "/images/")
+    assert "sig=" in classic_src  # a SAS: the container is private
+
+    page.fill("#direct-form input[name=title]", "Straight to Azure")
+    page.set_input_files("#direct-form input[name=file]", str(png_file("sunset.png", 7)))
+    with page.expect_request(lambda r: r.method == "PUT" and r.url.startswith(storage)):
+        page.click("#direct-form button[type=submit]")
+    direct = page.locator("li.item", has_text="Straight to Azure")
+    direct.wait_for()
+    direct_src = rendered_from(page, direct)
+    assert direct_src.startswith(container + "/direct/")
+
+    direct.locator("button.delete").click()
+    page.locator("li.item", has_text="Straight to Azure").wait_for(state="detached")
+    assert status_of(direct_src) == 404
+    classic.locator("button.delete").click()
+    page.locator("p.empty").wait_for()
+    assert status_of(classic_src) == 404
+
+
 def test_the_direct_upload_is_refused_by_the_site_when_the_file_is_too_large(
     page: Any, s3_demo: Any, tmp_path: Path
 ) -> None:
