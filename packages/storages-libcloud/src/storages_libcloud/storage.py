@@ -1,0 +1,260 @@
+"""``LibCloudStorage``: any Apache Libcloud storage driver as a Django storage.
+
+Thin on purpose: names, location, the overwrite policy, content types and file objects
+come from :class:`storages_base.BaseStorage`; this class maps its key-level hooks onto
+libcloud driver calls. Reads stream (``download_object_as_stream``, ranged where the
+driver has ranges), writes stream (``upload_object_via_stream``, a chunk at a time),
+``listdir`` asks the driver for the folder's prefix only, and every thread gets its own
+driver (libcloud's connections are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import IO, Any, ClassVar
+
+from storages_base import (
+    AlreadyExistsError,
+    BaseStorage,
+    Capabilities,
+    Stat,
+    WriteRequest,
+    client_property,
+)
+from storages_base.files import CHUNK_SIZE
+from storages_base.remote import is_temporary_name, temporary_name
+
+from .client import Drivers, ProviderConfig, provider_config
+from .errors import libcloud_errors
+from .files import ChunkStream, chunks_of
+from .options import LIBCLOUD_OPTIONS
+from .urls import object_url, signs_urls
+
+__all__ = ["LibCloudStorage"]
+
+#: LOCAL keeps its lock and hash folders inside the container.
+_LOCAL_HIDDEN = (".lock", ".hash")
+
+
+class LibCloudStorage(BaseStorage):
+    """Files in one container of a libcloud provider (``storages_libcloud.LibCloudStorage``).
+
+    ``LibCloudStorage('amazon_1')`` uses ``LIBCLOUD_PROVIDERS['amazon_1']``; without a
+    name, ``DEFAULT_LIBCLOUD_PROVIDER`` (default ``'default'``).
+    """
+
+    backend_name = "libcloud"
+    options = LIBCLOUD_OPTIONS
+    capabilities: Capabilities = Capabilities()  # per driver: see configure()
+
+    providers: dict[str, Any]
+    provider_name: str
+    base_url: str | None
+    url_expire: int
+    config: ProviderConfig
+    #: Objects the driver returned to ``listdir`` so far (what a listing costs).
+    objects_listed: int = 0
+
+    def __init__(self, provider_name: str | None = None, option: Any = None, **kwargs: Any):
+        # ``option`` is django-storages' unused second argument, kept for its callers.
+        if provider_name is not None:
+            kwargs["provider_name"] = provider_name
+        super().__init__(**kwargs)
+
+    def configure(self) -> None:
+        super().configure()
+        self.config = provider_config(self.providers, self.provider_name)
+        self.url_expire = int(self.url_expire)
+        driver = self.drivers.driver  # refuses a driver that cannot be built, now
+        self.capabilities = _capabilities_of(driver, self.config.type)
+
+    drivers = client_property(lambda self: Drivers(self.config))
+    _listed_lock = client_property(lambda self: threading.Lock())
+
+    @property
+    def driver(self) -> Any:
+        """This thread's libcloud driver (``store.driver.create_container('bucket-1')``)."""
+        return self.drivers.driver
+
+    @property
+    def bucket(self) -> str:
+        return self.config.bucket
+
+    def _errors(self, operation: str, key: str | None) -> AbstractContextManager[None]:
+        name = None if key is None else self._name_for_key(key)
+        return libcloud_errors(operation, name, self.config.bucket, self.config.name)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _get(self, key: str, operation: str) -> Any:
+        with self._errors(operation, key):
+            return self.driver.get_object(self.config.bucket, key)
+
+    def _stat(self, key: str) -> Stat:
+        return _stat_of(self._get(key, "stat"))
+
+    def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
+        """The object's metadata, then its bytes from ``offset`` as a stream."""
+        obj = self._get(key, "open")
+        stat = _stat_of(obj)
+        if offset and offset >= stat.size:
+            return io.BytesIO(b""), stat
+        driver = self.driver
+        with self._errors("open", key):
+            if offset and self.capabilities.ranged_reads:
+                chunks = driver.download_object_range_as_stream(
+                    obj, offset, chunk_size=CHUNK_SIZE
+                )
+            else:
+                chunks = driver.download_object_as_stream(obj, chunk_size=CHUNK_SIZE)
+        return ChunkStream(iter(chunks), lambda: self._errors("open", key)), stat
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        """Ask the driver for the objects under ``prefix`` only (LOCAL: one folder read)."""
+        if self.config.type == "local":
+            return self._list_local(prefix)
+        folders: set[str] = set()
+        files: list[str] = []
+        listed = 0
+        with self._errors("listdir", prefix):
+            objects = self.driver.iterate_container_objects(
+                self.drivers.container(), prefix=prefix or None
+            )
+            for obj in objects:
+                listed += 1
+                rest = obj.name[len(prefix) :]
+                head, slash, _tail = rest.partition("/")
+                if slash:
+                    folders.add(head)  # a folder holding only folders is found too
+                elif rest:
+                    files.append(rest)
+        self._count_listed(listed)
+        return sorted(folders), files
+
+    def _list_local(self, prefix: str) -> tuple[list[str], list[str]]:
+        # libcloud's LOCAL driver walks the whole container for any prefix; its
+        # container is a folder, so read the one folder asked for instead.
+        with self._errors("listdir", prefix):
+            root = self.driver.get_container_cdn_url(self.drivers.container(), check=True)
+            path = os.path.join(root, *prefix.strip("/").split("/")) if prefix else root
+            try:
+                entries = list(os.scandir(path))
+            except (FileNotFoundError, NotADirectoryError):
+                return [], []
+        folders = [e.name for e in entries if e.is_dir() and e.name not in _LOCAL_HIDDEN]
+        files = [e.name for e in entries if e.is_file() and not is_temporary_name(e.name)]
+        self._count_listed(len(entries))
+        return folders, files
+
+    def _count_listed(self, count: int) -> None:
+        with self._listed_lock:
+            self.objects_listed += count
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _write(self, request: WriteRequest) -> None:
+        """Upload a chunk at a time; no-overwrite checks the name just before (libcloud
+        has no create-only write)."""
+        if request.exclusive and self._exists(request.key):
+            raise AlreadyExistsError(
+                "File exists",
+                name=self._name_for_key(request.key),
+                operation="save",
+                backend=self.backend_name,
+            )
+        headers = {}
+        if request.content_encoding:
+            headers["Content-Encoding"] = request.content_encoding
+        extra = {"content_type": request.content_type}
+        if request.parameters.get("meta_data"):
+            extra["meta_data"] = request.parameters["meta_data"]
+        local = self.config.type == "local"
+        # LOCAL writes into the file itself: a failed upload would leave it truncated.
+        # Write beside it and rename into place (S3 and Azure commit only at the end).
+        target = temporary_name(request.key) if local else request.key
+        with self._errors("save", request.key):
+            try:
+                self.driver.upload_object_via_stream(
+                    chunks_of(request.content),
+                    self.drivers.container(),
+                    target,
+                    extra=extra,
+                    headers=headers or None,
+                )
+                if local:
+                    os.replace(self._local_path(target), self._local_path(request.key))
+            except BaseException:
+                if local:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self._local_path(target))
+                raise
+
+    def _local_path(self, key: str) -> str:
+        root = self.driver.get_container_cdn_url(self.drivers.container())
+        return str(os.path.join(root, *key.split("/")))
+
+    def _delete(self, key: str) -> None:
+        try:
+            with self._errors("delete", key):
+                self.driver.delete_object(self.drivers.object(key))
+        except FileNotFoundError:
+            pass
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    def url(self, name: str | None, expire: int | None = None) -> str:
+        """Return the URL of ``name`` with no request (see :mod:`storages_libcloud.urls`);
+        ``expire`` is the lifetime of a signed URL in seconds."""
+        return self._object_url(self._key(name or ""), expire)
+
+    def _object_url(self, key: str, expire: int | None = None) -> str:
+        return object_url(self, key, expire)
+
+
+def _capabilities_of(driver: Any, provider_type: str) -> Capabilities:
+    """What this driver can do, for the conformance suite and the file objects."""
+    from libcloud.storage.base import StorageDriver
+
+    signed = signs_urls(driver)
+    ranged = (
+        provider_type != "local"  # LOCAL's ranged download reads the whole file first
+        and type(driver).download_object_range_as_stream
+        is not StorageDriver.download_object_range_as_stream
+    )
+    return Capabilities(ranged_reads=ranged, signed_urls=signed, http_urls=signed)
+
+
+def _stat_of(obj: Any) -> Stat:
+    extra = obj.extra or {}
+    return Stat(
+        size=int(obj.size or 0),
+        modified=_modified(extra),
+        etag=obj.hash,
+        content_type=extra.get("content_type"),
+        content_encoding=extra.get("content_encoding"),
+    )
+
+
+def _modified(extra: dict[str, Any]) -> datetime | None:
+    """The modification time libcloud reports: a float (LOCAL), an HTTP date (HEAD),
+    or an ISO 8601 time (listings)."""
+    value = extra.get("modify_time", extra.get("last_modified"))
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    text = str(value)
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

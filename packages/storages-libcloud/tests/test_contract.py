@@ -1,0 +1,43 @@
+"""The shared conformance suite on libcloud's LOCAL, S3 (moto) and AZURE_BLOBS (Azurite)
+drivers: libcloud's own protocol code runs end to end against each server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from storages_base.testing.contract import StorageContract
+from storages_libcloud import LibCloudStorage
+
+from .conftest import Driver
+
+
+class LibCloudContract(StorageContract):
+    driver_name: str = ""
+
+    @pytest.fixture
+    def storage_factory(
+        self, request: pytest.FixtureRequest
+    ) -> Iterator[Callable[..., LibCloudStorage]]:
+        """Storages of ``LIBCLOUD_PROVIDERS['default']``, set as a user sets it."""
+        driver: Driver = request.getfixturevalue(f"{self.driver_name}_driver")
+        bucket = driver.new_container()
+        with override_settings(LIBCLOUD_PROVIDERS={"default": driver.entry(bucket)}):
+            yield lambda **options: LibCloudStorage(**options)
+
+
+class TestLocalDriver(LibCloudContract):
+    driver_name = "local"
+
+
+class TestS3Driver(LibCloudContract):
+    driver_name = "s3"
+    large_file_size = 5 * 1024 * 1024 + 123  # over one of libcloud's 5 MiB parts
+
+
+class TestAzureBlobsDriver(LibCloudContract):
+    driver_name = "azure"
+    large_file_size = 4 * 1024 * 1024 + 123  # over one of libcloud's 4 MiB blocks
