@@ -105,11 +105,17 @@ def azure_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
     proc = subprocess.Popen(
         [
             str(AZURITE_BIN),
-            "--blobHost", "127.0.0.1",
-            "--blobPort", str(port),
-            "--location", str(tmp_path_factory.mktemp("azurite")),
-            "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
-        ],  # fmt: skip
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(tmp_path_factory.mktemp("azurite")),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -4,7 +4,6 @@ drivers: libcloud's own protocol code runs end to end against each server."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from django.test import override_settings

@@ -4,8 +4,9 @@
 ``LIBCLOUD_PROVIDERS['amazon_1']`` entry (django-storages' settings, unchanged).
 """
 
+from .files import LibCloudFile
 from .storage import LibCloudStorage
 
 __version__ = "0.1.0"
 
-__all__ = ["LibCloudStorage"]
+__all__ = ["LibCloudFile", "LibCloudStorage"]

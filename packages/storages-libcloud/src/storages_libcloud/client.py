@@ -83,6 +83,7 @@ class ProviderConfig:
         """Create the driver (no request); a failure is ``ImproperlyConfigured``."""
         from libcloud.storage.providers import get_driver
 
+        self._refuse_interactive_google_login()
         try:
             driver_class = get_driver(self.type)
             if self.key is None:
@@ -91,9 +92,24 @@ class ProviderConfig:
         except Exception as exc:
             raise ImproperlyConfigured(
                 f"Unable to create libcloud driver type {PROVIDER_PREFIX}"
-                f"{self.type.upper()} for LIBCLOUD_PROVIDERS[{self.name!r}]: {exc}. "
-                + CA_ADVICE
+                f"{self.type.upper()} for LIBCLOUD_PROVIDERS[{self.name!r}]: {exc}. " + CA_ADVICE
             ) from exc
+
+    def _refuse_interactive_google_login(self) -> None:
+        # libcloud guesses Google's authentication from the user: anything but an HMAC
+        # key (GOOG...) or a service account asks the GCE metadata server, then starts
+        # an interactive browser login that blocks the process. Never in a web server.
+        if self.type != "google_storage" or "auth_type" in self.arguments:
+            return
+        user = str(self.user or "")
+        if not user.startswith("GOOG") and not user.endswith(".gserviceaccount.com"):
+            raise ImproperlyConfigured(
+                f"LIBCLOUD_PROVIDERS[{self.name!r}]: for GOOGLE_STORAGE, 'user' must be an "
+                "interoperability (HMAC) access key, starting with GOOG, with its secret as "
+                "'key' (Cloud Storage settings > Interoperability), or a service account "
+                "email with 'auth_type': 'SA'; libcloud would otherwise wait for an "
+                "interactive browser login."
+            )
 
 
 def provider_config(providers: Any, name: str) -> ProviderConfig:
@@ -162,7 +178,7 @@ class Drivers:
         return Object(
             name=key,
             size=size,
-            hash=None,
+            hash="",
             extra={},
             meta_data={},
             container=self.container(),

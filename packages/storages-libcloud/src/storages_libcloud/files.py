@@ -10,9 +10,13 @@ import io
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from storages_base.files import CHUNK_SIZE
+from storages_base.files import CHUNK_SIZE, StorageFile
 
-__all__ = ["ChunkStream", "chunks_of"]
+__all__ = ["ChunkStream", "LibCloudFile", "chunks_of"]
+
+
+class LibCloudFile(StorageFile):
+    """What ``LibCloudStorage.open()`` returns (django-storages' class name)."""
 
 
 class ChunkStream(io.RawIOBase):
