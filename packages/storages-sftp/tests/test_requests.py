@@ -96,3 +96,16 @@ def test_the_first_write_into_a_new_folder_checks_it_once(storage, requests):
     storage.save("new/b.txt", ContentFile(b"x"))
     assert sum(requests.values()) == 4
     assert first <= 4 + 5  # stat (missing), stat + realpath of the parent, mkdir
+
+
+def test_ssh_packets_go_out_without_waiting_for_acks(storage):
+    """TCP_NODELAY: the fstat sent right behind a read must not wait for the read's ACK."""
+    import socket
+
+    storage.exists("warm")
+    conn = storage.sessions.pool.acquire()
+    try:
+        sock = conn.ssh.get_transport().sock
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        storage.sessions.pool.release(conn)

@@ -9,8 +9,10 @@ the end. Threads therefore run in parallel, each on its own connection.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import socket
 import stat as stat_mode
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +158,7 @@ def connect(settings: ConnectionSettings) -> Connection:
         transport = ssh.get_transport()
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_INTERVAL)
+            _no_delay(transport.sock)
         sftp = ssh.open_sftp()
         channel = sftp.get_channel()
         if channel is not None:  # a server that stops answering must not hang a worker
@@ -174,6 +177,18 @@ def connect(settings: ConnectionSettings) -> Connection:
         ssh.close()
         raise
     return Connection(ssh, sftp)
+
+
+def _no_delay(sock: Any) -> None:
+    """Send each SSH packet at once (``TCP_NODELAY``), as OpenSSH's client does.
+
+    A download sends its fstat right behind its first read; with Nagle's algorithm
+    the second small packet waited for the first one's ACK, a round trip the
+    pipelining was meant to save. A proxy command's pipe is not a socket: left alone.
+    """
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _load_host_keys(ssh: paramiko.SSHClient, known_host_file: str | None) -> None:
