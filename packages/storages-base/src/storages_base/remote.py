@@ -62,7 +62,8 @@ def temporary_name(key: str) -> str:
 
 def is_temporary_name(name: str) -> bool:
     """Whether ``name`` (a base name) is an upload in progress made by :func:`temporary_name`."""
-    return bool(_TEMPORARY.match(name))
+    # Asked for every name a listing returns: most are not, and say so at the first character.
+    return name[:1] == "." and _TEMPORARY.match(name) is not None
 
 
 class ConnectionPool(Generic[C]):
