@@ -1,6 +1,6 @@
 """The three real drivers the suite runs on, one server each per session.
 
-LOCAL on a temporary folder; S3 against moto's server on 127.0.0.1 (in-process, real
+LOCAL on a temporary folder; S3 against moto's server on 127.0.0.1 (its own process, real
 HTTP); AZURE_BLOBS against Azurite from the repository's ``node_modules`` (a driver
 whose server is missing skips, saying why). Each test gets a fresh container.
 """
@@ -11,11 +11,12 @@ from storages_base.testing import setup_django
 
 setup_django()
 
-import logging  # noqa: E402
+import importlib.util  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -73,27 +74,31 @@ def local_driver(tmp_path_factory: pytest.TempPathFactory) -> Driver:
 
 @pytest.fixture(scope="session")
 def s3_driver() -> Iterator[Driver]:
-    """moto's server in this process over real HTTP on 127.0.0.1."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
+    """moto's server in a process of its own (so memory measured here is the client's)."""
+    if importlib.util.find_spec("moto") is None:
         pytest.skip("moto[server] is not installed: the S3 driver cannot be tested")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield Driver(
-        "s3",
-        {
-            "type": "libcloud.storage.types.Provider.S3",
-            "user": "testing",
-            "key": "testing",
-            "host": "127.0.0.1",
-            "port": port,
-            "secure": False,
-        },
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    server.stop()
+    try:
+        wait_port(port, proc)
+        yield Driver(
+            "s3",
+            {
+                "type": "libcloud.storage.types.Provider.S3",
+                "user": "testing",
+                "key": "testing",
+                "host": "127.0.0.1",
+                "port": port,
+                "secure": False,
+            },
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ class ChunkStream(io.RawIOBase):
             if chunk is None:
                 self._done = True
             else:
-                self._pending = memoryview(bytes(chunk))
+                self._pending = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
         size = min(len(view), len(self._pending))
         view[:size] = self._pending[:size]
         self._pending = self._pending[size:]
