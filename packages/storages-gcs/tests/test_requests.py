@@ -119,3 +119,40 @@ def test_a_large_save_is_a_resumable_session_of_aligned_chunks(
         f"bytes 786432-{len(data) - 1}/{len(data)}",
     ]
     assert storage.open("big.bin").read() == data
+
+
+@pytest.mark.parametrize("lost", [2, 4])  # the answer to the second chunk; to the last one
+def test_a_chunk_whose_answer_is_lost_is_not_sent_again(
+    make_storage: Callable[..., GoogleCloudStorage],
+    gcs: GCSEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    lost: int,
+) -> None:
+    """The connection drops after GCS stored a chunk: the session is asked what it holds
+    (``Content-Range: bytes */*``) and the upload goes on from there, nothing resent."""
+    import requests
+
+    storage = make_storage(blob_chunk_size=256 * 1024)
+    session = storage.client._http
+    puts: list[int] = []
+    real = session.request
+
+    def drop_one_answer(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        response = real(method, url, *args, **kwargs)
+        if method == "PUT":
+            puts.append(1)
+            if len(puts) == lost:
+                raise requests.ConnectionError("connection reset after the server answered")
+        return response
+
+    monkeypatch.setattr(session, "request", drop_one_answer)
+    data = bytes(range(256)) * (3 * 1024 + 10)  # three chunks and a bit
+    start = gcs.mark()
+    storage.save("big.bin", ContentFile(data))
+    ranges = [r.headers.get("content-range") for r in gcs.requests(start) if r.method == "PUT"]
+
+    status = f"bytes */{len(data)}" if lost == 4 else "bytes */*"
+    assert ranges[lost] == status  # the status query, right after the lost answer
+    assert len(ranges) == 5  # four chunks, one status query, no chunk sent twice
+    monkeypatch.undo()
+    assert storage.open("big.bin").read() == data

@@ -249,6 +249,7 @@ class GCSParts(PartTarget):
         self.session_url = None
 
     def _put(self, data: Part | None, size: int, total: int | None) -> None:
+        """PUT one chunk at the session's offset; a lost answer asks GCS what it kept."""
         start = self._offset
         span = f"{start}-{start + size - 1}" if size else "*"
         headers = {
@@ -256,14 +257,15 @@ class GCSParts(PartTarget):
             "Content-Length": str(size),
         }
         with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
-            response = self.session.request(
-                "PUT", self.session_url, data=data if size else b"", headers=headers
-            )
+            try:
+                response = self._send(data if size and data is not None else b"", headers)
+            except _lost_answers() as exc:
+                response = self._resume(data, size, total, headers, exc)
             if total is None and response.status_code == 308:
-                persisted = response.headers.get("Range", "")
-                if persisted != f"bytes=0-{start + size - 1}":
+                persisted = _persisted(response)
+                if persisted != start + size:
                     raise TransientError(
-                        f"GCS kept {persisted or 'nothing'} of the {start + size} bytes sent",
+                        f"GCS kept {persisted} of the {start + size} bytes sent",
                         name=self.name,
                         operation="save",
                         backend="gcs",
@@ -271,6 +273,36 @@ class GCSParts(PartTarget):
             else:
                 raise_for_response(response)
         self._offset = start + size
+
+    def _send(self, data: Part | bytes, headers: dict[str, str]) -> Any:
+        return self.session.request("PUT", self.session_url, data=data, headers=headers)
+
+    def _resume(
+        self,
+        data: Part | None,
+        size: int,
+        total: int | None,
+        headers: dict[str, str],
+        lost: BaseException,
+    ) -> Any:
+        """The connection dropped around a chunk: ask the session how much it holds (GCS's
+        documented status query), then count the chunk as sent, or send it once more."""
+        query = {
+            "Content-Range": f"bytes */{'*' if total is None else total}",
+            "Content-Length": "0",
+        }
+        status = self._send(b"", query)
+        if status.status_code in (200, 201):  # the last chunk arrived: the object is stored
+            return status
+        if status.status_code != 308:
+            raise lost
+        persisted = _persisted(status)
+        if persisted == self._offset + size:
+            return status  # the chunk arrived; only its answer was lost
+        if persisted != self._offset or not _rewind(data):
+            raise lost
+        body = data if size and data is not None else b""
+        return self._send(body, headers)  # it did not arrive: send it again
 
     def abort(self) -> None:
         """Cancel the session (GCS answers 499); the stored file stays as it was."""
@@ -280,3 +312,26 @@ class GCSParts(PartTarget):
         # Best effort: an abandoned session expires by itself within a week.
         with contextlib.suppress(Exception):
             self.session.request("DELETE", url, headers={"Content-Length": "0"})
+
+
+def _lost_answers() -> tuple[type[BaseException], ...]:
+    import requests
+
+    return (requests.ConnectionError, requests.Timeout)
+
+
+def _persisted(response: Any) -> int:
+    """How many bytes a session holds, from a 308's ``Range: bytes=0-N`` (none: 0)."""
+    persisted = response.headers.get("Range", "")
+    return int(persisted.rpartition("-")[2]) + 1 if persisted.startswith("bytes=0-") else 0
+
+
+def _rewind(data: Part | None) -> bool:
+    """Whether ``data`` can be sent again (bytes can; a file part is sought back)."""
+    if data is None or isinstance(data, (bytes, bytearray)):
+        return True
+    try:
+        data.seek(0)
+    except (OSError, ValueError):
+        return False
+    return True

@@ -9,6 +9,7 @@ with what GCS documents and the emulator does not do (each a few lines, below):
 * generation preconditions: ``ifGenerationMatch`` on uploads (``0``: the object must
   not exist), checked when a resumable session starts and when it finishes; 412;
 * ``predefinedAcl=publicRead`` recorded as an ``allUsers`` reader ACL;
+* a finished resumable session answers a status query with its object (200), as GCS;
 * paginated listings: ``maxResults`` (default 1000, or ``page_size``) and
   ``pageToken``/``nextPageToken`` over items and prefixes together;
 * media downloads carry ``x-goog-generation``, ``x-goog-stored-content-*``,
@@ -189,6 +190,7 @@ class GCSEmulator(_FormUploads):
         #: (method, bucket) pairs refused with GCS's 403, as IAM refuses a missing permission
         self.denied: dict[tuple[str, str], str] = {}
         self._conditions: dict[str, str] = {}  # resumable upload id -> ifGenerationMatch
+        self._completed: dict[str, str] = {}  # resumable upload id -> the object stored
         self._lock = threading.Lock()
         self._httpd = server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
         self._httpd.daemon_threads = True
@@ -270,6 +272,11 @@ class GCSEmulator(_FormUploads):
         xml_path = function is objects.download and not request.path.startswith("/download/")
         if xml_path and not self._may_read(request, response):
             return
+        if function is objects.upload_partial:
+            done = self._completed.get(request.query["upload_id"][0])
+            if done is not None:  # GCS answers a finished session with its object
+                response.json(json.loads(done))
+                return
         if function in (objects.insert, objects.upload_partial) and not self._condition_holds(
             request, response
         ):
@@ -335,6 +342,8 @@ class GCSEmulator(_FormUploads):
 
     def _after_chunk(self, request: Any, response: Any) -> None:
         upload_id = request.query["upload_id"][0]
+        if response.status == HTTPStatus.OK:
+            self._completed[upload_id] = response._content
         if response.status == HTTPStatus.OK and self._conditions.pop(upload_id + ":acl", None):
             obj = json.loads(response._content)
             self._make_public(obj["bucket"], obj["name"])
