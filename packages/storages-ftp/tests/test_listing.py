@@ -141,3 +141,19 @@ def test_names_read_only_the_kind_and_agree_with_the_full_parser(line, expected)
 )
 def test_times_are_read_by_slicing_and_refused_when_malformed(value, expected):
     assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("feat", "argument"),
+    [
+        ("type*;perm*;size*;modify*;unique*;unix.mode;unix.uid;", "type;size;modify;"),
+        ("Type*;Size*;Modify*;Perm*;", "Type;Size;Modify;"),
+        ("type*;size*;modify*;unix.mode;", ""),  # nothing unread is sent: no OPTS
+        ("type*;sizd*;perm*;", "type;sizd;"),
+        ("", ""),
+    ],
+)
+def test_opts_mlst_asks_only_for_the_facts_read(feat, argument):
+    from storages_ftp.session import _fewer_facts
+
+    assert _fewer_facts(feat) == argument

@@ -65,6 +65,16 @@ def test_each_operation_costs_the_fewest_commands(counted: tuple[FTPStorage, lis
     assert commands(seen, lambda: storage.delete("docs/b.txt")) == ["DELE"]
 
 
+def test_a_session_asks_for_the_facts_it_reads_once_at_login(
+    counted: tuple[FTPStorage, list[str]],
+) -> None:
+    storage, seen = counted
+    assert seen.count("OPTS") == 1  # OPTS MLST type;size;modify; (pyftpdlib also sends perm)
+    assert storage.size("warm/up.txt") == 1
+    assert storage.get_modified_time("warm/up.txt").year > 2000
+    assert storage.listdir("warm") == ([], ["up.txt"])
+
+
 def test_a_save_that_must_not_overwrite_checks_the_name_twice(
     counted: tuple[FTPStorage, list[str]],
 ) -> None:

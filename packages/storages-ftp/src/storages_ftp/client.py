@@ -170,6 +170,8 @@ class FTPClient:
             session.read_features()
             if "UTF8" in session.features and codecs.lookup(self.encoding).name == "utf-8":
                 _quietly(session.sendcmd, "OPTS UTF8 ON")
+            if session.fewer_facts:
+                _quietly(session.sendcmd, f"OPTS MLST {session.fewer_facts}")
             if loc.path:
                 _enter_root(session, loc.path)
         except BaseException:
