@@ -78,3 +78,14 @@ def test_a_missing_permission_is_named(configured: str, gcs: GCSEmulator) -> Non
         gcs.denied.clear()
     assert status == 1
     assert "Grant storage.objects.delete" in output
+
+
+def test_credentials_that_cannot_sign_are_explained(bucket: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+
+    options = {"bucket_name": bucket, "credentials": AnonymousCredentials()}
+    with override_settings(STORAGES={"default": {"BACKEND": GCS, "OPTIONS": options}}):
+        output, status = check("default")
+    assert status == 1
+    assert "GS_IAM_SIGN_BLOB" in output  # what to set, not a google-auth traceback
+    assert "Traceback" not in output
