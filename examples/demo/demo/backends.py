@@ -19,6 +19,8 @@
 * ``dropbox``: ``storages_dropbox.testing.DropboxServer`` (a local Dropbox API server)
   in this process, and ``storages_dropbox.DropboxStorage`` with an app's refresh token
   made up at start; temporary links served over plain HTTP for the browser.
+* ``libcloud``: ``storages_libcloud.LibCloudStorage`` on libcloud's LOCAL driver, its
+  container a temporary folder; files served through the gallery's ``/media/`` view.
 * ``memory``: ``storages_base.memory.MemoryStorage`` (no server at all).
 * ``real``: a real bucket or server. ``DEMO_BACKEND`` names the backend class
   (default ``storages_s3.S3Storage``) and the provider's usual settings come from
@@ -48,7 +50,7 @@ from storages_base.testing import free_port
 
 __all__ = ["KINDS", "Backend", "configure_cors", "start", "temporary_folder"]
 
-KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs", "azure", "dropbox")
+KINDS = ("s3", "ftp", "sftp", "memory", "real", "gcs", "azure", "dropbox", "libcloud")
 BUCKET = "demo-media"
 #: Settings prefixes copied from the environment in ``real`` mode.
 SETTING_PREFIXES = ("AWS_", "GS_", "AZURE_", "DROPBOX_", "FTP_", "SFTP_", "LIBCLOUD_")
@@ -88,6 +90,7 @@ def start(kind: str) -> Backend:
         "gcs": _gcs,
         "azure": _azure,
         "dropbox": _dropbox,
+        "libcloud": _libcloud,
     }
     if kind not in starters:
         raise SystemExit(f"DEMO_STORAGE={kind!r}: choose one of {', '.join(KINDS)}.")
@@ -406,6 +409,23 @@ def _sftp() -> Backend:
 
 
 # -- no server, or a real one ------------------------------------------------------------
+
+
+def _libcloud() -> Backend:
+    from storages_libcloud import LibCloudStorage
+
+    root = temporary_folder("demo-libcloud-")
+    providers = {
+        "default": {"type": "libcloud.storage.types.Provider.LOCAL", "user": root, "bucket": BUCKET}
+    }
+    LibCloudStorage(providers=providers).driver.create_container(BUCKET)
+    options = {"base_url": MEDIA_URL, "file_overwrite": False}
+    return Backend(
+        kind="libcloud",
+        storages=_storages("storages_libcloud.LibCloudStorage", options),
+        description=f"Apache Libcloud (LOCAL driver), container {BUCKET!r} in {root}",
+        settings={"LIBCLOUD_PROVIDERS": providers},
+    )
 
 
 def _memory() -> Backend:

@@ -107,6 +107,14 @@ def test_the_demo_runs_on_sftp_with_no_code_change(manage: Callable[..., Any]) -
     assert "Demo check passed." in result.stdout
 
 
+def test_the_demo_runs_on_libcloud_local_with_no_code_change(manage: Callable[..., Any]) -> None:
+    result = manage("demo", "--check", "--port", "0", DEMO_STORAGE="libcloud")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "storage: Apache Libcloud (LOCAL driver)" in result.stdout
+    assert "Demo check passed." in result.stdout
+
+
 def test_the_demo_passes_django_system_checks(manage: Callable[..., Any]) -> None:
     result = manage("check", DEMO_STORAGE="s3")
 
@@ -149,6 +157,7 @@ def test_real_mode_takes_the_providers_usual_settings_from_the_environment(
         ("ftp", "storages_ftp.storage.FTPStorage", "not an http(s) URL"),
         ("sftp", "storages_sftp.storage.SFTPStorage", "not an http(s) URL"),
         ("memory", "storages_base.memory.MemoryStorage", "not an http(s) URL"),
+        ("libcloud", "storages_libcloud.storage.LibCloudStorage", "not an http(s) URL"),
     ],
 )
 def test_storages_check_passes_on_each_of_the_demos_storages(
