@@ -53,6 +53,13 @@ _NATIVE = frozenset(
 )
 
 
+#: The query parameters a V4 signature sets itself.
+_OWN_PARAMS = frozenset(
+    {"X-Goog-Algorithm", "X-Goog-Credential", "X-Goog-Date", "X-Goog-Expires",
+     "X-Goog-SignedHeaders"}
+)  # fmt: skip
+
+
 def _now() -> float:
     """The signing clock (tests freeze it together with the SDK's)."""
     return time.time()
@@ -105,24 +112,27 @@ class V4Signer:
     def __init__(self, email: str, sign: Callable[[bytes], bytes]) -> None:
         self.email = email
         self._sign = sign
-        self._second = -1
-        self._stamps = ("", "", "")
-        self._fixed: dict[str, Any] = {}  # by signed headers, and by endpoint (plain GETs)
+        # One second's timestamp, credential scope and joined query parts (by signed
+        # headers, and by endpoint for plain GETs), replaced as one tuple: a thread signing
+        # in another second never mixes its parts with this one's.
+        self._second: tuple[int, str, str, dict[str, Any]] = (-1, "", "", {})
 
-    def _timestamps(self, instant: float) -> tuple[str, str, str]:
-        """The timestamp, the credential scope and their quoted query pairs: once a second."""
+    def _timestamps(self, instant: float) -> tuple[str, str, dict[str, Any]]:
+        """The timestamp, the credential scope and the parts cached for that second."""
         second = int(instant)
-        if second != self._second:
+        state = self._second
+        if state[0] != second:
             moment = datetime.fromtimestamp(second, timezone.utc)
             stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-            self._stamps = (stamp, f"{stamp[:8]}/auto/storage/goog4_request", stamp[:8])
-            self._second = second
-            self._fixed = {}
-        return self._stamps
+            state = (second, stamp, f"{stamp[:8]}/auto/storage/goog4_request", {})
+            self._second = state
+        return state[1], state[2], state[3]
 
-    def _fixed_pairs(self, signed_headers: str, timestamp: str, scope: str) -> list[str]:
+    def _fixed_pairs(
+        self, fixed: dict[str, Any], signed_headers: str, timestamp: str, scope: str
+    ) -> list[str]:
         """The quoted X-Goog-* pairs that do not change within a second."""
-        pairs: list[str] | None = self._fixed.get(signed_headers)
+        pairs: list[str] | None = fixed.get(signed_headers)
         if pairs is None:
             pairs = [
                 "X-Goog-Algorithm=GOOG4-RSA-SHA256",
@@ -130,20 +140,26 @@ class V4Signer:
                 f"X-Goog-Date={timestamp}",
                 f"X-Goog-SignedHeaders={_quote_param(signed_headers)}",
             ]
-            self._fixed[signed_headers] = pairs
+            fixed[signed_headers] = pairs
         return pairs
 
     def _sign_get(
-        self, endpoint: str, resource: str, expires: int, timestamp: str, scope: str
+        self,
+        endpoint: str,
+        resource: str,
+        expires: int,
+        second: tuple[str, str, dict[str, Any]],
     ) -> str:
         """``sign()`` of a plain GET: the same canonical request, with the parts that do
         not change within a second (the sorted X-Goog pairs, the host) joined once."""
-        parts = self._fixed.get(endpoint)
+        timestamp, scope, fixed = second
+        parts = fixed.get(endpoint)
         if parts is None:
             host = urlsplit(endpoint).netloc
-            algorithm, credential, date, signed = self._fixed_pairs("host", timestamp, scope)
+            pairs = self._fixed_pairs(fixed, "host", timestamp, scope)
+            algorithm, credential, date, signed = pairs
             parts = (f"{algorithm}&{credential}&{date}&X-Goog-Expires=", f"&{signed}", host)
-            self._fixed[endpoint] = parts
+            fixed[endpoint] = parts
         head, tail, host = parts
         query = f"{head}{expires}{tail}"
         request = f"GET\n{resource}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
@@ -163,9 +179,10 @@ class V4Signer:
         query: dict[str, Any] | None = None,
     ) -> str:
         """Return ``endpoint + resource`` signed at ``instant`` for ``expires`` seconds."""
-        timestamp, scope, _date = self._timestamps(instant)
+        second = self._timestamps(instant)
+        timestamp, scope, fixed = second
         if method == "GET" and not headers and not query:
-            return self._sign_get(endpoint, resource, expires, timestamp, scope)
+            return self._sign_get(endpoint, resource, expires, second)
         all_headers = dict(headers or {})
         if "host" not in {name.lower() for name in all_headers}:
             all_headers["Host"] = urlsplit(endpoint).netloc
@@ -177,14 +194,12 @@ class V4Signer:
             canonical.setdefault(name.lower().strip(), []).append(" ".join(value.split()))
         ordered = sorted((name, ",".join(values)) for name, values in canonical.items())
         signed_headers = ";".join(name for name, _ in ordered)
-        fixed = {"X-Goog-Algorithm", "X-Goog-Credential", "X-Goog-Date", "X-Goog-Expires",
-                 "X-Goog-SignedHeaders"}  # fmt: skip
         pairs = [
             f"{_quote_param(name)}={_quote_param(value or '')}"
             for name, value in (query or {}).items()
-            if name not in fixed  # the SDK's own values replace a caller's
+            if name not in _OWN_PARAMS  # the signature's own values replace a caller's
         ]
-        pairs += self._fixed_pairs(signed_headers, timestamp, scope)
+        pairs += self._fixed_pairs(fixed, signed_headers, timestamp, scope)
         pairs.append(f"X-Goog-Expires={expires}")
         canonical_query = "&".join(sorted(pairs))
         payload = dict(ordered).get("x-goog-content-sha256", "UNSIGNED-PAYLOAD")
