@@ -194,7 +194,8 @@ class FileServerStorage(ClosingStorage, BaseStorage):
             folders: list[str] = []
             files: list[str] = []
             for name, folder in self._list_path(conn, path):
-                if name and not is_temporary_name(name):  # uploads in progress are hidden
+                # Uploads in progress are hidden (their names start with a dot).
+                if name and (name[0] != "." or not is_temporary_name(name)):
                     (folders if folder else files).append(name)
             return folders, files
 

@@ -131,9 +131,17 @@ def parse_names(lines: Iterable[str]) -> list[tuple[str, bool]]:
     """
     found = []
     for line in lines:
-        split = _split_facts(line)
-        if split is not None and (kind := _kind(split[0])) is not None:
-            found.append((split[1], kind == FOLDER))
+        facts, _, name = line.rstrip("\r\n").partition(" ")
+        if not name:
+            continue
+        low = facts.lower()
+        # Most servers put the type first: no search, no call.
+        if low.startswith("type=file;"):
+            found.append((name, False))
+        elif low.startswith("type=dir;"):
+            found.append((name, True))
+        elif (kind := _kind(facts)) is not None:
+            found.append((name, kind == FOLDER))
     return found
 
 

@@ -166,7 +166,7 @@ class Session(ftplib.FTP):
         self.voidresp()
         text = b"".join(chunks).decode(self.encoding)
         # Lines end in CRLF (LF from some servers); a lone CR may be part of a name.
-        lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        lines = text.replace("\r\n", "\n").split("\n")
         if lines and not lines[-1]:
             lines.pop()
         return lines
