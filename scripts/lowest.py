@@ -39,9 +39,6 @@ PENDING = {
     "storages-azure": "at azure-storage-blob 12.19.0 every request fails (Session.request() got "
     "an unexpected keyword argument 'decompress', with the newest azure-core); from 12.23.0 the "
     "SAS tests fail (the SDK signs sv=2024-11-04, the tests expect the newest SDK's version)",
-    "storages-dropbox": "dropbox 12.0.1 to 12.2.1 have no files_download(extra_headers=), so every "
-    "read fails; 12.2.2 passes but requires Python >= 3.11 while the package allows 3.10 (raise "
-    "both floors, or read ranges without extra_headers)",
 }
 
 

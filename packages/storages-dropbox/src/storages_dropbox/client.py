@@ -6,12 +6,16 @@ storage needs, adjusted in a small subclass:
 * a token refresh goes to the configured API host (the SDK binds Dropbox's at import),
   once at a time across threads;
 * a 5xx is retried only for calls that are safe to send twice; an upload or a commit
-  that got a 5xx may have been stored, so it is reported instead (the SDK retries all).
+  that got a 5xx may have been stored, so it is reported instead (the SDK retries all);
+* a download can start at an offset (a ``Range`` header): ``files_download`` has no
+  ``extra_headers`` before dropbox 12.2.2, so the header is added to the client's own
+  headers for the calling thread's (context's) one call.
 """
 
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import dropbox
@@ -37,12 +41,38 @@ IDEMPOTENT_ROUTES = frozenset(
 )
 
 
+#: Headers for the current context's calls only (the ``Range`` of a ranged download).
+_call_headers: ContextVar[dict[str, str] | None] = ContextVar("_call_headers", default=None)
+
+
 class DropboxClient(dropbox.Dropbox):  # type: ignore[misc]
     """The SDK's client, with host-aware refresh and idempotent-only 5xx retries."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._refresh_lock = threading.RLock()
+
+    # The SDK reads ``self._headers`` when it builds each request (every 12.x release);
+    # the calling context's headers are added to it there.
+    @property
+    def _headers(self) -> dict[str, str] | None:
+        own: dict[str, str] | None = self.__dict__.get("_own_headers")
+        extra = _call_headers.get()
+        return {**(own or {}), **extra} if extra else own
+
+    @_headers.setter
+    def _headers(self, value: dict[str, str] | None) -> None:
+        self.__dict__["_own_headers"] = value
+
+    def download_from(self, path: str, offset: int = 0) -> Any:
+        """``files_download`` from byte ``offset`` on (a ``Range`` request when > 0)."""
+        if not offset:
+            return self.files_download(path)
+        token = _call_headers.set({"Range": f"bytes={offset}-"})
+        try:
+            return self.files_download(path)
+        finally:
+            _call_headers.reset(token)
 
     def check_and_refresh_access_token(self) -> None:
         # Threads starting together without a token wait for the first one's refresh

@@ -138,12 +138,9 @@ class DropboxStorage(ChunkedUploads, BaseStorage):
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
         """One download call gives the stream (from ``offset``) and the file's metadata."""
-        headers = {"Range": f"bytes={offset}-"} if offset else None
         try:
             with dropbox_errors("open", self._name_for_key(key)):
-                metadata, response = self.client.files_download(
-                    self._path(key), extra_headers=headers
-                )
+                metadata, response = self.client.download_from(self._path(key), offset)
         except Exception as exc:
             cause = exc.__cause__
             if offset and isinstance(cause, HttpError) and cause.status_code == 416:
