@@ -35,11 +35,7 @@ SHOWN = (
 
 #: Packages whose floors are not yet what works, with what was found (left to their authors;
 #: each is listed, never silently dropped). Remove an entry once its floors pass.
-PENDING = {
-    "storages-azure": "at azure-storage-blob 12.19.0 every request fails (Session.request() got "
-    "an unexpected keyword argument 'decompress', with the newest azure-core); from 12.23.0 the "
-    "SAS tests fail (the SDK signs sv=2024-11-04, the tests expect the newest SDK's version)",
-}
+PENDING: dict[str, str] = {}
 
 
 def dependencies(package: str) -> list[str]:
