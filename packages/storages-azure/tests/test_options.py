@@ -204,6 +204,27 @@ def test_connection_strings_of_every_shape_are_understood() -> None:
         account_of(AzureStorage(azure_container="c", connection_string="nonsense"))
 
 
+def test_the_sdk_clients_of_django_storages_are_there_lazily(azurite: Azurite) -> None:
+    storage = AzureStorage(
+        azure_container="media",
+        account_name="acct",
+        account_key=EMULATOR_KEY,
+        custom_domain="cdn.example.com",
+    )
+    assert "service_client" not in storage.__dict__  # nothing built at construction
+    assert storage.client.url == "https://acct.blob.core.windows.net/media"
+    assert storage.custom_client.url == "https://cdn.example.com/media"
+    assert storage.custom_service_client.account_name == "acct"
+    shown = "BlobEndpoint=https://files.example.org/;AccountName=acct"
+    custom = AzureStorage(
+        azure_container="c",
+        connection_string=azurite.connection_string,
+        custom_connection_string=shown,
+    )
+    assert custom.custom_client.url == "https://files.example.org/c"
+    assert custom.client.url.startswith(f"http://{azurite.host}/")
+
+
 def round_trip(storage: AzureStorage) -> None:
     name = storage.save("auth/file.txt", ContentFile(b"authenticated"))
     assert storage.exists(name)

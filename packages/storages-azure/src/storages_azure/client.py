@@ -170,6 +170,21 @@ def build_service_client(storage: AzureStorage) -> BlobServiceClient:
     )
 
 
+def build_custom_service_client(storage: AzureStorage) -> BlobServiceClient:
+    """django-storages' ``custom_service_client``: the account as URLs show it
+    (``AZURE_CUSTOM_CONNECTION_STRING``, else ``AZURE_CUSTOM_DOMAIN``), signed by the real
+    account. The storage itself never sends requests through it."""
+    from azure.storage.blob import BlobServiceClient
+
+    account = url_account_of(storage)
+    url = account.url
+    if not storage.custom_connection_string and storage.custom_domain and not storage.emulated_mode:
+        url = f"{'https' if storage.azure_ssl else 'http'}://{storage.custom_domain}"
+    return BlobServiceClient(
+        url, credential=_credential(storage, account), **client_kwargs(storage)
+    )
+
+
 def build_container_client(storage: AzureStorage) -> ContainerClient:
     """The storage's ``ContainerClient``: every blob request goes through it."""
     return storage.service_client.get_container_client(storage.azure_container)

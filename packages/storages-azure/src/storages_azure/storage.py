@@ -34,7 +34,7 @@ from storages_base.manifest import ManifestFilesMixin
 from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
 
-from .client import build_container_client, build_service_client
+from .client import build_container_client, build_custom_service_client, build_service_client
 from .errors import azure_errors, code_of, status_of
 from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, BlockBlobParts, DownloadStream
 from .options import AZURE_OPTIONS
@@ -120,6 +120,11 @@ class AzureStorage(ChunkedUploads, BaseStorage):
 
     service_client = client_property(build_service_client)
     client = client_property(build_container_client)
+    #: django-storages' clients of the account as URLs show it (the custom domain).
+    custom_service_client = client_property(build_custom_service_client)
+    custom_client = client_property(
+        lambda self: self.custom_service_client.get_container_client(self.azure_container)
+    )
     url_builder = client_property(lambda self: AzureUrlBuilder(self))
 
     # -- names ---------------------------------------------------------------------------
