@@ -69,13 +69,13 @@ def test_unhashable_parts_are_signed_but_not_kept() -> None:
     assert len(signed) == 3
 
 
-def test_the_least_recently_asked_go_first() -> None:
+def test_the_oldest_go_first() -> None:
     cache, signed = SignedUrlCache(60, max_entries=3), []
     for name in "abcd":
         cache.url(name, 600, 1000.0, builder(signed))
     assert len(cache) == 3
-    cache.url("b", 600, 1000.0, builder(signed))  # kept
-    cache.url("a", 600, 1000.0, builder(signed))  # signed again
+    cache.url("d", 600, 1000.0, builder(signed))  # kept
+    cache.url("a", 600, 1000.0, builder(signed))  # dropped: signed again
     assert len(signed) == 5
 
 

@@ -15,7 +15,6 @@ A provider gives its signer (``build(instant) -> url``) to :meth:`SignedUrlCache
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -26,7 +25,7 @@ __all__ = ["DEFAULT_MAX_WINDOW", "MAX_ENTRIES", "SignedUrlCache", "reuse_window"
 #: The longest window chosen when none is configured (a quarter of the expiry, at most
 #: this): a URL then always lives at least three quarters of the time asked.
 DEFAULT_MAX_WINDOW = 900
-#: URLs kept per storage; the least recently asked go first.
+#: URLs kept per storage; the oldest go first.
 MAX_ENTRIES = 4096
 
 
@@ -63,12 +62,17 @@ def _frozen(value: Any) -> Hashable:
 
 
 class SignedUrlCache:
-    """The signed URLs of one storage for the current window, bounded and thread-safe."""
+    """The signed URLs of one storage for the current window, bounded and thread-safe.
+
+    A hit is one dictionary lookup, without a lock (a dict read is atomic); a miss signs
+    outside the lock, then stores under it. Full, it drops its oldest URLs first; a new
+    window drops them all (they are not asked again).
+    """
 
     def __init__(self, window: int, max_entries: int = MAX_ENTRIES) -> None:
         self.window = window
         self.max_entries = max_entries
-        self._urls: OrderedDict[Hashable, str] = OrderedDict()
+        self._urls: dict[Hashable, str] = {}
         self._start: float | None = None  # the window the cached URLs were signed in
         self._lock = threading.Lock()
 
@@ -84,26 +88,30 @@ class SignedUrlCache:
     def url(self, what: Any, expire: int, now: float, build: Callable[[float], str]) -> str:
         """Return the URL of ``what`` (name, parameters, method...) signed at this window's
         start by ``build(instant)``, signing it only the first time in the window."""
-        instant = self.instant(now, expire)
-        if not self.window_for(expire):
-            return build(instant)
+        window = self.window if self.window < expire else expire // 4
+        if not window:
+            return build(now)
+        instant = float(int(now // window) * window)
+        key: Hashable = (what, expire, instant)
         try:
-            key = (_frozen(what), expire, instant)
-        except TypeError:  # a parameter value that cannot be a key: sign, do not keep
-            return build(instant)
-        with self._lock:
             url = self._urls.get(key)
-            if url is not None:
-                self._urls.move_to_end(key)
-                return url
+        except TypeError:  # a dict of parameters: the same key, by value
+            try:
+                key = (_frozen(what), expire, instant)
+            except TypeError:  # a value that cannot be a key: sign, do not keep
+                return build(instant)
+            url = self._urls.get(key)
+        if url is not None:
+            return url
         url = build(instant)  # outside the lock: threads sign in parallel, identically
         with self._lock:
+            urls = self._urls
             if self._start != instant and instant == _start(now, self.window):
-                self._urls.clear()  # a new window: the old URLs are not asked again
+                urls.clear()  # a new window: the old URLs are not asked again
                 self._start = instant
-            self._urls[key] = url
-            while len(self._urls) > self.max_entries:
-                self._urls.popitem(last=False)
+            urls[key] = url
+            while len(urls) > self.max_entries:
+                del urls[next(iter(urls))]
         return url
 
     def __len__(self) -> int:
