@@ -16,14 +16,14 @@ is deprecated, limited to old buckets, and leaves the response parameters unsign
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from storages_base.signed_urls import SignedUrlCache
+from storages_base.urls import Quoter
 
 from .cloudfront import CloudFrontSigner
 from .endpoints import (
@@ -58,31 +58,8 @@ def _now() -> float:
     return time.time()
 
 
-class _Quoter(dict[int, str]):
-    """``urllib.parse.quote`` for one safe set, as a ``str.translate`` table.
-
-    Translating is several times faster than ``quote`` for names with non-ASCII
-    characters; the table learns each character once (bounded, in case names are
-    hostile) and a name with nothing to escape is returned as is.
-    """
-
-    def __init__(self, safe: str) -> None:
-        super().__init__()
-        self.safe = safe
-        self.plain = re.compile(f"[A-Za-z0-9_.~{re.escape(safe)}-]*").fullmatch
-
-    def __missing__(self, code: int) -> str:
-        quoted = quote(chr(code), safe=self.safe)
-        if len(self) < 4096:
-            self[code] = quoted
-        return quoted
-
-    def __call__(self, text: str) -> str:
-        return text if self.plain(text) else text.translate(self)
-
-
-_quote_key = _Quoter("/~")  # botocore's quoting of the Key in the URL path
-_filepath_to_uri = _Quoter("/~!*()'")  # django.utils.encoding.filepath_to_uri
+_quote_key = Quoter("/~")  # botocore's quoting of the Key in the URL path
+_filepath_to_uri = Quoter("/~!*()'")  # django.utils.encoding.filepath_to_uri
 
 
 class _Plan(NamedTuple):
