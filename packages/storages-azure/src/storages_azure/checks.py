@@ -12,6 +12,7 @@ from django.core import checks
 from django.core.files.storage import Storage
 
 from storages_base.checks import (
+    STEP_OPERATIONS,
     ConfiguredStorage,
     causes,
     register_diagnosis,
@@ -22,18 +23,6 @@ from .errors import ROLES, code_of, status_of
 from .storage import AzureStorage
 
 __all__ = ["check_azure_settings", "explain_azure_failure"]
-
-#: storages_check steps -> the storage operation whose role or SAS permission they need.
-_STEP_OPERATIONS = {
-    "save": "save",
-    "exists": "exists",
-    "read": "open",
-    "size": "stat",
-    "modified time": "stat",
-    "listdir": "listdir",
-    "delete": "delete",
-    "fetch url": "open",
-}
 
 
 @register_storage_check(AzureStorage)
@@ -99,7 +88,7 @@ def explain_azure_failure(storage: Storage, step: str, error: BaseException) -> 
             "blob access."
         )
     if code == "AuthorizationPermissionMismatch" or (status == 403 and step != "fetch url"):
-        letter, role = ROLES.get(_STEP_OPERATIONS.get(step, ""), ("", ""))
+        letter, role = ROLES.get(STEP_OPERATIONS.get(step, ""), ("", ""))
         if code in ("AuthenticationFailed", "AuthorizationFailure"):
             return _credential_advice(code)
         return (

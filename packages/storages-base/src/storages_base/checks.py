@@ -27,7 +27,21 @@ from django.utils.module_loading import import_string
 
 from .options import NOT_SET
 
+#: ``storages_check`` steps -> the storage operation whose permissions they need (the
+#: providers' diagnoses map an operation to their IAM actions, roles or scopes).
+STEP_OPERATIONS = {
+    "save": "save",
+    "exists": "exists",
+    "read": "open",
+    "size": "stat",
+    "modified time": "stat",
+    "listdir": "listdir",
+    "delete": "delete",
+    "fetch url": "open",
+}
+
 __all__ = [
+    "STEP_OPERATIONS",
     "ConfiguredStorage",
     "Diagnosis",
     "causes",

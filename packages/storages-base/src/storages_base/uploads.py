@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["PresignedUpload"]
+__all__ = ["PresignedUpload", "policy_start"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,17 @@ class PresignedUpload:
             "expires": self.expires.isoformat(),
             "max_size": self.max_size,
         }
+
+
+def policy_start(
+    min_size: int, max_size: int, content_type: str | None
+) -> tuple[dict[str, str], list[Any]]:
+    """The form fields and conditions every POST policy starts with: the size range, and
+    the content type, exact (a form field) or by its start when it ends with "/"."""
+    form: dict[str, str] = {}
+    conditions: list[Any] = [["content-length-range", min_size, max_size]]
+    if content_type and content_type.endswith("/"):
+        conditions.append(["starts-with", "$Content-Type", content_type])
+    elif content_type:
+        form["Content-Type"] = content_type
+    return form, conditions

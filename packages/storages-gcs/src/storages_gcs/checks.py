@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 
 from storages_base.checks import (
+    STEP_OPERATIONS,
     ConfiguredStorage,
     causes,
     missing_option,
@@ -23,18 +24,6 @@ from .errors import PERMISSIONS
 from .storage import GoogleCloudStorage
 
 __all__ = ["check_gcs_settings", "explain_gcs_failure"]
-
-#: storages_check steps -> the storage operation whose IAM permissions they need.
-_STEP_OPERATIONS = {
-    "save": "save",
-    "exists": "exists",
-    "read": "open",
-    "size": "stat",
-    "modified time": "stat",
-    "listdir": "listdir",
-    "delete": "delete",
-    "fetch url": "open",
-}
 
 
 @register_storage_check(GoogleCloudStorage)
@@ -95,7 +84,7 @@ def _permission_advice(storage: GoogleCloudStorage, step: str) -> str:
             "or, with GS_QUERYSTRING_AUTH = False, the bucket must allow public reads "
             "(allUsers: roles/storage.objectViewer)."
         )
-    operation = _STEP_OPERATIONS.get(step, "")
+    operation = STEP_OPERATIONS.get(step, "")
     if operation == "save" and storage.file_overwrite:
         operation = "overwrite"  # replacing an object needs the delete permission too
     needed = " and ".join(PERMISSIONS.get(operation, ())) or "the permission for this request"

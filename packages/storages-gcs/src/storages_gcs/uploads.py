@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from storages_base import names
-from storages_base.uploads import PresignedUpload
+from storages_base.uploads import PresignedUpload, policy_start
 
 from .urls import MAX_EXPIRATION, expiration_seconds
 
@@ -99,12 +99,7 @@ def _policy(
     extra: dict[str, str],
 ) -> tuple[dict[str, str], list[Any]]:
     """The form fields and the conditions (the SDK adds the bucket, key and signature's)."""
-    form: dict[str, str] = {}
-    conditions: list[Any] = [["content-length-range", min_size, max_size]]
-    if content_type and content_type.endswith("/"):
-        conditions.append(["starts-with", "$Content-Type", content_type])
-    elif content_type:
-        form["Content-Type"] = content_type
+    form, conditions = policy_start(min_size, max_size, content_type)
     parameters = storage.get_write_parameters(name, None)
     acl = parameters.pop("acl", None) or storage.default_acl
     if acl:

@@ -14,6 +14,7 @@ from django.core import checks
 from django.core.files.storage import Storage
 
 from storages_base.checks import (
+    STEP_OPERATIONS,
     ConfiguredStorage,
     causes,
     missing_option,
@@ -26,17 +27,6 @@ from .storage import S3Storage
 
 __all__ = ["check_s3_settings", "explain_s3_failure"]
 
-#: storages_check steps -> the storage operation whose IAM actions they need.
-_STEP_OPERATIONS = {
-    "save": "save",
-    "exists": "exists",
-    "read": "open",
-    "size": "stat",
-    "modified time": "stat",
-    "listdir": "listdir",
-    "delete": "delete",
-    "fetch url": "open",
-}
 _SIGNATURE_CODES = {
     "SignatureDoesNotMatch",
     "AuthorizationHeaderMalformed",
@@ -139,7 +129,7 @@ def explain_s3_failure(storage: Storage, step: str, error: BaseException) -> str
 def _permission_advice(storage: S3Storage, step: str, code: str) -> str:
     if code == "InvalidAccessKeyId":
         return "S3 does not know this access key id: check AWS_S3_ACCESS_KEY_ID."
-    actions = PERMISSIONS.get(_STEP_OPERATIONS.get(step, ""), ())
+    actions = PERMISSIONS.get(STEP_OPERATIONS.get(step, ""), ())
     if step == "fetch url":
         return (
             "The URL was refused: the credentials that sign URLs need s3:GetObject, or, with "

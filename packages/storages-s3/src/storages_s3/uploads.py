@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from storages_base import names
-from storages_base.uploads import PresignedUpload
+from storages_base.uploads import PresignedUpload, policy_start
 
 from .errors import s3_errors
 
@@ -100,12 +100,7 @@ def _policy(
     extra: dict[str, str],
 ) -> tuple[dict[str, str], list[Any]]:
     """Return the form fields and the policy conditions (the key and bucket are added by boto3)."""
-    form: dict[str, str] = {}
-    conditions: list[Any] = [["content-length-range", min_size, max_size]]
-    if content_type and content_type.endswith("/"):
-        conditions.append(["starts-with", "$Content-Type", content_type])
-    elif content_type:
-        form["Content-Type"] = content_type
+    form, conditions = policy_start(min_size, max_size, content_type)
     parameters = storage.get_object_parameters(name)
     if storage.default_acl and "ACL" not in parameters:
         parameters["ACL"] = storage.default_acl
