@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -85,3 +88,39 @@ def test_window_zero_signs_every_call() -> None:
     cache.url("a", 600, 1000.25, builder(signed))
     assert signed == [1000.25, 1000.25]
     assert len(cache) == 0
+
+
+def test_a_remote_signer_is_called_once_per_url_by_threads_missing_it_together() -> None:
+    """``remote=True`` (IAM signBlob, Dropbox links): the first thread's call serves the
+    others; a call that fails is made again by the next thread, not shared as a failure."""
+    calls: list[float] = []
+    failures = [True]  # the first call fails
+    gate = threading.Event()
+
+    def build(instant: float) -> str:
+        gate.wait(5)  # every thread has missed before the first call returns
+        calls.append(instant)
+        if failures and failures.pop():
+            raise OSError("signBlob refused")
+        return f"url@{instant}"
+
+    cache = SignedUrlCache(900, remote=True)
+    answers: list[str] = []
+    errors: list[Exception] = []
+
+    def ask() -> None:
+        try:
+            answers.append(cache.url("a.jpg", 3600, 1000.0, build))
+        except OSError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 1  # the thread whose call failed sees the failure
+    assert answers == ["url@900.0"] * 7
+    assert calls == [900.0, 900.0]  # the failed call, then one more for all the others

@@ -65,16 +65,22 @@ class SignedUrlCache:
     """The signed URLs of one storage for the current window, bounded and thread-safe.
 
     A hit is one dictionary lookup, without a lock (a dict read is atomic); a miss signs
-    outside the lock, then stores under it. Full, it drops its oldest URLs first; a new
+    outside the lock, then stores under it (with ``remote``, threads missing the same URL
+    at once share one signer call: IAM signBlob, a Dropbox link). Full, it drops its oldest URLs first; a new
     window drops them all (they are not asked again).
     """
 
-    def __init__(self, window: int, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, window: int, max_entries: int = MAX_ENTRIES, *, remote: bool = False
+    ) -> None:
         self.window = window
         self.max_entries = max_entries
         self._urls: dict[Hashable, str] = {}
         self._start: float | None = None  # the window the cached URLs were signed in
         self._lock = threading.Lock()
+        # ``remote``: a URL costs a remote call (IAM signBlob, a Dropbox link), so threads
+        # missing the same URL at once wait for the first one's call instead of each making it.
+        self._pending: dict[Hashable, threading.Event] | None = {} if remote else None
 
     def instant(self, now: float, expire: int) -> float:
         """The signing instant of a URL asked at ``now``: the start of its window."""
@@ -103,7 +109,40 @@ class SignedUrlCache:
             url = self._urls.get(key)
         if url is not None:
             return url
+        if self._pending is not None:
+            return self._fetch_once(key, now, instant, build)
         url = build(instant)  # outside the lock: threads sign in parallel, identically
+        self._store(key, url, now, instant)
+        return url
+
+    def _fetch_once(
+        self, key: Hashable, now: float, instant: float, build: Callable[[float], str]
+    ) -> str:
+        """A miss of a remote signer: one thread builds, the others asking for the same
+        URL wait for it (if it fails, the next of them tries in its turn)."""
+        assert self._pending is not None
+        with self._lock:
+            url = self._urls.get(key)
+            if url is not None:
+                return url
+            event = self._pending.get(key)
+            leader = event is None
+            if event is None:
+                event = self._pending[key] = threading.Event()
+        if not leader:
+            event.wait()
+            url = self._urls.get(key)
+            return url if url is not None else self._fetch_once(key, now, instant, build)
+        try:
+            url = build(instant)
+            self._store(key, url, now, instant)
+        finally:
+            with self._lock:
+                del self._pending[key]
+            event.set()
+        return url
+
+    def _store(self, key: Hashable, url: str, now: float, instant: float) -> None:
         with self._lock:
             urls = self._urls
             if self._start != instant and instant == _start(now, self.window):
@@ -112,7 +151,6 @@ class SignedUrlCache:
             urls[key] = url
             while len(urls) > self.max_entries:
                 del urls[next(iter(urls))]
-        return url
 
     def __len__(self) -> int:
         return len(self._urls)

@@ -29,12 +29,17 @@ __all__ = ["LINK_LIFE", "PresignedUpload", "TemporaryLinks", "presigned_upload"]
 LINK_LIFE = 4 * 3600
 
 
+def _now() -> float:
+    """The clock of the reuse window (tests move it)."""
+    return time.time()
+
+
 class TemporaryLinks:
     """The temporary links of one storage, reused within the window."""
 
     def __init__(self, storage: DropboxStorage, window: int) -> None:
         self.storage = storage
-        self.cache = SignedUrlCache(window)
+        self.cache = SignedUrlCache(window, remote=True)  # a link is an API call
 
     def url(self, key: str) -> str:
         def fetch(_instant: float) -> str:
@@ -42,7 +47,7 @@ class TemporaryLinks:
             with dropbox_errors("url", storage._name_for_key(key)):
                 return str(storage.client.files_get_temporary_link(storage._path(key)).link)
 
-        return self.cache.url(key, LINK_LIFE, time.time(), fetch)
+        return self.cache.url(key, LINK_LIFE, _now(), fetch)
 
 
 @dataclass

@@ -232,7 +232,7 @@ class GCSUrlBuilder:
         self._relative = not isinstance(self.expiration, datetime)
         self._seconds = expiration_seconds(self.expiration) if self._relative else 0
         window = storage.url_reuse_window if self._relative else 0
-        self._cache = SignedUrlCache(window or 0)
+        self._cache = SignedUrlCache(window or 0, remote=bool(storage.iam_sign_blob))
         if self.custom_endpoint:
             bound = self.custom_endpoint
             self._origin = bound if "://" in bound else f"http://{bound}"  # the SDK's scheme
