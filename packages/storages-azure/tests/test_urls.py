@@ -214,6 +214,14 @@ def test_a_storage_that_cannot_sign_says_what_to_set() -> None:
         storage.url("a.txt")
     plain = AzureStorage(azure_container="m", account_name="acct", sas_token="sv=x&sig=y")
     assert plain.url("a.txt") == "https://acct.blob.core.windows.net/m/a.txt"
+    # ... and it does not declare signed URLs; a key (alone or beside the token) does.
+    assert not storage.capabilities.signed_urls
+    assert not plain.capabilities.signed_urls
+    keyed = AzureStorage(
+        azure_container="m", account_name="acct", account_key="a2V5", sas_token="sv=x&sig=y"
+    )
+    assert keyed.capabilities.signed_urls
+    assert AzureStorage.capabilities.signed_urls
 
 
 def test_an_unknown_url_parameter_or_permission_is_refused(storage: AzureStorage) -> None:

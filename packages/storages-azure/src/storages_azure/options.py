@@ -52,7 +52,9 @@ AZURE_OPTIONS = BASE_OPTIONS.extend(
         "sas_token",
         "AZURE_SAS_TOKEN",
         None,
-        "A SAS token granting this storage its access (URLs are then unsigned).",
+        "A SAS token granting this storage its access. A token cannot sign SAS URLs of its "
+        "own: URLs are then plain (a public container; `url(expire=...)` says what to set) "
+        "and the token never appears in them.",
         secret=True,
     ),
     Option(

@@ -34,7 +34,12 @@ from storages_base.manifest import ManifestFilesMixin
 from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
 
-from .client import build_container_client, build_custom_service_client, build_service_client
+from .client import (
+    build_container_client,
+    build_custom_service_client,
+    build_service_client,
+    url_account_of,
+)
 from .errors import azure_errors, code_of, status_of
 from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, BlockBlobParts, DownloadStream
 from .options import AZURE_OPTIONS
@@ -117,6 +122,20 @@ class AzureStorage(ChunkedUploads, BaseStorage):
             )
         if len(self.location) >= MAX_NAME_LENGTH:
             raise ImproperlyConfigured(f"AZURE_LOCATION is longer than {MAX_NAME_LENGTH - 1}.")
+        if not self._can_sign():
+            self.capabilities = replace(self.capabilities, signed_urls=False)
+
+    def _can_sign(self) -> bool:
+        """Whether SAS URLs can be signed: an account key or a token credential. A SAS
+        token alone authorises requests but cannot sign one of its own."""
+        if self.account_key or self.token_credential is not None:
+            return True
+        if not (self.sas_token or self.connection_string):
+            return True  # the emulator's dev key, or no account: url() says what is missing
+        try:
+            return url_account_of(self).key is not None
+        except ImproperlyConfigured:
+            return True
 
     service_client = client_property(build_service_client)
     client = client_property(build_container_client)
