@@ -123,7 +123,8 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         if len(self.location) >= MAX_NAME_LENGTH:
             raise ImproperlyConfigured(f"AZURE_LOCATION is longer than {MAX_NAME_LENGTH - 1}.")
         if not self._can_sign():
-            self.capabilities = replace(self.capabilities, signed_urls=False)
+            # this instance only: the class keeps what a keyed storage declares
+            self.capabilities = replace(self.capabilities, signed_urls=False)  # type: ignore[misc]
 
     def _can_sign(self) -> bool:
         """Whether SAS URLs can be signed: an account key or a token credential. A SAS
