@@ -94,6 +94,17 @@ class Azurite:
     def storage(self, container: str, **options: Any) -> AzureStorage:
         return AzureStorage(**self.options(container, **options))
 
+    def corrupt_responses(self, *plan: bool) -> None:
+        """The proxy flips one byte in the body of the next GETs of a blob, as ``plan``
+        says for each in turn (True: corrupted), then passes the rest as they are."""
+        assert self.proxy is not None, "only the counting proxy corrupts bytes"
+        self.proxy.corrupt[:] = list(plan)
+
+    def corrupt_uploads(self, count: int) -> None:
+        """The proxy flips one byte in the body of the next ``count`` PUTs with a body."""
+        assert self.proxy is not None, "only the counting proxy corrupts bytes"
+        self.proxy.corrupt_puts[:] = [True] * count
+
     def lose_next_response(self, method: str) -> None:
         """The proxy forwards the next ``method`` request, then drops its response."""
         assert self.proxy is not None, "only the counting proxy loses responses"
@@ -155,6 +166,8 @@ class _Proxy(BaseHTTPRequestHandler):
     upstream: str = ""
     log: list[Request] = []
     lose: list[str] = []  # methods whose next response is dropped after forwarding
+    corrupt: list[bool] = []  # per coming GET of a blob: flip a byte of its body
+    corrupt_puts: list[bool] = []  # per coming PUT with a body: flip a byte of it
     in_flight = 0  # requests being forwarded now, and the most seen at once
     peak = 0
     lock = threading.Lock()
@@ -168,6 +181,8 @@ class _Proxy(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
         cls = type(self)
         with self.lock:
+            if body and self.command == "PUT" and self.corrupt_puts and self.corrupt_puts.pop(0):
+                body = _flip(body)
             self.log.append(Request(self.command, self.path, dict(headers)))
             cls.in_flight += 1
             cls.peak = max(cls.peak, cls.in_flight)
@@ -185,6 +200,9 @@ class _Proxy(BaseHTTPRequestHandler):
             response = connection.getresponse()
             data = response.read()
             with self.lock:
+                blob_get = self.command == "GET" and "comp=" not in self.path and data
+                if blob_get and self.corrupt and self.corrupt.pop(0):
+                    data = _flip(data)
                 lost = self.command in self.lose
                 if lost:
                     self.lose.remove(self.command)
@@ -207,10 +225,20 @@ class _Proxy(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = do_OPTIONS = _forward
 
 
+def _flip(data: bytes) -> bytes:
+    """``data`` with the bits of its middle byte flipped: same length, wrong content."""
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
 @pytest.fixture(scope="session")
 def counted(azurite: Azurite) -> Iterator[Azurite]:
     """Azurite behind a loopback proxy that logs every request (the counts of the README)."""
-    handler = type("Proxy", (_Proxy,), {"upstream": azurite.host, "log": [], "lose": []})
+    handler = type(
+        "Proxy",
+        (_Proxy,),
+        {"upstream": azurite.host, "log": [], "lose": [], "corrupt": [], "corrupt_puts": []},
+    )
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

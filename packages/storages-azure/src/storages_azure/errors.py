@@ -13,6 +13,7 @@ from typing import Any
 
 from storages_base.errors import (
     AlreadyExistsError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -41,6 +42,7 @@ _CODES: dict[str, type[StorageError]] = {
     "ContainerNotFound": StorageError,  # a 404 that is a configuration error
     "BlobAlreadyExists": AlreadyExistsError,
     "ConditionNotMet": PreconditionFailedError,
+    "Md5Mismatch": IntegrityError,  # an upload's bytes changed on the way
     "ServerBusy": TransientError,
     "OperationTimedOut": TransientError,
 }

@@ -11,13 +11,16 @@ token, so two uploads of one name at once never commit each other's blocks.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from storages_base.chunked import Part, PartRules, PartTarget
 from storages_base.content import gzip_original_size
+from storages_base.errors import IntegrityError
 
 from .errors import azure_errors
 
@@ -27,15 +30,22 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_BLOCKS",
     "MAX_BLOCK_SIZE",
+    "MAX_RANGE_MD5",
+    "RANGE_MD5_HEADERS",
     "UNCOMPRESSED_SIZE",
     "WRITE_TOKEN",
     "BlockBlobParts",
     "DownloadStream",
+    "RangeDigests",
 ]
 
 #: Azure's limits for block blobs: 50,000 blocks of up to 4000 MiB.
 MAX_BLOCKS = 50_000
 MAX_BLOCK_SIZE = 4000 * 1024 * 1024
+#: Asks Azure for the MD5 of each range it sends (ranges of up to 4 MiB: our reads' size).
+RANGE_MD5_HEADERS = {"x-ms-range-get-content-md5": "true"}
+MAX_RANGE_MD5 = 4 * 1024 * 1024
+_RANGE_START = re.compile(r"bytes (\d+)-")
 #: Metadata holding a gzipped blob's decompressed size (what read() returns).
 UNCOMPRESSED_SIZE = "uncompressed_size"
 #: Metadata holding the token of a create-only write (``AzureStorage._is_own_write``).
@@ -195,17 +205,57 @@ class MemoryPart(io.RawIOBase):
         super().close()
 
 
+class RangeDigests:
+    """The Content-MD5 Azure sent with each range of one download, by the range's start.
+
+    Filled by the SDK's ``raw_response_hook`` as each response arrives (a retried range
+    replaces its entry), read by :class:`DownloadStream` before it hands out the range.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._by_start: dict[int, str] = {}
+
+    def record(self, response: Any) -> None:
+        """The hook: keep the MD5 of a successful response, if Azure sent one."""
+        http = response.http_response
+        digest = http.headers.get("Content-MD5")
+        if digest and http.status_code < 300:
+            found = _RANGE_START.match(http.headers.get("Content-Range") or "")
+            self._by_start[int(found.group(1)) if found else 0] = digest
+
+    def check(self, start: int, chunk: bytes | bytearray) -> None:
+        """Raise :class:`IntegrityError` unless ``chunk`` (the range from ``start``) has
+        the MD5 Azure sent for it; a range sent without one is taken as it is."""
+        expected = self._by_start.pop(start, None)
+        if expected is None:
+            return
+        got = base64.b64encode(hashlib.md5(chunk, usedforsecurity=False).digest()).decode()
+        if got != expected:
+            raise IntegrityError(
+                f"the {len(chunk)} bytes read from Azure at offset {start} have MD5 {got}, "
+                f"Azure sent them as {expected}: nothing of them was returned",
+                name=self.name,
+                operation="read",
+                backend="azure",
+            )
+
+
 class DownloadStream(io.RawIOBase):
     """A blob download (``StorageStreamDownloader``) as the raw stream storages-base reads.
 
     It is consumed through ``chunks()``, the SDK's streaming interface: one chunk (4 MiB)
-    is held at a time whatever the blob's size; closing it simply stops fetching.
+    is held at a time whatever the blob's size; closing it simply stops fetching. Each
+    chunk is checked against the MD5 Azure sent with it (``digests``) before any of its
+    bytes is returned.
     """
 
-    def __init__(self, downloader: Any) -> None:
+    def __init__(self, downloader: Any, digests: RangeDigests | None = None, start: int = 0):
         super().__init__()
         self._chunks: Any = downloader.chunks()
         self._pending = memoryview(b"")
+        self._digests = digests
+        self._offset = start  # where the next chunk starts in the blob
 
     def readable(self) -> bool:
         return True
@@ -215,6 +265,9 @@ class DownloadStream(io.RawIOBase):
             chunk = next(self._chunks, None) if self._chunks is not None else None
             if chunk is None:
                 return 0
+            if self._digests is not None:
+                self._digests.check(self._offset, chunk)
+            self._offset += len(chunk)
             self._pending = memoryview(chunk)
         view = memoryview(buffer).cast("B")
         count = min(len(view), len(self._pending))

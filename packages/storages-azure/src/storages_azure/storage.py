@@ -35,13 +35,22 @@ from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
 
 from .client import (
+    READ_CHUNK_SIZE,
     build_container_client,
     build_custom_service_client,
     build_service_client,
     url_account_of,
 )
 from .errors import azure_errors, code_of, status_of
-from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, BlockBlobParts, DownloadStream
+from .files import (
+    MAX_RANGE_MD5,
+    RANGE_MD5_HEADERS,
+    UNCOMPRESSED_SIZE,
+    WRITE_TOKEN,
+    BlockBlobParts,
+    DownloadStream,
+    RangeDigests,
+)
 from .options import AZURE_OPTIONS
 from .uploads import PresignedUpload, presigned_upload
 from .urls import AzureUrlBuilder
@@ -112,6 +121,12 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         self.overwrite_files = bool(self.file_overwrite)
         self.object_parameters = dict(self.object_parameters or {})
         self.client_options = dict(self.client_options or {})
+        #: Azure sends a range's MD5 for ranges of up to 4 MiB only (our reads' size,
+        #: unless AZURE_CLIENT_OPTIONS asks for larger ones).
+        self._range_md5 = all(
+            int(self.client_options.get(size, READ_CHUNK_SIZE)) <= MAX_RANGE_MD5
+            for size in ("max_single_get_size", "max_chunk_get_size")
+        )
         self.upload_max_conn = max(1, int(self.upload_max_conn or 1))
         if self.expiration_secs is not None:
             self.url_reuse_window = reuse_window(
@@ -230,18 +245,27 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         return self._blob_clients.get(key)
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
-        """GET the blob from ``offset``: one request gives the first chunk and the stat."""
+        """GET the blob from ``offset``: one request gives the first chunk and the stat.
+        Each range comes with its MD5 (Azure computes it for ranges of up to 4 MiB), which
+        the stream checks before handing the range out."""
+        name = self._name_for_key(key)
+        digests = RangeDigests(name)
         try:
-            with azure_errors("open", self._name_for_key(key), self.azure_container):
+            with azure_errors("open", name, self.azure_container):
                 download = self._blob(key).download_blob(
-                    offset=offset or None, max_concurrency=1, decompress=False
+                    offset=offset or None,
+                    max_concurrency=1,
+                    decompress=False,
+                    headers=RANGE_MD5_HEADERS if self._range_md5 else None,
+                    raw_response_hook=digests.record,
                 )
         except StorageError as exc:
             if offset and _is_invalid_range(exc.__cause__):
                 return io.BytesIO(b""), None  # at or past the end: nothing left to read
             raise
         properties = download.properties
-        return cast(IO[bytes], DownloadStream(download)), self._stat_from(key, properties)
+        stream = DownloadStream(download, digests, offset)
+        return cast(IO[bytes], stream), self._stat_from(key, properties)
 
     def _stat(self, key: str) -> Stat:
         with azure_errors("stat", self._name_for_key(key), self.azure_container):
