@@ -112,7 +112,9 @@ _segment = st.one_of(
     st.integers(200, 300).map(lambda n: "n" * n),  # over a file system's 255 bytes
 )
 _separator = st.sampled_from(["/", "\\", "//", "/./", "\\.\\", "/../"])
-_prefix = st.sampled_from(["", "", "", "", "", "", "/", "\\", "//", "../", "..\\", "./", "C:\\", "~/"])
+_prefix = st.sampled_from(
+    ["", "", "", "", "", "", "/", "\\", "//", "../", "..\\", "./", "C:\\", "~/"]
+)
 _suffix = st.sampled_from(["", "", "", "", "", "/", ".", "\\", "/.", "/..", " ", "\x00"])
 _form = st.sampled_from([None, None, "NFC", "NFD", "NFKC", "NFKD"])
 
@@ -180,7 +182,8 @@ def check_hostile_names(
     root; ``prefix`` is where ``storage.location`` puts keys ("media/sub/"). The
     server must hold nothing at the start.
     """
-    assert prefix.endswith("/") and prefix.strip("/"), "use a non-empty location"
+    assert prefix.endswith("/"), "the prefix of a folder: ends with /"
+    assert prefix.strip("/"), "use a non-empty location"
     tally = HostileTally()
     calls = [0]
 
@@ -262,7 +265,8 @@ def _operate(
             assert isinstance(storage.url(name), str)
         elif operation == "listdir":
             folders, files = storage.listdir(name)
-            assert isinstance(folders, list) and isinstance(files, list)
+            assert isinstance(folders, list)
+            assert isinstance(files, list)
         elif operation == "delete":
             storage.delete(name)
     except REFUSED:
