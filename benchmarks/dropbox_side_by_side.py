@@ -62,6 +62,21 @@ for _ in range(200):
     storage.url("one.txt")
 out["url() again: us"] = (time.perf_counter() - t) / 200 * 1e6
 out["url() again: calls"] = (calls() - before) / 200
+# A page of 100 images rendered 20 times: one temporary link per image per reuse window
+# for ours, one per image per view for the classic backend (each a call and a new URL).
+page = [f"page/IMG_{i:03}.jpg" for i in range(100)]
+storage.url("one.txt")
+before = calls(); seen = set(); t = time.perf_counter()
+seen.update(storage.url(name) for name in page)
+first = time.perf_counter() - t; t = time.perf_counter(); cpu = time.process_time()
+for _ in range(19):
+    seen.update(storage.url(name) for name in page)
+later, cpu = time.perf_counter() - t, time.process_time() - cpu
+out["page of 100 images, 20 views: calls"] = calls() - before
+out["page of 100 images, 20 views: distinct URLs"] = len(seen)
+out["page of 100 images, first view: us per url()"] = round(first / 100 * 1e6, 1)
+out["page of 100 images, 19 later views: us per url()"] = round(later / 1900 * 1e6, 2)
+out["page of 100 images, 19 later views: CPU us per url()"] = round(cpu / 1900 * 1e6, 2)
 before = calls()
 folders, files = storage.listdir("many")
 out["listdir 2,000 files: listed"] = len(files)
@@ -122,6 +137,10 @@ def main() -> None:
                 blob = server.new_blob()
                 blob.write_bytes(b"f")
                 server.put(f"/bench-{side}/many/f{i:04}.txt", blob, "overwrite")
+            for i in range(100):  # the page's images
+                blob = server.new_blob()
+                blob.write_bytes(b"i")
+                server.put(f"/bench-{side}/page/IMG_{i:03}.jpg", blob, "overwrite")
         for side, python in pythons.items():
             env = {
                 **os.environ,

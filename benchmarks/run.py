@@ -129,10 +129,20 @@ def _collectstatic(kind: str, files: int, title: str, server: str = "s3") -> lis
 
 SCENARIOS: dict[str, tuple[str, list[Step]]] = {
     "urls": ("1. url() for 2,000 distinct names (S3), per call", [Step("urls")]),
-    "page": (
-        "1b. A page of 100 private images viewed 20 times (S3), per url()",
-        [Step("page"), Step("page", config={"spread": True}, max_repeats=1)],
-    ),
+    **{
+        name: (
+            f"1b. A page of 100 private images viewed 20 times ({title}), per url()",
+            [
+                Step("page", server, config={"provider": server}),
+                Step("page", server, config={"provider": server, "spread": True}, max_repeats=1),
+            ],
+        )
+        for name, server, title in (
+            ("page", "s3", "S3"),
+            ("page-gcs", "gcs", "GCS"),
+            ("page-azure", "azure", "Azure"),
+        )
+    },
     "ops-s3": ("2. Per operation, 1 KiB files, S3", [Step("ops", config={"provider": "s3"})]),
     "ops-ftp": (
         "2. Per operation, 1 KiB files, FTP",

@@ -204,6 +204,15 @@ class AzureUrlBuilder:
         """Return the URL of ``key`` (location included): signed when an expiry applies."""
         if expire is None:
             expire = self.expiration_secs
+            if expire is not None and not parameters and mode == "r" and self.can_sign:
+                # A page's images: a lookup within the window, nothing quoted or built first.
+                seconds = expire
+                return self._cache.url(
+                    (key, (), "r"),
+                    seconds,
+                    _now(),
+                    lambda instant: self._read(key, instant, seconds),
+                )
         plain = self.base + _quote_path(key)
         if expire is None:
             return plain
@@ -221,6 +230,10 @@ class AzureUrlBuilder:
             _now(),
             lambda instant: f"{plain}?{self.sas(key, letters, instant + int(expire), overrides)}",
         )
+
+    def _read(self, key: str, instant: float, expire: int) -> str:
+        """The read SAS URL of ``key`` signed at ``instant``."""
+        return f"{self.base}{_quote_path(key)}?{self.sas(key, 'r', instant + expire, {})}"
 
     def sas(self, key: str, permission: str, expiry: float, overrides: dict[str, str]) -> str:
         """The SAS query string of ``key``: account key first, else a delegation key."""

@@ -66,8 +66,8 @@ class SignedUrlCache:
 
     A hit is one dictionary lookup, without a lock (a dict read is atomic); a miss signs
     outside the lock, then stores under it (with ``remote``, threads missing the same URL
-    at once share one signer call: IAM signBlob, a Dropbox link). Full, it drops its oldest URLs first; a new
-    window drops them all (they are not asked again).
+    at once share one signer call: IAM signBlob, a Dropbox link). Full, it drops its
+    oldest URLs first; a new window drops them all (they are not asked again).
     """
 
     def __init__(
