@@ -10,14 +10,17 @@ exclusive) and ``AbortMultipartUpload``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from storages_base import chunked
 from storages_base.chunked import Part, PartRules, PartTarget, part_size_for
 from storages_base.content import gzip_original_size
-from storages_base.errors import StorageError
+from storages_base.errors import IntegrityError, StorageError
 from storages_base.files import StorageFile
 
 from .errors import refuses_condition, s3_errors
@@ -25,7 +28,17 @@ from .errors import refuses_condition, s3_errors
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "S3File", "S3Parts", "part_size_for", "s3_rules"]
+__all__ = [
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "S3Body",
+    "S3File",
+    "S3Parts",
+    "body_of",
+    "md5_etag",
+    "part_size_for",
+    "s3_rules",
+]
 
 #: S3 refuses parts under 5 MiB (except the last), over 5 GiB, and more than 10,000.
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -49,6 +62,34 @@ _PART_PARAMETERS = frozenset(
     }
 )
 _CHECKSUMS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def md5_etag(response: Any) -> str | None:
+    """The MD5 of the bytes the server holds, from a response's ETag, where it is one.
+
+    The ETag of an object (or a part) sent in one request is the MD5 of its bytes, except
+    under SSE-KMS or SSE-C and for a multipart object (``"<hex>-<parts>"``): None then.
+    """
+    if str(response.get("ServerSideEncryption") or "").startswith("aws:kms"):
+        return None
+    if response.get("SSECustomerAlgorithm"):
+        return None
+    etag = str(response.get("ETag") or "").strip('"').lower()
+    return etag if _MD5_HEX.fullmatch(etag) else None
+
+
+def _md5(data: Part) -> bytes:
+    """The MD5 of a part: bytes in place; a part of a file on disk read once and rewound."""
+    digest = hashlib.md5(usedforsecurity=False)
+    if isinstance(data, (bytes, bytearray)):
+        digest.update(data)
+    else:
+        start = data.tell()
+        while chunk := data.read(1024 * 1024):
+            digest.update(chunk)
+        data.seek(start)
+    return digest.digest()
 
 
 def s3_rules() -> PartRules:
@@ -69,8 +110,13 @@ class S3Parts(PartTarget):
         name: str,
         exclusive: bool = False,
         on_condition_refused: Callable[[], None] | None = None,
+        content_md5: bool = False,
     ) -> None:
         self.client, self.bucket, self.key, self.name = client, bucket, key, name
+        #: Send Content-MD5 with every body and check the ETag the server answers: set
+        #: when botocore sends no checksum of its own (``when_required``, any non-AWS
+        #: endpoint by default), so a corrupted upload is refused, never stored.
+        self.content_md5 = content_md5
         self.parameters = parameters
         self.part_parameters = {k: v for k, v in parameters.items() if k in _PART_PARAMETERS}
         self.exclusive = exclusive
@@ -88,10 +134,42 @@ class S3Parts(PartTarget):
             size = str(gzip_original_size(data))
             metadata = {**parameters.get("Metadata", {}), UNCOMPRESSED_SIZE: size}
             parameters = {**parameters, "Metadata": metadata}
-        if self.exclusive:
-            self.sent_md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        self._create_only(
+        digest = _md5(data) if self.exclusive or self.content_md5 else None
+        if self.exclusive and digest is not None:
+            self.sent_md5 = digest.hex()
+        if self.content_md5 and digest is not None:
+            parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
+        response = self._create_only(
             self.client.put_object, Bucket=self.bucket, Key=self.key, Body=data, **parameters
+        )
+        if self.content_md5 and digest is not None:
+            self._check_stored(response, digest)
+
+    def _check_stored(self, response: Any, digest: bytes) -> None:
+        """Refuse an object the server says holds other bytes than those sent.
+
+        A server that verifies Content-MD5 (S3, MinIO, R2) refused a corrupted body
+        already; one that does not (s3rver, moto) stored it: that object is deleted
+        (only if it is still the one stored: If-Match) and the save raises.
+        """
+        stored = md5_etag(response)
+        if stored is None or stored == digest.hex():
+            return
+        try:
+            with s3_errors("save", self.name, self.bucket):
+                self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=f'"{stored}"')
+        except StorageError:
+            pass  # replaced meanwhile, or already gone: not ours to delete
+        raise self._mismatch(stored, digest)
+
+    def _mismatch(self, stored: str, digest: bytes, part: int | None = None) -> IntegrityError:
+        what = f"part {part}" if part else "the file"
+        return IntegrityError(
+            f"S3 stored {what} with MD5 {stored}, the bytes sent have MD5 {digest.hex()}: "
+            "corrupted on the way, not saved",
+            name=self.name,
+            operation="save",
+            backend="s3",
         )
 
     def begin(self) -> None:
@@ -102,6 +180,12 @@ class S3Parts(PartTarget):
         self.upload_id = created["UploadId"]
 
     def send_part(self, number: int, data: Part) -> dict[str, Any]:
+        """UploadPart; with ``content_md5``, a part stored with other bytes fails the upload
+        (the engine then aborts it: nothing is stored)."""
+        parameters = self.part_parameters
+        digest = _md5(data) if self.content_md5 else None
+        if digest is not None:
+            parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
         with s3_errors("save", self.name, self.bucket):
             response = self.client.upload_part(
                 Bucket=self.bucket,
@@ -109,8 +193,11 @@ class S3Parts(PartTarget):
                 UploadId=self.upload_id,  # type: ignore[arg-type]
                 PartNumber=number,
                 Body=data,  # type: ignore[arg-type]  # a bytearray is sent as is
-                **self.part_parameters,
+                **parameters,
             )
+        stored = md5_etag(response) if digest is not None else None
+        if digest is not None and stored is not None and stored != digest.hex():
+            raise self._mismatch(stored, digest, number)
         part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
         part.update({k: response[k] for k in _CHECKSUMS if response.get(k)})  # type: ignore[literal-required]
         return part
@@ -140,7 +227,7 @@ class S3Parts(PartTarget):
         except FileNotFoundError:
             pass  # already gone
 
-    def _create_only(self, request: Callable[..., Any], **kwargs: Any) -> None:
+    def _create_only(self, request: Callable[..., Any], **kwargs: Any) -> Any:
         """Send the request that makes the object, with ``If-None-Match: *`` if exclusive.
 
         A server that refuses the header (501 NotImplemented) gets the request again
@@ -149,7 +236,7 @@ class S3Parts(PartTarget):
         extra = {"IfNoneMatch": "*"} if self.exclusive else {}
         try:
             with s3_errors("save", self.name, self.bucket, exclusive=self.exclusive):
-                request(**kwargs, **extra)
+                return request(**kwargs, **extra)
         except StorageError as exc:
             if not extra or self.on_condition_refused is None:
                 raise
@@ -157,7 +244,7 @@ class S3Parts(PartTarget):
                 raise
             self.on_condition_refused()  # raises AlreadyExistsError if the name is taken
             with s3_errors("save", self.name, self.bucket):
-                request(**kwargs)
+                return request(**kwargs)
 
 
 class S3File(StorageFile):
@@ -168,3 +255,69 @@ class S3File(StorageFile):
         """The boto3 ``s3.Object`` of this file (from ``storage.bucket``, this thread's
         resource; no request until it is used), for what the Django API does not say."""
         return self._storage.bucket.Object(self._key)  # type: ignore[attr-defined]
+
+
+class S3Body(io.RawIOBase):
+    """A GetObject body as the raw stream storages-base reads, verified as it is read.
+
+    Errors while reading (a reset, a short body, botocore's own checksum check) are
+    raised as storage errors. Given ``md5`` (the object's ETag, see :func:`md5_etag`) and
+    the body's ``size``, the bytes are hashed as they pass; the read that completes them
+    raises :class:`IntegrityError` instead of returning its bytes if they differ. One
+    request, no buffering: earlier chunks were handed out already, so a caller that
+    streams (``chunks()``) gets the error at the end, one that reads the file gets no
+    bytes at all.
+    """
+
+    def __init__(self, body: Any, name: str, md5: str | None = None, size: int = 0) -> None:
+        super().__init__()
+        self._body = body
+        self._name = name
+        self._expected = md5
+        self._size = size
+        self._seen = 0
+        self._digest = hashlib.md5(usedforsecurity=False) if md5 is not None else None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        with s3_errors("read", self._name, None):
+            data = self._body.read(len(view))
+        if self._digest is not None:
+            self._digest.update(data)
+            self._seen += len(data)
+            if self._seen >= self._size or not data:
+                self._verify()
+        view[: len(data)] = data
+        return len(data)
+
+    def _verify(self) -> None:
+        assert self._digest is not None
+        got, self._digest = self._digest.hexdigest(), None
+        if got != self._expected:
+            raise IntegrityError(
+                f"the {self._seen} bytes read have MD5 {got}, S3 holds the file with MD5 "
+                f"{self._expected} (its ETag): corrupted on the way",
+                name=self._name,
+                operation="read",
+                backend="s3",
+            )
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+def body_of(response: Any, name: str, whole: bool) -> IO[bytes]:
+    """The verified stream of a GetObject response (``whole``: not a range)."""
+    md5 = md5_etag(response) if whole and not _checked_by_botocore(response["Body"]) else None
+    size = int(response.get("ContentLength") or 0)
+    return S3Body(response["Body"], name, md5, size)  # type: ignore[return-value]
+
+
+def _checked_by_botocore(body: Any) -> bool:
+    # botocore validates a flexible checksum itself when S3 sent one (ChecksumMode).
+    return type(body).__name__ == "StreamingChecksumBody"

@@ -35,7 +35,7 @@ from storages_base.signed_urls import reuse_window
 
 from .client import build_client, build_resource, build_session, is_aws_endpoint
 from .errors import code_of, s3_errors, status_of
-from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts
+from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts, body_of
 from .options import S3_OPTIONS
 from .uploads import PresignedUpload, presigned_upload
 from .urls import S3UrlBuilder
@@ -190,7 +190,7 @@ class S3Storage(ChunkedUploads, BaseStorage):
         stat = _stat_from(response, response.get("ContentRange"))
         if stat.content_encoding == "gzip":  # read() decompresses: report that size
             stat = self._gzip_stat(key, stat, response.get("Metadata"))
-        return response["Body"], stat  # type: ignore[return-value]
+        return body_of(response, self._name_for_key(key), whole=not offset), stat
 
     def _gzip_stat(self, key: str, stat: Stat, metadata: dict[str, str] | None) -> Stat:
         """The stat of a gzipped file, sized as ``open().read()`` returns it (decompressed)."""
@@ -325,7 +325,14 @@ class S3Storage(ChunkedUploads, BaseStorage):
             # Declared or found without conditional writes: the name was checked before.
             exclusive=request.exclusive and self.capabilities.conditional_create,
             on_condition_refused=lambda: self._condition_refused(request.key),
+            content_md5=self._sends_md5,
         )
+
+    @property
+    def _sends_md5(self) -> bool:
+        """Whether uploads carry Content-MD5: when botocore sends no checksum itself."""
+        config = self.client.meta.config
+        return getattr(config, "request_checksum_calculation", None) == "when_required"
 
     def _condition_refused(self, key: str) -> None:
         """The server refuses ``If-None-Match``: check first, from now on and this time."""
