@@ -196,3 +196,11 @@ def test_close_ends_stalled_connections(echo_port: int) -> None:
 def test_only_loopback_upstreams() -> None:
     with pytest.raises(ValueError, match="loopback"):
         FaultProxy(80, "192.0.2.1")
+
+
+def test_times_fires_once_on_whichever_connection_gets_there(echo_port: int) -> None:
+    with FaultProxy(echo_port) as proxy:
+        proxy.inject(Truncate(at=100), connections=None, times=1)
+        results = [echo(proxy, data) for data in (b"short", BODY, BODY, b"again")]
+    assert results == [b"short", BODY[:100], BODY, b"again"]
+    assert proxy.stats.fired == {"truncate": 1}

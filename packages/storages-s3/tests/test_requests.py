@@ -127,7 +127,7 @@ def test_reading_the_start_of_a_large_file_does_not_download_it_all(
     counted.save("big.bin", ContentFile(b"x" * (6 * 1024 * 1024)))
     with counted.open("big.bin") as f:
         assert f.read(1024) == b"x" * 1024
-        stream = f._raw.raw._stream  # the HTTP response body under the buffer
+        stream = f._raw.raw._stream._body  # the HTTP response body under the buffer
         assert stream._amount_read <= 1024 * 1024  # one read buffer, not 6 MiB
 
 

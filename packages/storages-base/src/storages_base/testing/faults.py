@@ -123,8 +123,9 @@ class ProxyStats:
 class _Position:
     """Where a fault's byte position falls in the chunks of one direction."""
 
-    def __init__(self, fault: Fault) -> None:
+    def __init__(self, fault: Fault, arming: _Arming) -> None:
         self.fault = fault
+        self.arming = arming
         self.marker = fault.after
         self.origin: int | None = None if self.marker else 0
         self.tail = b""
@@ -141,18 +142,23 @@ class _Position:
         return self.origin + self.fault.at - start
 
 
-@dataclass
+@dataclass(eq=False)
 class _Arming:
     faults: tuple[Fault, ...]
     skip: int
-    remaining: int | None  # None: every connection until cleared
+    remaining: int | None  # connections still to bind; None: every one until cleared
+    times: int | None = None  # fires still allowed; None: no limit
 
 
 class _Connection:
     """One client connection and its upstream, pumped by one thread per direction."""
 
     def __init__(
-        self, proxy: FaultProxy, client: socket.socket, upstream: socket.socket, faults: list[Fault]
+        self,
+        proxy: FaultProxy,
+        client: socket.socket,
+        upstream: socket.socket,
+        faults: list[tuple[Fault, _Arming]],
     ) -> None:
         self.proxy = proxy
         self.client = client
@@ -163,6 +169,7 @@ class _Connection:
         self.stalled = threading.Event()
         self.last_sent: dict[Direction, float] = {"up": 0.0, "down": 0.0}
         self.latency_fired = False
+        self.latency_allowed = False
         self.open_pumps = 2
 
     def start(self) -> None:
@@ -175,9 +182,12 @@ class _Connection:
         source, target = (
             (self.client, self.upstream) if direction == "up" else (self.upstream, self.client)
         )
-        pending = [_Position(f) for f in self.faults if f.direction == direction]
-        pending = [p for p in pending if not isinstance(p.fault, Latency)]
-        latency = max((f.seconds for f in self.faults if isinstance(f, Latency)), default=0.0)
+        pending = [
+            _Position(f, a)
+            for f, a in self.faults
+            if f.direction == direction and not isinstance(f, Latency)
+        ]
+        latency = max((f.seconds for f, _ in self.faults if isinstance(f, Latency)), default=0.0)
         position = 0
         try:
             while not self.ended.is_set():
@@ -202,7 +212,7 @@ class _Connection:
                 position += len(data)
                 self.last_sent[direction] = time.monotonic()
                 if action is not None:
-                    self.fire(action)
+                    self.fire(action.fault)
                     if not isinstance(action, Stall):
                         break
         except OSError:
@@ -217,35 +227,39 @@ class _Connection:
     def delay(self, direction: Direction, seconds: float) -> None:
         other: Direction = "down" if direction == "up" else "up"
         turned = self.last_sent[direction] <= self.last_sent[other]
-        if turned:
-            with self.lock:
-                first, self.latency_fired = not self.latency_fired, True
-            if first:
-                self.proxy.record("latency")
+        if not turned:
+            return
+        with self.lock:
+            first, self.latency_fired = not self.latency_fired, True
+        if first:  # a latency counts once per connection (and within ``times``)
+            arming = next(a for f, a in self.faults if isinstance(f, Latency))
+            self.latency_allowed = self.proxy.claim(arming, "latency")
+        if self.latency_allowed:
             time.sleep(seconds)
 
     def apply(
         self, pending: list[_Position], start: int, data: bytearray
-    ) -> tuple[int, Fault | None]:
+    ) -> tuple[int, _Position | None]:
         """Flip bytes in ``data``; return how much of it to send and the fault that cuts it."""
+        chunk = bytes(data)
+        located = [(place, place.locate(start, chunk)) for place in pending]
+        found = [(offset, place) for place, offset in located if offset is not None]
         cut, action = len(data), None
-        for place in list(pending):
-            offset = place.locate(start, bytes(data))
-            if offset is None:
+        for offset, place in sorted(found, key=lambda item: item[0]):
+            if isinstance(place.fault, Flip) or offset > len(data):
                 continue
-            if isinstance(place.fault, Flip):
-                if offset < len(data):
-                    pending.remove(place)
+            pending.remove(place)
+            if self.proxy.claim(place.arming, place.fault.kind):
+                cut, action = max(offset, 0), place
+                break
+        for offset, place in found:
+            if isinstance(place.fault, Flip) and offset < cut:
+                pending.remove(place)
+                if self.proxy.claim(place.arming, place.fault.kind):
                     data[max(offset, 0)] ^= place.fault.mask
-                    self.proxy.record(place.fault.kind)
-            elif offset <= cut:
-                cut, action = max(offset, 0), place.fault
-        if action is not None:
-            pending[:] = [p for p in pending if p.fault is not action]
         return cut, action
 
     def fire(self, fault: Fault) -> None:
-        self.proxy.record(fault.kind)
         if isinstance(fault, Stall):
             self.stalled.set()
         else:
@@ -332,10 +346,21 @@ class FaultProxy:
         for connection in connections:
             connection.end(reset=False)
 
-    def inject(self, *faults: Fault, connections: int | None = 1, skip: int = 0) -> None:
-        """Arm ``faults`` for the ``connections`` new connections (None: all) after ``skip``."""
+    def inject(
+        self,
+        *faults: Fault,
+        connections: int | None = 1,
+        skip: int = 0,
+        times: int | None = None,
+    ) -> None:
+        """Arm ``faults`` for the ``connections`` new connections (None: all) after ``skip``.
+
+        ``times`` caps how often they fire in all, on whichever of those connections
+        reaches them first (``connections=None, times=1``: exactly once, wherever the
+        stream gets to ``at``); the arming is dropped once spent.
+        """
         with self._lock:
-            self._armings.append(_Arming(faults, skip, connections))
+            self._armings.append(_Arming(faults, skip, connections, times))
 
     def clear(self) -> None:
         """Disarm every fault not yet bound to a connection."""
@@ -360,23 +385,31 @@ class FaultProxy:
             else:
                 self.stats.bytes_down += size
 
-    def record(self, kind: str) -> None:
+    def claim(self, arming: _Arming, kind: str) -> bool:
+        """Count a fault about to take effect, unless its arming's ``times`` are spent."""
         with self._lock:
+            if arming.times is not None:
+                if arming.times <= 0:
+                    return False
+                arming.times -= 1
+                if arming.times == 0 and arming in self._armings:
+                    self._armings.remove(arming)
             self.stats.fired[kind] += 1
+            return True
 
     def forget(self, connection: _Connection) -> None:
         with self._lock:
             self._open.discard(connection)
 
-    def _faults_for_new_connection(self) -> list[Fault]:
-        faults: list[Fault] = []
+    def _faults_for_new_connection(self) -> list[tuple[Fault, _Arming]]:
+        faults: list[tuple[Fault, _Arming]] = []
         with self._lock:
             self.stats.connections += 1
             for arming in self._armings:
                 if arming.skip:
                     arming.skip -= 1
                     continue
-                faults.extend(arming.faults)
+                faults.extend((fault, arming) for fault in arming.faults)
                 if arming.remaining is not None:
                     arming.remaining -= 1
             self._armings = [a for a in self._armings if a.remaining != 0]
