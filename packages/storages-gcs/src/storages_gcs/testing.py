@@ -181,8 +181,9 @@ class _FormUploads:
 class GCSEmulator(_FormUploads):
     """The emulator on 127.0.0.1 with the extensions above."""
 
-    def __init__(self, page_size: int = 1000) -> None:
-        self.storage = Storage(use_memory_fs=True)
+    def __init__(self, page_size: int = 1000, *, port: int = 0, data_dir: str | None = None) -> None:
+        # In memory, or in ``data_dir`` (kept across a restart: ``python -m storages_gcs.testing``).
+        self.storage = Storage(use_memory_fs=data_dir is None, data_dir=data_dir)
         self.page_size = page_size
         self.log: list[Request] = []
         self.signers: dict[str, Any] = {}  # service-account email -> RSA public key
@@ -192,7 +193,7 @@ class GCSEmulator(_FormUploads):
         self._conditions: dict[str, str] = {}  # resumable upload id -> ifGenerationMatch
         self._completed: dict[str, str] = {}  # resumable upload id -> the object stored
         self._lock = threading.Lock()
-        self._httpd = server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
+        self._httpd = server.ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, self))
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -460,3 +461,19 @@ def function_is_chunk(request: Any) -> bool:
 def _first(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve on a port with a data folder until killed (tests that SIGKILL the server)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m storages_gcs.testing")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", required=True)
+    args = parser.parse_args(argv)
+    emulator_ = GCSEmulator(port=args.port, data_dir=args.data)
+    emulator_._httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""SIGKILL in the middle of an upload, of the server and of the client (issue 16, check 1).
+
+* :class:`ServerProcess`: a local server run as a child process, so a test can SIGKILL it
+  and start it again on the same port with the same data folder.
+* :class:`Tripwire`: the content of a large file (a known pattern, :func:`pattern`) that
+  calls an action once the backend has read past a point: the kill then lands mid-upload,
+  after whole parts were sent, without timing guesses.
+* :func:`kill_client_mid_upload`: a child Python process saves a large file through a
+  storage built from a JSON spec; once it has read past the point it says so and waits,
+  and the test SIGKILLs it. What the storage leaves behind is then the test's to check.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .servers import free_port, wait_port
+
+__all__ = ["ServerProcess", "Tripwire", "kill_client_mid_upload", "pattern"]
+
+_SEED = bytes(range(251))  # a prime period: no part of a file equals another part
+
+
+def pattern(size: int, start: int = 0) -> bytes:
+    """``size`` bytes of the test pattern from offset ``start``."""
+    offset = start % len(_SEED)
+    repeats = (offset + size) // len(_SEED) + 1
+    return (_SEED * repeats)[offset : offset + size]
+
+
+class Tripwire(io.RawIOBase):
+    """``size`` bytes of :func:`pattern`; ``action`` runs (once) when a read goes past ``at``."""
+
+    def __init__(self, size: int, at: int, action: Callable[[], None]) -> None:
+        super().__init__()
+        self.size, self.at, self.action = size, at, action
+        self.position = 0
+        self.tripped = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self.position >= self.at and not self.tripped:
+            self.tripped = True
+            self.action()
+        count = min(len(view), self.size - self.position)
+        if not self.tripped:
+            count = min(count, self.at - self.position)
+        view[:count] = pattern(count, self.position)
+        self.position += count
+        return count
+
+
+class ServerProcess:
+    """A server in a child process on a fixed port: ``kill()`` (SIGKILL) and ``start()`` again.
+
+    ``command(port)`` is its argument list; ``ready()`` (default: the port accepts
+    connections) says when it serves.
+    """
+
+    def __init__(
+        self,
+        command: Callable[[int], Sequence[str]],
+        *,
+        env: dict[str, str] | None = None,
+        ready: Callable[[ServerProcess], None] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.command, self.env, self.ready = command, env, ready
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            list(self.command(self.port)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(self.env or {})},
+        )
+        end = time.monotonic() + 30
+        while True:  # the killed one's port may linger a moment
+            try:
+                if self.ready is not None:
+                    self.ready(self)
+                else:
+                    wait_port(self.port, self.proc)
+                break
+            except (OSError, RuntimeError):
+                if self.proc.poll() is None or time.monotonic() > end:
+                    raise
+                self.proc = subprocess.Popen(
+                    list(self.command(self.port)),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env={**os.environ, **(self.env or {})},
+                )
+                time.sleep(0.2)
+        self.starts += 1
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or clean up, as a crash or an OOM kill."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def kill_client_mid_upload(
+    spec: dict[str, Any], name: str, size: int, at: int, timeout: float = 60
+) -> None:
+    """Run a client that saves ``size`` bytes at ``name`` and SIGKILL it once it read ``at``.
+
+    ``spec``: ``{"class": "package.Storage", "options": {...}, "env": {...}}`` (JSON).
+    Raises if the client ended by itself or never got that far within ``timeout``.
+    """
+    job = json.dumps({**spec, "name": name, "size": size, "at": at})
+    env = {**os.environ, **spec.get("env", {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", __name__, job],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = _read_line(proc, timeout)
+        if line != "tripped":
+            _, err = proc.communicate(timeout=10)
+            raise AssertionError(f"the client did not reach {at} bytes: {line!r} {err[-2000:]!r}")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
+def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
+    import selectors
+
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return f"nothing after {timeout} s"
+    return proc.stdout.readline().decode().strip()
+
+
+def _client(job: dict[str, Any]) -> None:
+    """The child: save the file; at the tripwire, say so and wait to be killed."""
+    from django.core.files import File
+
+    from .django import setup_django
+
+    setup_django()
+    module, _, cls = job["class"].rpartition(".")
+    storage = getattr(importlib.import_module(module), cls)(**job["options"])
+
+    def trip() -> None:
+        print("tripped", flush=True)
+        time.sleep(3600)
+
+    content = File(Tripwire(job["size"], job["at"], trip), name=job["name"])
+    content.size = job["size"]
+    storage.save(job["name"], content)
+    print("saved", flush=True)
+
+
+if __name__ == "__main__":
+    _client(json.loads(sys.argv[1]))

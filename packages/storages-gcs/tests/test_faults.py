@@ -1,0 +1,111 @@
+"""Issue 16, check 1: the emulator SIGKILLed mid-upload, and the client SIGKILLed mid-upload.
+
+The emulator runs as a child process with a data folder (``python -m storages_gcs.testing``)
+so it can be killed and started again on the same port with what it had stored.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+from django.core.files.base import ContentFile
+
+from storages_base.errors import StorageError
+from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
+from storages_base.testing.reliability import confirm
+from storages_gcs import GoogleCloudStorage
+from storages_gcs.options import RESUMABLE_ALIGNMENT
+
+PART = RESUMABLE_ALIGNMENT  # the smallest chunk GCS takes: 256 KiB
+PARTS = 4
+#: A kill, and the failure it causes, must reach the caller within this (the SDK's own
+#: retry deadline is 120 s; our resumable chunks are not retried on a refused connection).
+BOUND = 30.0
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "storages_gcs.testing", "--port", str(port)] + [
+            "--data",
+            str(tmp_path / "gcs"),
+        ]
+
+    with ServerProcess(command) as server:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{server.port}")
+        yield server
+
+
+def new_storage(bucket: str | None = None) -> GoogleCloudStorage:
+    storage = GoogleCloudStorage(bucket_name=bucket or f"test-{secrets.token_hex(6)}")
+    storage.blob_chunk_size = PART
+    if bucket is None:
+        storage.client.create_bucket(storage.bucket_name)
+    return storage
+
+
+def sized(stream: io.RawIOBase, size: int) -> File:
+    content = File(stream, name="big.bin")
+    content.size = size
+    return content
+
+
+def test_server_killed_mid_upload(emulator: ServerProcess) -> None:
+    storage = new_storage()
+    storage.save("big.bin", ContentFile(b"old content"))
+    size = PARTS * PART
+    started = time.monotonic()
+    with pytest.raises(StorageError) as failure:
+        storage.save("big.bin", sized(Tripwire(size, 2 * PART, emulator.kill), size))
+    assert time.monotonic() - started < BOUND, "the failure took too long to reach the caller"
+    assert failure.value.name == "big.bin"
+
+    emulator.start()  # same port, same data
+    started = time.monotonic()
+    with storage.open("big.bin") as file:  # the same storage reconnects by itself
+        assert file.read() == b"old content"
+    assert time.monotonic() - started < BOUND
+    assert storage.listdir("") == ([], ["big.bin"])  # no partial object beside it
+    storage.save("big.bin", sized(io.BytesIO(pattern(size)), size))
+    with storage.open("big.bin") as file:
+        assert file.read() == pattern(size)
+
+    confirm(
+        "GCS",
+        "1. Faults: server SIGKILL",
+        f"emulator killed after {2 * PART // 1024} KiB of a {size // 1024} KiB resumable upload "
+        f"and restarted: error to the caller, old content kept, no partial object, "
+        f"the same storage reads and saves again",
+    )
+
+
+def test_client_killed_mid_upload(emulator: ServerProcess) -> None:
+    storage = new_storage()
+    storage.save("big.bin", ContentFile(b"old content"))
+    size = PARTS * PART
+    spec = {
+        "class": "storages_gcs.GoogleCloudStorage",
+        "options": {"bucket_name": storage.bucket_name, "blob_chunk_size": PART},
+        "env": {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{emulator.port}"},
+    }
+    kill_client_mid_upload(spec, "big.bin", size, at=2 * PART)
+    kill_client_mid_upload(spec, "new.bin", size, at=2 * PART)
+
+    with storage.open("big.bin") as file:
+        assert file.read() == b"old content"
+    assert not storage.exists("new.bin")
+    assert storage.listdir("") == ([], ["big.bin"])
+
+    confirm(
+        "GCS",
+        "1. Faults: client SIGKILL",
+        f"2 clients killed after {2 * PART // 1024} KiB of a {size // 1024} KiB upload "
+        f"(over a file, to a new name): old content kept, no object under the new name",
+    )
