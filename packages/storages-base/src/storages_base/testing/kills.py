@@ -139,7 +139,8 @@ def kill_client_mid_upload(
 ) -> None:
     """Run a client that saves ``size`` bytes at ``name`` and SIGKILL it once it read ``at``.
 
-    ``spec``: ``{"class": "package.Storage", "options": {...}, "env": {...}}`` (JSON).
+    ``spec``: ``{"class": "package.Storage", "options": {...}, "env": {...},
+    "attributes": {...}}`` (JSON; ``attributes`` are set on the storage, e.g. a part size).
     Raises if the client ended by itself or never got that far within ``timeout``.
     """
     job = json.dumps({**spec, "name": name, "size": size, "at": at})
@@ -182,6 +183,8 @@ def _client(job: dict[str, Any]) -> None:
     setup_django()
     module, _, cls = job["class"].rpartition(".")
     storage = getattr(importlib.import_module(module), cls)(**job["options"])
+    for attribute, value in job.get("attributes", {}).items():
+        setattr(storage, attribute, value)
 
     def trip() -> None:
         print("tripped", flush=True)
