@@ -18,6 +18,8 @@ from django.core.files.base import ContentFile
 from storages_azure import AzureStorage
 from storages_azure.client import EMULATOR_KEY
 from storages_base.errors import StorageError
+from storages_base.testing.faults import FaultProxy
+from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
 
@@ -66,6 +68,7 @@ def sized(stream: io.RawIOBase, size: int) -> File:
     return content
 
 
+@pytest.mark.slow  # about 30 s: the SDK's three retries, and Azurite started three times
 def test_server_killed_mid_upload(azurite_process: ServerProcess) -> None:
     azurite = Azurite(f"127.0.0.1:{azurite_process.port}")
     container = azurite.new_container()
@@ -125,4 +128,33 @@ def test_client_killed_mid_upload(azurite_process: ServerProcess) -> None:
         "1. Faults: client SIGKILL",
         f"2 clients killed after {2 * PART // 1024} KiB of a {size // 1024} KiB block upload "
         f"(over a blob, to a new name): old content kept, no blob under the new name",
+    )
+
+
+def test_flipped_bytes_give_an_error_never_wrong_bytes(azurite: Azurite, container: str) -> None:
+    """Check 5: one byte flipped in a Put Blob, a Put Block and in reads of both; Azure
+    refuses the uploads (Content-MD5 per request), the reads check the range's MD5."""
+    direct = azurite.storage(container, file_overwrite=True)
+
+    with FaultProxy(int(azurite.host.rsplit(":", 1)[1])) as proxy:
+
+        def proxied() -> AzureStorage:
+            storage = Azurite(f"127.0.0.1:{proxy.port}").storage(container, file_overwrite=True)
+            storage.stream_part_size = PART  # type: ignore[misc]
+            return storage
+
+        sizes = [64 * 1024, 3 * PART]
+        outcomes = corrupted_transfers(
+            proxied, direct, proxy, sizes, up_at=lambda size: size // 4
+        )
+    assert outcomes.uploads_refused == len(sizes)
+    assert outcomes.downloads_refused == len(sizes)
+
+    confirm(
+        "Azure",
+        "5. Integrity: flipped bytes",
+        f"{outcomes.flips} bytes flipped by the loopback proxy ({len(sizes)} uploads: Put Blob "
+        f"and Put Block; {len(sizes)} reads): {outcomes.uploads_refused} uploads refused by "
+        f"Azure's MD5 check, nothing stored; {outcomes.downloads_refused} reads raised; "
+        f"no wrong bytes",
     )
