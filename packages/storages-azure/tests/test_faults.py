@@ -144,9 +144,7 @@ def test_flipped_bytes_give_an_error_never_wrong_bytes(azurite: Azurite, contain
             return storage
 
         sizes = [64 * 1024, 3 * PART]
-        outcomes = corrupted_transfers(
-            proxied, direct, proxy, sizes, up_at=lambda size: size // 4
-        )
+        outcomes = corrupted_transfers(proxied, direct, proxy, sizes, up_at=lambda size: size // 4)
     assert outcomes.uploads_refused == len(sizes)
     assert outcomes.downloads_refused == len(sizes)
 

@@ -10,7 +10,7 @@ import io
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,13 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 
 from storages_base.errors import StorageError
+from storages_base.testing.faults import FaultProxy
+from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
 from storages_gcs import GoogleCloudStorage
 from storages_gcs.options import RESUMABLE_ALIGNMENT
+from storages_gcs.testing import GCSEmulator
 
 PART = RESUMABLE_ALIGNMENT  # the smallest chunk GCS takes: 256 KiB
 PARTS = 4
@@ -33,10 +36,8 @@ BOUND = 30.0
 @pytest.fixture
 def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
     def command(port: int) -> list[str]:
-        return [sys.executable, "-m", "storages_gcs.testing", "--port", str(port)] + [
-            "--data",
-            str(tmp_path / "gcs"),
-        ]
+        data = str(tmp_path / "gcs")
+        return [sys.executable, "-m", "storages_gcs.testing", "--port", str(port), "--data", data]
 
     with ServerProcess(command) as server:
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{server.port}")
@@ -108,4 +109,42 @@ def test_client_killed_mid_upload(emulator: ServerProcess) -> None:
         "1. Faults: client SIGKILL",
         f"2 clients killed after {2 * PART // 1024} KiB of a {size // 1024} KiB upload "
         f"(over a file, to a new name): old content kept, no object under the new name",
+    )
+
+
+def test_flipped_bytes_give_an_error_never_wrong_bytes(
+    gcs: GCSEmulator, make_storage: Callable[..., GoogleCloudStorage]
+) -> None:
+    """Check 5: one byte flipped in a multipart upload (the SDK puts its CRC32C in the
+    metadata), in a resumable one (its last chunk carries ``X-Goog-Hash``) and in reads of
+    both (checked against the CRC32C GCS sends with the object). GCS refuses the uploads."""
+    direct = make_storage()
+    port = int(gcs.url.rsplit(":", 1)[1])
+    with FaultProxy(port) as proxy:
+        sizes = [64 * 1024, PARTS * PART]  # one request; four chunks of a session
+        mark = gcs.mark()
+        outcomes = corrupted_transfers(
+            lambda: make_storage(api_endpoint=proxy.url, blob_chunk_size=PART),
+            direct,
+            proxy,
+            sizes,
+            # the emulator closes each connection: the session's start, chunk 1, chunk 2...
+            up_at=lambda size: size // 2 if size < PART else PART // 2,
+            up_skip=lambda size: 0 if size < PART else 2,
+        )
+    chunks = [r for r in gcs.requests(mark) if r.method == "PUT"]
+    last_chunks = [r for r in chunks if not r.headers["content-range"].endswith("/*")]
+    assert last_chunks
+    assert all("crc32c=" in r.headers.get("x-goog-hash", "") for r in last_chunks)
+    assert outcomes.uploads_refused == len(sizes)
+    assert outcomes.downloads_refused == len(sizes)
+    assert all(error.startswith("IntegrityError") for error in outcomes.errors), outcomes.errors
+
+    confirm(
+        "GCS",
+        "5. Integrity: flipped bytes",
+        f"{outcomes.flips} bytes flipped by the loopback proxy ({len(sizes)} uploads: multipart "
+        f"with its CRC32C, resumable whose last chunk has X-Goog-Hash; {len(sizes)} reads): "
+        f"{outcomes.uploads_refused} uploads refused by the CRC32C check, nothing stored; "
+        f"{outcomes.downloads_refused} reads raised IntegrityError; no wrong bytes",
     )

@@ -9,12 +9,14 @@ the operation needs (``storage.objects.delete``...), which is what a person must
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from storages_base.errors import (
     AlreadyExistsError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     StorageError,
@@ -36,6 +38,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "bucket": ("storage.buckets.get",),
     "sign": ("iam.serviceAccounts.signBlob",),
 }
+
+
+#: GCS's 400 when the bytes it received do not have the hash the request gave
+#: ("Provided CRC32C ... doesn't match calculated CRC32C ...", the same for MD5).
+_CHECKSUM_REFUSED = re.compile(r"Provided (CRC32C|MD5)")
 
 
 class GCSHttpError(Exception):
@@ -105,6 +112,8 @@ def translate(
         return cls(_denied_message(operation, bucket, message), **context)
     if cls is NotFoundError:
         return cls("No such file", **context)
+    if status == 400 and _CHECKSUM_REFUSED.search(message):
+        return IntegrityError(f"GCS refused the bytes it received: {message}", **context)
     return cls(f"{status or ''} {reason}: {message}".strip(), **context)
 
 

@@ -204,6 +204,7 @@ class GCSParts(PartTarget):
         self.session_url: str | None = None
         self._offset = 0
         self._tail: Part | None = None  # an unaligned part: the last, sent with the total
+        self._crc32c: Any = None  # of the bytes sent so far (chunks go in order)
 
     def _condition(self) -> dict[str, Any]:
         return {"if_generation_match": 0} if self.exclusive else {}
@@ -225,6 +226,9 @@ class GCSParts(PartTarget):
             )
 
     def begin(self) -> None:
+        import google_crc32c
+
+        self._crc32c = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
         with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
             self.session_url = self.blob.create_resumable_upload_session(
                 content_type=self.content_type,
@@ -238,6 +242,7 @@ class GCSParts(PartTarget):
         if size % RESUMABLE_ALIGNMENT:
             self._tail = data  # only the last part may be unaligned: it closes the upload
             return size
+        self._hash(data)
         self._put(data, size, total=None)
         return size
 
@@ -245,17 +250,58 @@ class GCSParts(PartTarget):
         """Send the last chunk (or none) with the total size: GCS then stores the object."""
         tail, self._tail = self._tail, None
         size = 0 if tail is None else len(tail)  # type: ignore[arg-type]
-        self._put(tail, size, total=self._offset + size)
+        if tail is not None:
+            self._hash(tail)
+        stored = self._put(tail, size, total=self._offset + size, crc32c=self._digest())
         self.session_url = None
+        self._check(stored)
 
-    def _put(self, data: Part | None, size: int, total: int | None) -> None:
-        """PUT one chunk at the session's offset; a lost answer asks GCS what it kept."""
+    def _hash(self, data: Part) -> None:
+        """Add a chunk to the upload's CRC32C (a file part is read once more, then rewound)."""
+        if isinstance(data, bytes):
+            self._crc32c.update(data)
+            return
+        if isinstance(data, bytearray):  # the C checksum takes bytes only: a MiB at a time
+            with memoryview(data) as view:
+                for start in range(0, len(view), 1024 * 1024):
+                    self._crc32c.update(bytes(view[start : start + 1024 * 1024]))
+            return
+        data.seek(0)
+        while block := data.read(1024 * 1024):
+            self._crc32c.update(block)
+        data.seek(0)
+
+    def _digest(self) -> str:
+        return base64.b64encode(self._crc32c.digest()).decode("ascii")
+
+    def _check(self, response: Any) -> None:
+        """GCS refuses a last chunk whose ``X-Goog-Hash`` is not the object's CRC32C; a
+        server that stored it anyway (one that ignores the header) is caught here."""
+        try:
+            stored = response.json().get("crc32c")
+        except ValueError:
+            return
+        if stored and stored != self._digest():
+            raise IntegrityError(
+                f"GCS stored CRC32C {stored}, the bytes sent have {self._digest()}",
+                name=self.name,
+                operation="save",
+                backend="gcs",
+            )
+
+    def _put(
+        self, data: Part | None, size: int, total: int | None, crc32c: str | None = None
+    ) -> Any:
+        """PUT one chunk at the session's offset; a lost answer asks GCS what it kept.
+        The last one carries the whole object's CRC32C, which GCS checks before storing."""
         start = self._offset
         span = f"{start}-{start + size - 1}" if size else "*"
         headers = {
             "Content-Range": f"bytes {span}/{'*' if total is None else total}",
             "Content-Length": str(size),
         }
+        if crc32c is not None:
+            headers["X-Goog-Hash"] = f"crc32c={crc32c}"
         with gcs_errors("save", self.name, self.bucket, exclusive=self.exclusive):
             try:
                 response = self._send(data if size and data is not None else b"", headers)
@@ -273,6 +319,7 @@ class GCSParts(PartTarget):
             else:
                 raise_for_response(response)
         self._offset = start + size
+        return response
 
     def _send(self, data: Part | bytes, headers: dict[str, str]) -> Any:
         return self.session.request("PUT", self.session_url, data=data, headers=headers)

@@ -6,6 +6,7 @@ For tests, the demo and benchmarks only: it needs ``gcp-storage-emulator`` and
 The emulator's own handlers serve every request; this module's dispatcher wraps them
 with what GCS documents and the emulator does not do (each a few lines, below):
 
+* ``X-Goog-Hash`` on the last chunk of a resumable upload checked (400, nothing stored);
 * generation preconditions: ``ifGenerationMatch`` on uploads (``0``: the object must
   not exist), checked when a resumable session starts and when it finishes; 412;
 * ``predefinedAcl=publicRead`` recorded as an ``allUsers`` reader ACL;
@@ -181,8 +182,10 @@ class _FormUploads:
 class GCSEmulator(_FormUploads):
     """The emulator on 127.0.0.1 with the extensions above."""
 
-    def __init__(self, page_size: int = 1000, *, port: int = 0, data_dir: str | None = None) -> None:
-        # In memory, or in ``data_dir`` (kept across a restart: ``python -m storages_gcs.testing``).
+    def __init__(
+        self, page_size: int = 1000, *, port: int = 0, data_dir: str | None = None
+    ) -> None:
+        # In memory, or in ``data_dir``: kept across a restart (``python -m storages_gcs.testing``).
         self.storage = Storage(use_memory_fs=data_dir is None, data_dir=data_dir)
         self.page_size = page_size
         self.log: list[Request] = []
@@ -282,6 +285,8 @@ class GCSEmulator(_FormUploads):
             request, response
         ):
             return
+        if function is objects.upload_partial:
+            self._expect_hashes(request)
         function(request, response, self.storage)
         if function is objects.insert:
             self._after_insert(request, response)
@@ -314,6 +319,21 @@ class GCSEmulator(_FormUploads):
             response.status = HTTPStatus.PRECONDITION_FAILED
             response.json(PRECONDITION_FAILED)
         return holds
+
+    def _expect_hashes(self, request: Any) -> None:
+        """The last chunk of a resumable upload may carry ``X-Goog-Hash: crc32c=...,md5=...``:
+        GCS checks the object against it (a 400 and nothing stored on a mismatch). The
+        emulator checks the hashes of the object resource when it finalises: put them there."""
+        given = request.get_header("X-Goog-Hash")
+        final = "/*" not in (request.get_header("Content-Range") or "/*")
+        if not given or not final:
+            return
+        obj = self.storage.get_resumable_file_obj(request.query["upload_id"][0])
+        for part in given.split(","):
+            kind, _, value = part.strip().partition("=")
+            field = {"crc32c": "crc32c", "md5": "md5Hash"}.get(kind)
+            if field and value:
+                obj[field] = value
 
     def _upload_name(self, request: Any) -> str:
         name = _first(request.query, "name")

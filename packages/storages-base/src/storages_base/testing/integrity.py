@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -33,6 +33,7 @@ class Outcomes:
     uploads_correct: int = 0
     downloads_refused: int = 0
     downloads_correct: int = 0
+    errors: list[str] = field(default_factory=list)  # the refusals, as the user saw them
 
 
 def corrupted_transfers(
@@ -44,22 +45,27 @@ def corrupted_transfers(
     prefix: str = "integrity",
     up_at: Callable[[int], int] = lambda size: size // 2,
     down_at: Callable[[int], int] = lambda size: size // 2,
+    up_skip: Callable[[int], int] = lambda size: 0,
 ) -> Outcomes:
     """Flip one byte of each upload, then of each download; return what happened.
 
     ``proxied()`` builds a storage that talks through ``proxy`` on new connections;
     ``direct`` talks to the server itself. ``up_at``/``down_at`` place the flipped byte
-    from the first body byte of a connection (default: the middle of the file).
+    from the first body byte of a connection (default: the middle of the file);
+    ``up_skip`` passes that many new connections of an upload untouched first (a server
+    that closes each connection sees a multi-request upload on several).
     """
     outcomes = Outcomes()
     for size in sizes:
         data = pattern(size, start=size)
         name = f"{prefix}/flipped-{size}.bin"
         fired = proxy.stats.fired["flip"]
-        proxy.inject(Flip(direction="up", after=HTTP_BODY, at=up_at(size)), connections=1)
+        flip = Flip(direction="up", after=HTTP_BODY, at=up_at(size))
+        proxy.inject(flip, connections=1, skip=up_skip(size))
         try:
             saved = proxied().save(name, ContentFile(data))
-        except Exception:
+        except Exception as exc:
+            outcomes.errors.append(f"{type(exc).__name__}: {exc}")
             assert not direct.exists(name), f"a refused upload left {name!r} behind"
             outcomes.uploads_refused += 1
         else:
@@ -73,7 +79,8 @@ def corrupted_transfers(
         proxy.inject(Flip(direction="down", after=HTTP_BODY, at=down_at(size)), connections=1)
         try:
             got = _read(proxied(), name)
-        except Exception:
+        except Exception as exc:
+            outcomes.errors.append(f"{type(exc).__name__}: {exc}")
             outcomes.downloads_refused += 1
         else:
             assert got == data, f"reading {name!r} returned other bytes than stored"

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any, cast
 
 from .servers import free_port, wait_port
 
@@ -190,7 +190,7 @@ def _client(job: dict[str, Any]) -> None:
         print("tripped", flush=True)
         time.sleep(3600)
 
-    content = File(Tripwire(job["size"], job["at"], trip), name=job["name"])
+    content = File(cast(IO[bytes], Tripwire(job["size"], job["at"], trip)), name=job["name"])
     content.size = job["size"]
     storage.save(job["name"], content)
     print("saved", flush=True)
