@@ -205,3 +205,15 @@ def test_resolve_remembers_plain_names_and_still_refuses_each_time():
             names_module.resolve("../up.txt", "media")
     path = names_module.resolve(pathlib.PurePosixPath("a/b.txt"), "media")
     assert path.key == "media/a/b.txt"
+
+
+def test_lone_surrogates_are_refused_like_control_characters() -> None:
+    with pytest.raises(SuspiciousFileOperation, match="lone surrogate"):
+        names_module.resolve("lone\ud800.txt", "media")
+
+
+def test_parts_over_the_servers_limit_are_refused() -> None:
+    names_module.refuse_long_parts("d/" + "é" * 125 + ".txt", 255)  # 254 bytes
+    names_module.refuse_long_parts("x" * 300, None)
+    with pytest.raises(SuspiciousFileOperation, match="part of 258 bytes"):
+        names_module.refuse_long_parts("d/" + "é" * 127 + ".txt" + "/f", 255)

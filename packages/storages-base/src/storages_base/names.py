@@ -23,6 +23,7 @@ __all__ = [
     "join_location",
     "random_suffix_name",
     "refuse_control_characters",
+    "refuse_long_parts",
     "resolve",
     "safe_join",
     "split_ext",
@@ -144,18 +145,33 @@ def validate_name(name: str) -> None:
         raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}")
 
 
-# Unicode category Cc, exactly: C0 controls, DEL and C1 controls.
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Unicode category Cc, exactly: C0 controls, DEL and C1 controls; and lone surrogates
+# (category Cs), which no server encoding can write.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def refuse_control_characters(name: str) -> None:
-    """Refuse NUL and other control characters, which servers reject or cut silently."""
+    """Refuse NUL and other control characters, which servers reject or cut silently, and
+    lone surrogates, which cannot be encoded (a refusal, not a server error later)."""
     found = _CONTROL_CHARACTER.search(name)
     if found is not None:
+        kind = "a lone surrogate" if found.group() >= "\ud800" else "a control character"
         raise SuspiciousFileOperation(
-            f"File name {name!r} contains a control character ({found.group()!r}), "
-            "which is not allowed."
+            f"File name {name!r} contains {kind} ({found.group()!r}), which is not allowed."
         )
+
+
+def refuse_long_parts(name: str, limit: int | None) -> None:
+    """Refuse a folder or file name longer than ``limit`` bytes (UTF-8): a file system's
+    NAME_MAX (255) on FTP and SFTP servers, which would refuse it with an OS error."""
+    if limit is None or len(name) * 4 <= limit:  # 4 bytes per character at most
+        return
+    for part in name.split("/"):
+        if len(part.encode("utf-8")) > limit:
+            raise SuspiciousFileOperation(
+                f"File name {name!r} has a part of {len(part.encode('utf-8'))} bytes; "
+                f"the server allows {limit} bytes per folder or file name."
+            )
 
 
 def truncate_name(name: str, max_length: int | None) -> str:

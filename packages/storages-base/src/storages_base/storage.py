@@ -140,6 +140,8 @@ class BaseStorage(BatchUploads, Storage):
     backend_name: ClassVar[str] = "storage"
     #: The longest key the provider accepts (location included).
     max_key_length: ClassVar[int | None] = 1024
+    #: The longest folder or file name, in bytes (a file system's NAME_MAX); None: no limit.
+    max_name_part_length: ClassVar[int | None] = None
     default_content_type: ClassVar[str] = DEFAULT_CONTENT_TYPE
     #: Answer exists() and modified times from one listing of the location (``_scan``);
     #: for storages written by one deploy step, such as static files (see preload.py).
@@ -294,7 +296,9 @@ class BaseStorage(BatchUploads, Storage):
             self._refuse_unconfigured()
         if name is None:
             raise ValueError("A file name is required.")
-        return names.resolve(name, self.key_prefix)
+        resolved = names.resolve(name, self.key_prefix)
+        names.refuse_long_parts(resolved, self.max_name_part_length)
+        return resolved
 
     def _refuse_unconfigured(self) -> None:
         """The first operation of a storage built without a required option raises."""
@@ -417,6 +421,8 @@ class BaseStorage(BatchUploads, Storage):
     def _open(self, name: str, mode: str = "rb") -> StorageFile:
         resolved = self._resolve(name)
         key, name = resolved.key, str(resolved)
+        if not name.strip("/") and not set(mode) & set("wxa+"):
+            raise self._not_found(key, "open")  # "", ".", "a/..": the location, not a file
         self._settle(key)
         if set(mode) & set("wxa+"):
             names.validate_name(name)
@@ -527,9 +533,10 @@ class BaseStorage(BatchUploads, Storage):
         return {}
 
     def delete(self, name: str) -> None:
-        if not name:
+        resolved = self._resolve(name) if name else ""
+        if not resolved.strip("/"):  # "", ".", "a/..": the location itself, not a file
             raise ValueError("The name must be given to delete().")
-        key = self._key(name)
+        key = resolved.key
         self._settle(key)
         if self._hold_delete(key):
             return

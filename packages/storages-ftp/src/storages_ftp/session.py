@@ -75,6 +75,7 @@ class Session(ftplib.FTP):
 
     def entry(self, path: str) -> Entry:
         """Return what ``path`` is; raise ``error_perm`` (550) when it does not exist."""
+        path = path or "."  # the root itself: an empty argument is a syntax error (501)
         if "MLST" in self.features:
             try:
                 entry = parse_mlst(self.sendcmd(f"MLST {path}"))

@@ -42,6 +42,7 @@ class FTPStorage(FileServerStorage):
         conditional_create=False, ranged_reads=True, empty_folders=True, idempotent_create=True
     )
     max_key_length = 1024
+    max_name_part_length = 255  # NAME_MAX of the server's file system
 
     base_url: str | None
     encoding: str

@@ -56,6 +56,7 @@ class SFTPStorage(FileServerStorage):
         idempotent_create=True,  # a resent rename's clash is recognised (FileServerStorage)
     )
     max_key_length = 1024  # well under PATH_MAX (4096) with the root; 255 per name part
+    max_name_part_length = 255  # NAME_MAX of the server's file system
 
     host: str
     root_path: str

@@ -14,6 +14,7 @@ derandomised) plus :data:`CLASSICS`, run as explicit examples.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from django.core.files.base import ContentFile
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-__all__ = ["CLASSICS", "OPERATIONS", "HostileTally", "check_hostile_names", "hostile_names"]
+__all__ = [
+    "CLASSICS",
+    "OPERATIONS",
+    "HostileTally",
+    "check_hostile_names",
+    "disk_listing",
+    "hostile_names",
+]
 
 REFUSED = (SuspiciousFileOperation, ValueError)
 #: What the contract answers for a name that names no file (or no folder).
@@ -167,6 +175,22 @@ def outside(entries: Iterable[str], prefix: str) -> list[str]:
         for entry in entries
         if not entry.startswith(prefix) and not (entry.endswith("/") and prefix.startswith(entry))
     ]
+
+
+def disk_listing(top: str | os.PathLike[str]) -> Callable[[], list[str]]:
+    """A ``listing`` of a folder on the server's disk (FTP, SFTP): every file and folder
+    under ``top``, folders ending in "/", symlinks listed and not followed."""
+
+    def listing() -> list[str]:
+        entries = []
+        for folder, folders, files in os.walk(top):
+            relative = os.path.relpath(folder, top)
+            relative = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            entries += [relative + name + "/" for name in folders]
+            entries += [relative + name for name in files]
+        return entries
+
+    return listing
 
 
 def check_hostile_names(

@@ -1,0 +1,22 @@
+"""Hostile names (issue 16, check 3) against sshd: the server's disk is walked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from storages_base.testing.hostile import check_hostile_names, disk_listing
+from storages_base.testing.reliability import confirm
+from storages_sftp import SFTPStorage
+
+
+def test_hostile_names_stay_inside_location(
+    storage_factory: Callable[..., SFTPStorage], root: Path
+) -> None:
+    # The storage root is three folders below the walked one, so a name climbing out of
+    # it lands where the walk sees it; ``location`` adds two more.
+    top = root / "a" / "b"
+    top.mkdir(parents=True)
+    storage = storage_factory(root_path=f"{top}/", location="media/sub")
+    tally = check_hostile_names(storage, disk_listing(root), "a/b/media/sub/", max_examples=60)
+    confirm("SFTP", "3. Hostile names", tally.figures())
