@@ -533,9 +533,11 @@ class BaseStorage(BatchUploads, Storage):
         return {}
 
     def delete(self, name: str) -> None:
-        resolved = self._resolve(name) if name else ""
-        if not resolved.strip("/"):  # "", ".", "a/..": the location itself, not a file
+        if not name:
             raise ValueError("The name must be given to delete().")
+        resolved = self._resolve(name)
+        if not resolved.strip("/"):  # ".", "a/..": the location itself, not a file
+            raise ValueError(f"{name!r} names the storage's location, not a file to delete().")
         key = resolved.key
         self._settle(key)
         if self._hold_delete(key):
