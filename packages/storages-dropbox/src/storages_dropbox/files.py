@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dropbox import files as dbx_files
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import HTTPError as TransportError
 
 from storages_base.chunked import Part, PartRules, PartTarget
 from storages_base.errors import IntegrityError
@@ -158,12 +158,26 @@ class DropboxParts(PartTarget):
 
 
 class ResponseStream(io.RawIOBase):
-    """A download's body as a stream: read as it arrives, the connection released on close."""
+    """A download's body as a stream: read as it arrives, the connection released on close.
 
-    def __init__(self, response: Any) -> None:
+    A download of the whole file is checked against the ``content_hash`` Dropbox sent with
+    it: bytes that differ raise :class:`~storages_base.IntegrityError` at the end.
+    """
+
+    def __init__(
+        self,
+        response: Any,
+        content_hash: str | None = None,
+        size: int | None = None,
+        name: str = "",
+    ) -> None:
         super().__init__()
         self._response = response
         self._raw = response.raw
+        self._expected = content_hash if size is not None else None
+        self._left = size
+        self._name = name
+        self._hasher = ContentHasher() if self._expected else None
 
     def readable(self) -> bool:
         return True
@@ -171,13 +185,30 @@ class ResponseStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         try:
             data = self._raw.read(len(buffer))
-        except (OSError, ProtocolError):
-            # The connection broke mid-body: end here. The reader knows the file's size,
-            # so it asks again from this offset (a ranged download) or raises.
+        except (OSError, TransportError):
+            # The connection broke mid-body (reset, a TLS record refused, a timeout): end
+            # here. The reader knows the file's size, so it asks again from this offset (a
+            # ranged download) or raises.
+            self._hasher = None  # the rest comes from another request: nothing to check
             return 0
         size = len(data)
+        if self._hasher is not None and self._left is not None:
+            self._hasher.update(data)
+            self._left -= size
+            if self._left <= 0:
+                self._verify()
         buffer[:size] = data
         return size
+
+    def _verify(self) -> None:
+        hasher, self._hasher = self._hasher, None
+        if hasher is not None and hasher.hexdigest() != self._expected:
+            raise IntegrityError(
+                "the downloaded bytes do not have the content hash Dropbox sent with them",
+                name=self._name,
+                operation="read",
+                backend="dropbox",
+            )
 
     def close(self) -> None:
         if not self.closed:

@@ -146,7 +146,15 @@ class DropboxStorage(ChunkedUploads, BaseStorage):
             if offset and isinstance(cause, HttpError) and cause.status_code == 416:
                 return io.BytesIO(b""), None  # at or past the end: nothing left
             raise
-        return cast(IO[bytes], ResponseStream(response)), _stat(metadata)
+        # From the start, the whole file: checked against its content hash as it is read.
+        whole = not offset and getattr(metadata, "content_hash", None)
+        stream = ResponseStream(
+            response,
+            metadata.content_hash if whole else None,
+            int(metadata.size) if whole else None,
+            self._name_for_key(key),
+        )
+        return cast(IO[bytes], stream), _stat(metadata)
 
     def _metadata(self, key: str, operation: str) -> Any:
         if not self._path(key):

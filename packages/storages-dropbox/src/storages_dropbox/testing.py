@@ -141,6 +141,8 @@ class DropboxServer:
         page_size: int = 3,
         *,
         links_over_http: bool = False,
+        port: int = 0,
+        persist: bool = False,
     ) -> None:
         #: Serve temporary links from a second, plain-HTTP port (for a demo in a browser
         #: that does not trust the generated CA); the API stays on HTTPS.
@@ -162,19 +164,32 @@ class DropboxServer:
         self.lock = threading.RLock()
         self.ca_path = str(self.directory / "ca.pem")
         self._httpd: ThreadingHTTPServer | None = None
+        self.port = port
+        #: Keep the tree, the tokens and the CA in ``directory`` (``state.json``), so a
+        #: server killed and started again there has them (``python -m`` this module).
+        self.persist = persist
+        if persist and (self.directory / "state.json").exists():
+            self._load_state()
 
     # -- life --------------------------------------------------------------------------
 
     def start(self) -> DropboxServer:
         import trustme
 
-        ca = trustme.CA()
-        ca.cert_pem.write_to_path(self.ca_path)
+        key_path = self.directory / "ca-key.pem"
+        if self.persist and key_path.exists():
+            ca = trustme.CA.from_pem(Path(self.ca_path).read_bytes(), key_path.read_bytes())
+        else:
+            ca = trustme.CA()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ca.cert_pem.write_to_path(self.ca_path)
+            if self.persist:
+                ca.private_key_pem.write_to_path(str(key_path))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert("127.0.0.1").configure_cert(context)
         (self.directory / "blobs").mkdir(parents=True, exist_ok=True)
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
@@ -216,11 +231,35 @@ class DropboxServer:
     def now(self) -> float:
         return time.time() + self.clock_offset
 
+    def _save_state(self) -> None:
+        """Write the tree and the tokens out (atomically), when ``persist`` is on."""
+        if not self.persist:
+            return
+        tree = {
+            key: {**entry.__dict__, "blob": str(entry.blob) if entry.blob else None}
+            for key, entry in self.tree.items()
+        }
+        self.directory.mkdir(parents=True, exist_ok=True)
+        state = self.directory / "state.json"
+        temporary = state.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"tree": tree, "tokens": self.tokens}))
+        os.replace(temporary, state)
+
+    def _load_state(self) -> None:
+        state = json.loads((self.directory / "state.json").read_text())
+        self.tokens = dict(state["tokens"])
+        self.tree = {
+            key: Entry(**{**value, "blob": Path(value["blob"]) if value["blob"] else None})
+            for key, value in state["tree"].items()
+        }
+
     # -- accounts and faults -------------------------------------------------------------
 
     def issue_token(self, life: float = LINK_LIFE, scopes: set[str] | None = None) -> str:
         token = "sl." + secrets.token_urlsafe(24)
-        self.tokens[token] = self.now() + life
+        with self.lock:
+            self.tokens[token] = self.now() + life
+            self._save_state()
         if scopes is not None:
             self.scopes[token] = scopes
         return token
@@ -283,6 +322,7 @@ class DropboxServer:
             entry.blob = self.directory / "blobs" / entry.rev
             os.replace(blob, entry.blob)
             self.tree[key] = entry
+            self._save_state()
             return entry
 
     def _make_parents(self, display: str) -> None:
@@ -641,6 +681,7 @@ class _Handler(BaseHTTPRequestHandler):
             key = entry.display.lower()
             for other in [k for k in state.tree if k == key or k.startswith(key + "/")]:
                 state.tree.pop(other)
+            state._save_state()
         self._json(200, {"metadata": entry.metadata()})
 
     def temporary_link(self, arg: dict[str, Any], body: bytes) -> None:
@@ -676,3 +717,26 @@ ROUTES = {
 }
 WRITE_ROUTES = {r for r in ROUTES if "upload" in r or "delete" in r}
 META_ROUTES = {"files/get_metadata", "files/list_folder", "files/list_folder/continue"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve on a port, keeping everything in a folder, until killed (tests that SIGKILL
+    the server and start it again); ``--token`` is accepted for a day."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m storages_dropbox.testing")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--token")
+    args = parser.parse_args(argv)
+    server = DropboxServer(args.data, port=args.port, persist=True)
+    if args.token and args.token not in server.tokens:
+        with server.lock:
+            server.tokens[args.token] = server.now() + 86400
+            server._save_state()
+    server.start()
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -46,6 +46,7 @@ def corrupted_transfers(
     up_at: Callable[[int], int] = lambda size: size // 2,
     down_at: Callable[[int], int] = lambda size: size // 2,
     up_skip: Callable[[int], int] = lambda size: 0,
+    after: bytes = HTTP_BODY,
 ) -> Outcomes:
     """Flip one byte of each upload, then of each download; return what happened.
 
@@ -53,14 +54,15 @@ def corrupted_transfers(
     ``direct`` talks to the server itself. ``up_at``/``down_at`` place the flipped byte
     from the first body byte of a connection (default: the middle of the file);
     ``up_skip`` passes that many new connections of an upload untouched first (a server
-    that closes each connection sees a multi-request upload on several).
+    that closes each connection sees a multi-request upload on several). Over TLS, pass
+    ``after=b""``: positions then count from the connection's first byte.
     """
     outcomes = Outcomes()
     for size in sizes:
         data = pattern(size, start=size)
         name = f"{prefix}/flipped-{size}.bin"
         fired = proxy.stats.fired["flip"]
-        flip = Flip(direction="up", after=HTTP_BODY, at=up_at(size))
+        flip = Flip(direction="up", after=after, at=up_at(size))
         proxy.inject(flip, connections=1, skip=up_skip(size))
         try:
             saved = proxied().save(name, ContentFile(data))
@@ -76,7 +78,7 @@ def corrupted_transfers(
         assert proxy.stats.fired["flip"] == fired + 1, f"no byte of the {size} B upload flipped"
 
         direct.save(name, ContentFile(data))
-        proxy.inject(Flip(direction="down", after=HTTP_BODY, at=down_at(size)), connections=1)
+        proxy.inject(Flip(direction="down", after=after, at=down_at(size)), connections=1)
         try:
             got = _read(proxied(), name)
         except Exception as exc:

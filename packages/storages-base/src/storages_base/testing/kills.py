@@ -86,30 +86,23 @@ class ServerProcess:
         self.starts = 0
 
     def start(self) -> ServerProcess:
-        self.proc = subprocess.Popen(
-            list(self.command(self.port)),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **(self.env or {})},
-        )
-        end = time.monotonic() + 30
-        while True:  # the killed one's port may linger a moment
+        for attempt in range(3):  # the killed one's port may linger a moment
+            self.proc = subprocess.Popen(
+                list(self.command(self.port)),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, **(self.env or {})},
+            )
             try:
                 if self.ready is not None:
                     self.ready(self)
                 else:
                     wait_port(self.port, self.proc)
                 break
-            except (OSError, RuntimeError):
-                if self.proc.poll() is None or time.monotonic() > end:
+            except RuntimeError:  # it exited at once
+                if attempt == 2:
                     raise
-                self.proc = subprocess.Popen(
-                    list(self.command(self.port)),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    env={**os.environ, **(self.env or {})},
-                )
-                time.sleep(0.2)
+                time.sleep(0.5)
         self.starts += 1
         return self
 
