@@ -12,7 +12,7 @@ the reuse window (``storages_base.signed_urls``), so a page's URLs stay cacheabl
 from __future__ import annotations
 
 import base64
-import hashlib
+import functools
 import hmac
 import threading
 import time
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from storages_base.signed_urls import SignedUrlCache
+from storages_base.urls import Quoter
 
 from .client import Account, url_account_of
 
@@ -44,6 +45,7 @@ SAS_PARAMETERS = {
     "content_language": "rscl",
     "content_type": "rsct",
 }
+_NO_HEADERS = [""] * len(SAS_PARAMETERS)
 #: Permission letters in the order Azure requires them.
 _PERMISSION_ORDER = "racwdxyltmeopi"
 #: A delegation key is asked for this long, and replaced this long before it ends.
@@ -56,14 +58,15 @@ def _now() -> float:
     return time.time()
 
 
-def _quote_path(key: str) -> str:
-    return quote(key, safe="~/")
+#: ``quote(key, safe="~/")`` as a translate table ("~" is unreserved: never escaped).
+_quote_path = Quoter("/")
 
 
 def _timestamp(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
 
 
+@functools.lru_cache(maxsize=64)
 def permissions(mode: str) -> str:
     """``mode`` ("r", "w", "cw", "rw"...) as Azure's ordered permission letters."""
     letters = set(mode or "r")
@@ -85,6 +88,7 @@ class SasSigner:
         self.account_name = account_name
         self._key = base64.b64decode(account_key)
         self._delegation = delegation
+        self._last_expiry: tuple[int, str, str] = (-1, "", "")
 
     def __repr__(self) -> str:
         return f"<SasSigner account={self.account_name!r}>"
@@ -98,14 +102,13 @@ class SasSigner:
         overrides: dict[str, str] | None = None,
     ) -> str:
         """The query string of a SAS for ``key`` valid until ``expiry`` (epoch seconds)."""
-        overrides = overrides or {}
-        expires = _timestamp(expiry)
-        headers = [overrides.get(name, "") for name in SAS_PARAMETERS]
+        expires, quoted_expires = self._expires(int(expiry))
         version, identity, identity_query = SAS_VERSION, [""], []  # "": no stored policy
         if self._delegation is not None:
             version, identity_query = DELEGATION_SAS_VERSION, self._delegation_fields()
             # ... the key's fields, then no authorized/unauthorized object id, no correlation id
             identity = [value for _, value in identity_query] + ["", "", ""]
+        headers = [overrides.get(name, "") for name in SAS_PARAMETERS] if overrides else _NO_HEADERS
         string_to_sign = "\n".join(
             [
                 permission,
@@ -122,12 +125,25 @@ class SasSigner:
                 *headers,
             ]
         )
-        digest = hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-        query = [("se", expires), ("sp", permission), ("sv", version), ("sr", "b")]
-        query += identity_query
-        query += [(SAS_PARAMETERS[name], value) for name, value in overrides.items()]
-        query.append(("sig", base64.b64encode(digest).decode()))
-        return "&".join(f"{name}={quote(value)}" for name, value in query)
+        digest = hmac.digest(self._key, string_to_sign.encode("utf-8"), "sha256")
+        # quote() of each value, as the SDK does; the fixed ones need none, and base64
+        # needs "+" and "=" escaped ("/" is safe).
+        signature = base64.b64encode(digest).decode().replace("+", "%2B").replace("=", "%3D")
+        query = f"se={quoted_expires}&sp={permission}&sv={version}&sr=b"
+        if identity_query:
+            query += "".join(f"&{name}={quote(value)}" for name, value in identity_query)
+        if overrides:
+            query += "".join(f"&{SAS_PARAMETERS[n]}={quote(v)}" for n, v in overrides.items())
+        return f"{query}&sig={signature}"
+
+    def _expires(self, expiry: int) -> tuple[str, str]:
+        """``expiry`` as the SAS writes it, plain (signed) and quoted (in the URL); URLs of
+        one reuse window share their expiry, so the last one is kept."""
+        last = self._last_expiry
+        if last[0] != expiry:
+            text = _timestamp(expiry)
+            last = self._last_expiry = (expiry, text, text.replace(":", "%3A"))
+        return last[1], last[2]
 
     def _delegation_fields(self) -> list[tuple[str, str]]:
         key = self._delegation
