@@ -345,3 +345,31 @@ def test_emulated_mode_defaults_to_azurites_development_account() -> None:
     assert account.url == f"http://127.0.0.1:10000/{ACCOUNT}"
     assert account.key == EMULATOR_KEY
     assert storage.url("a.txt") == f"http://127.0.0.1:10000/{ACCOUNT}/c/a.txt"
+
+
+def test_requests_reads_the_environment_once_unless_a_proxy_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a proxy, the transport stops scanning the environment on every request
+    (a quarter of a small upload's CPU) and gets the CA bundle once; a proxy keeps
+    requests' own handling of the environment (NO_PROXY included)."""
+    from storages_azure.client import client_kwargs
+
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    storage = AzureStorage(azure_container="m", account_name="acct")
+    kwargs = client_kwargs(storage)
+    assert kwargs["use_env_settings"] is False
+    assert kwargs["connection_verify"] == "/etc/ssl/bundle.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    kwargs = client_kwargs(storage)
+    assert "use_env_settings" not in kwargs
+    assert "connection_verify" not in kwargs
