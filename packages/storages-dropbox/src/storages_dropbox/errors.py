@@ -40,6 +40,7 @@ __all__ = ["dropbox_errors", "tags_of", "translate"]
 _TAGS: dict[str, type[StorageError]] = {
     "not_found": NotFoundError,
     "not_file": NotFoundError,  # a folder where a file was asked for
+    "not_folder": NotFoundError,  # a file where a folder was listed: no such folder
     "conflict": AlreadyExistsError,
     "no_write_permission": PermissionDeniedError,
     "restricted_content": PermissionDeniedError,

@@ -75,6 +75,8 @@ class LibCloudStorage(BaseStorage):
         driver = self.drivers.driver  # refuses a driver that cannot be built, now
         # What the suite and the file objects read depends on the driver, not the class.
         setattr(self, "capabilities", _capabilities_of(driver, self.config.type))  # noqa: B010
+        if self.config.type == "local":  # a folder on a file system: NAME_MAX per part
+            setattr(self, "max_name_part_length", 255)  # noqa: B010
 
     drivers = client_property(lambda self: Drivers(self.config))
     _listed_lock = client_property(lambda self: threading.Lock())
