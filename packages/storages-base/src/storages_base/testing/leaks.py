@@ -45,9 +45,9 @@ class SecretScan:
     def __init__(self, secrets: Mapping[str, str | bytes], own: tuple[str, ...] = ()) -> None:
         assert secrets, "nothing to look for"
         self.secrets = dict(secrets)
-        # Loggers of the backend ("storages_s3", "storages_base"): a secret there fails.
+        # Loggers of the backend ("storages", "storages_s3"...): a secret there fails.
         # Other loggers (the SDK's, which the backend does not configure) are reported.
-        self.own = ("storages_", *own)
+        self.own = ("storages", *own)
         self.foreign: dict[str, set[str]] = {}
         self._needles = {name: needles(value) for name, value in secrets.items()}
         self.errors = 0
