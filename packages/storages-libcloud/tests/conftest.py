@@ -74,12 +74,22 @@ def local_driver(tmp_path_factory: pytest.TempPathFactory) -> Driver:
 
 @pytest.fixture(scope="session")
 def s3_driver() -> Iterator[Driver]:
-    """moto's server in a process of its own (so memory measured here is the client's)."""
+    """moto's server in a process of its own (so memory measured here is the client's),
+    checking ``Content-MD5`` (``storages_base.testing.moto_md5``)."""
     if importlib.util.find_spec("moto") is None:
         pytest.skip("moto[server] is not installed: the S3 driver cannot be tested")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # moto checking Content-MD5 as S3 does (BadDigest): moto alone stores any body
+        [
+            sys.executable,
+            "-m",
+            "storages_base.testing.moto_md5",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -6,10 +6,12 @@ reads and writes file objects. These adapters hold one chunk at a time, never th
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from storages_base.errors import IntegrityError
 from storages_base.files import CHUNK_SIZE, StorageFile
 
 __all__ = ["ChunkStream", "LibCloudFile", "chunks_of"]
@@ -24,15 +26,27 @@ class ChunkStream(io.RawIOBase):
 
     ``translate`` wraps each step of the iterator, so an error met mid-download (a
     dropped connection, LOCAL's lazy open of a missing file) is raised as the common
-    vocabulary, as the first request's errors are.
+    vocabulary, as the first request's errors are. Given the object's ``md5`` (hex), a
+    whole download is checked against it at its end (IntegrityError).
     """
 
-    def __init__(self, chunks: Iterator[bytes], translate: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        translate: Callable[[], Any],
+        md5: str | None = None,
+        name: str = "",
+        size: int | None = None,
+    ) -> None:
         super().__init__()
         self._chunks = chunks
         self._translate = translate
         self._pending = memoryview(b"")
         self._done = False
+        self._expected, self._name = md5, name
+        self._digest = hashlib.md5(usedforsecurity=False) if md5 else None
+        # A reader that knows the size stops there, before the iterator's end: check there.
+        self._left = size
 
     def readable(self) -> bool:
         return True
@@ -44,12 +58,30 @@ class ChunkStream(io.RawIOBase):
                 chunk = next(self._chunks, None)
             if chunk is None:
                 self._done = True
+                self._verify()
             else:
                 self._pending = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
+                if self._digest is not None:
+                    self._digest.update(self._pending)
+                    if self._left is not None:
+                        self._left -= len(self._pending)
+                        if self._left <= 0:
+                            self._verify()
         size = min(len(view), len(self._pending))
         view[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
+
+    def _verify(self) -> None:
+        digest, self._digest = self._digest, None
+        if digest is not None and digest.hexdigest() != self._expected:
+            raise IntegrityError(
+                f"the downloaded bytes have MD5 {digest.hexdigest()}, the stored object "
+                f"{self._expected}",
+                name=self._name,
+                operation="read",
+                backend="libcloud",
+            )
 
     def close(self) -> None:
         if not self.closed:

@@ -115,7 +115,14 @@ class LibCloudStorage(BaseStorage):
                 chunks = driver.download_object_range_as_stream(obj, offset, chunk_size=CHUNK_SIZE)
             else:
                 chunks = driver.download_object_as_stream(obj, chunk_size=CHUNK_SIZE)
-        stream = ChunkStream(iter(chunks), lambda: self._errors("open", key))
+        # A whole download is checked against the MD5 the provider states for the bytes
+        # (Azure's Content-MD5). An S3 ETag is not one for multipart or KMS-encrypted
+        # objects, so S3 reads are not checked (libcloud gives no other checksum).
+        md5 = None if offset else (obj.extra or {}).get("md5_hash")
+        name = self._name_for_key(key)
+        stream = ChunkStream(
+            iter(chunks), lambda: self._errors("open", key), md5, name, size=stat.size
+        )
         return cast(IO[bytes], stream), stat
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:

@@ -47,6 +47,7 @@ def corrupted_transfers(
     down_at: Callable[[int], int] = lambda size: size // 2,
     up_skip: Callable[[int], int] = lambda size: 0,
     after: bytes = HTTP_BODY,
+    downloads: bool = True,
 ) -> Outcomes:
     """Flip one byte of each upload, then of each download; return what happened.
 
@@ -55,7 +56,8 @@ def corrupted_transfers(
     from the first body byte of a connection (default: the middle of the file);
     ``up_skip`` passes that many new connections of an upload untouched first (a server
     that closes each connection sees a multi-request upload on several). Over TLS, pass
-    ``after=b""``: positions then count from the connection's first byte.
+    ``after=b""``: positions then count from the connection's first byte. ``downloads``
+    False flips uploads only (a provider that states no checksum to read against).
     """
     outcomes = Outcomes()
     for size in sizes:
@@ -77,6 +79,10 @@ def corrupted_transfers(
             proxy.clear()
         assert proxy.stats.fired["flip"] == fired + 1, f"no byte of the {size} B upload flipped"
 
+        if not downloads:
+            with contextlib.suppress(Exception):
+                direct.delete(name)
+            continue
         direct.save(name, ContentFile(data))
         proxy.inject(Flip(direction="down", after=after, at=down_at(size)), connections=1)
         try:
@@ -93,7 +99,7 @@ def corrupted_transfers(
         assert _read(direct, name) == data  # the stored file is intact
         with contextlib.suppress(Exception):
             direct.delete(name)
-    outcomes.flips = 2 * len(sizes)
+    outcomes.flips = (2 if downloads else 1) * len(sizes)
     return outcomes
 
 
