@@ -23,6 +23,7 @@ from botocore.exceptions import (
 
 from storages_base.errors import (
     AlreadyExistsError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -54,6 +55,8 @@ _CODES: dict[str, type[StorageError]] = {
     "PreconditionFailed": PreconditionFailedError,
     "412": PreconditionFailedError,
     "ConditionalRequestConflict": PreconditionFailedError,
+    "BadDigest": IntegrityError,  # the body does not match its Content-MD5 or checksum
+    "XAmzContentSHA256Mismatch": IntegrityError,
 }
 
 

@@ -137,32 +137,54 @@ class S3Parts(PartTarget):
         digest = _md5(data) if self.exclusive or self.content_md5 else None
         if self.exclusive and digest is not None:
             self.sent_md5 = digest.hex()
-        if self.content_md5 and digest is not None:
-            parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
-        response = self._create_only(
-            self.client.put_object, Bucket=self.bucket, Key=self.key, Body=data, **parameters
-        )
-        if self.content_md5 and digest is not None:
-            self._check_stored(response, digest)
-
-    def _check_stored(self, response: Any, digest: bytes) -> None:
-        """Refuse an object the server says holds other bytes than those sent.
-
-        A server that verifies Content-MD5 (S3, MinIO, R2) refused a corrupted body
-        already; one that does not (s3rver, moto) stored it: that object is deleted
-        (only if it is still the one stored: If-Match) and the save raises.
-        """
-        stored = md5_etag(response)
-        if stored is None or stored == digest.hex():
+        if not self.content_md5 or digest is None:
+            self._create_only(
+                self.client.put_object, Bucket=self.bucket, Key=self.key, Body=data, **parameters
+            )
             return
+        parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
+        put, where = self.client.put_object, {"Bucket": self.bucket, "Key": self.key}
+        try:
+            self._intact(
+                digest,
+                lambda: self._create_only(put, **where, Body=data, **parameters),
+                # A create-only put is not sent again: its own corrupt object refuses it.
+                attempts=1 if self.exclusive else 2,
+            )
+        except _Corrupted as exc:
+            self._delete_corrupt(exc.stored)
+            raise exc.error from None
+
+    def _intact(self, digest: bytes, send: Callable[[], Any], attempts: int, part: int = 0) -> Any:
+        """Send a body with its Content-MD5 until the server holds those bytes (``attempts``).
+
+        A server that verifies Content-MD5 (S3, MinIO, R2) refuses a body corrupted on the
+        way (BadDigest); one that does not (s3rver, moto) stores it, and its ETag says so.
+        Either way the body is sent once more; then :class:`IntegrityError`.
+        """
+        error: IntegrityError | _Corrupted | None = None
+        for _ in range(attempts):
+            try:
+                response = send()
+            except IntegrityError as exc:  # BadDigest: refused, nothing stored
+                error = exc
+                continue
+            stored = md5_etag(response)
+            if stored is None or stored == digest.hex():
+                return response
+            error = _Corrupted(stored, self._mismatch(stored, digest, part))
+        assert error is not None
+        raise error
+
+    def _delete_corrupt(self, stored: str) -> None:
+        """Delete the object a non-verifying server stored corrupted, if it is still it."""
         try:
             with s3_errors("save", self.name, self.bucket):
                 self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=f'"{stored}"')
         except StorageError:
             pass  # replaced meanwhile, or already gone: not ours to delete
-        raise self._mismatch(stored, digest)
 
-    def _mismatch(self, stored: str, digest: bytes, part: int | None = None) -> IntegrityError:
+    def _mismatch(self, stored: str, digest: bytes, part: int = 0) -> IntegrityError:
         what = f"part {part}" if part else "the file"
         return IntegrityError(
             f"S3 stored {what} with MD5 {stored}, the bytes sent have MD5 {digest.hex()}: "
@@ -186,20 +208,26 @@ class S3Parts(PartTarget):
         digest = _md5(data) if self.content_md5 else None
         if digest is not None:
             parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
-        with s3_errors("save", self.name, self.bucket):
-            response = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,  # type: ignore[arg-type]
-                PartNumber=number,
-                Body=data,  # type: ignore[arg-type]  # a bytearray is sent as is
-                **parameters,
-            )
-        stored = md5_etag(response) if digest is not None else None
-        if digest is not None and stored is not None and stored != digest.hex():
-            raise self._mismatch(stored, digest, number)
+
+        def send() -> Any:
+            if not isinstance(data, (bytes, bytearray)):
+                data.seek(0)  # a part of a file on disk, sent again from its start
+            with s3_errors("save", self.name, self.bucket):
+                return self.client.upload_part(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self.upload_id,  # type: ignore[arg-type]
+                    PartNumber=number,
+                    Body=data,  # type: ignore[arg-type]  # a bytearray is sent as is
+                    **parameters,
+                )
+
+        try:
+            response = send() if digest is None else self._intact(digest, send, 2, number)
+        except _Corrupted as exc:
+            raise exc.error from None
         part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-        part.update({k: response[k] for k in _CHECKSUMS if response.get(k)})  # type: ignore[literal-required]
+        part.update({k: response[k] for k in _CHECKSUMS if response.get(k)})
         return part
 
     def commit(self, tokens: list[Any]) -> None:
@@ -255,6 +283,14 @@ class S3File(StorageFile):
         """The boto3 ``s3.Object`` of this file (from ``storage.bucket``, this thread's
         resource; no request until it is used), for what the Django API does not say."""
         return self._storage.bucket.Object(self._key)  # type: ignore[attr-defined]
+
+
+class _Corrupted(Exception):
+    """The server stored other bytes than those sent (``stored``: their MD5)."""
+
+    def __init__(self, stored: str, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.stored, self.error = stored, error
 
 
 class S3Body(io.RawIOBase):
