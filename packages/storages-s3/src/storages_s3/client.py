@@ -138,7 +138,37 @@ def is_aws_endpoint(endpoint_url: str | None) -> bool:
 
 def build_client(storage: S3Storage) -> S3Client:
     """Return the storage's S3 client (built once, shared by all threads)."""
-    return storage.session.client("s3", **_connection_kwargs(storage))
+    client = storage.session.client("s3", **_connection_kwargs(storage))
+    client.meta.events.register_first("needs-retry.s3", _retry_cut_response)  # type: ignore[arg-type]
+    return client
+
+
+#: What every successful response of these operations carries. A connection closed in
+#: the middle of a response's head leaves a "200" without them (http.client takes the
+#: end of the stream for the end of the head), and no Content-Length to read the body by:
+#: an empty listing, an empty file. Such a response is a dropped connection: sent again.
+REQUIRED_FIELDS = {
+    "GetObject": "ContentLength",
+    "HeadObject": "ContentLength",
+    "ListObjectsV2": "Name",
+    "CreateMultipartUpload": "UploadId",
+    "UploadPart": "ETag",
+}
+#: Attempts of a request whose response came back cut (then the caller gets an error).
+CUT_RESPONSE_ATTEMPTS = 3
+
+
+def _retry_cut_response(
+    response: Any = None, attempts: int = 1, operation: Any = None, **_: Any
+) -> float | None:
+    """botocore's ``needs-retry`` hook: a 2xx response missing its head is retried."""
+    if response is None or operation is None or attempts >= CUT_RESPONSE_ATTEMPTS:
+        return None
+    http, parsed = response
+    required = REQUIRED_FIELDS.get(operation.name)
+    if required is None or http.status_code >= 300 or required in parsed:
+        return None
+    return 0.05 * attempts
 
 
 def build_resource(storage: S3Storage) -> S3ServiceResource:

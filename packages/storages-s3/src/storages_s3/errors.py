@@ -13,9 +13,12 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    FlexibleChecksumError,
+    IncompleteReadError,
     NoCredentialsError,
     PartialCredentialsError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
@@ -33,7 +36,15 @@ from storages_base.errors import (
     translating,
 )
 
-__all__ = ["PERMISSIONS", "code_of", "refuses_condition", "s3_errors", "status_of", "translate"]
+__all__ = [
+    "PERMISSIONS",
+    "code_of",
+    "refuses_condition",
+    "require",
+    "s3_errors",
+    "status_of",
+    "translate",
+]
 
 #: The IAM actions each storage operation needs (the seed's IAM policy).
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -89,8 +100,12 @@ def translate(
     context: dict[str, Any] = {"name": name, "operation": operation, "backend": "s3"}
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return PermissionDeniedError(f"No usable AWS credentials: {exc}", **context)
-    if isinstance(exc, (BotoConnectionError, ReadTimeoutError)):
+    if isinstance(exc, (BotoConnectionError, ReadTimeoutError, ResponseStreamingError)):
         return TransientError(str(exc), **context)
+    if isinstance(exc, IncompleteReadError):  # the body ended before its Content-Length
+        return TransientError(str(exc), **context)
+    if isinstance(exc, FlexibleChecksumError):  # botocore's check of S3's checksum
+        return IntegrityError(str(exc), **context)
     if isinstance(exc, BotoCoreError):
         return StorageError(str(exc), **context)
     if not isinstance(exc, ClientError):
@@ -156,3 +171,15 @@ def s3_errors(
             exc, name=name, operation=operation, bucket=bucket, exclusive=exclusive
         ),
     )
+
+
+def require(response: Any, field: str, operation: str, name: str | None) -> None:
+    """Raise :class:`TransientError` if a successful response lacks what S3 always sends
+    (its head was cut off: ``client.REQUIRED_FIELDS``, retried before it gets here)."""
+    if field not in response:
+        raise TransientError(
+            f"S3's response came without {field}: the connection dropped mid-response",
+            name=name,
+            operation=operation,
+            backend="s3",
+        )

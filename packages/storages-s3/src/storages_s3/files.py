@@ -20,10 +20,10 @@ from typing import IO, TYPE_CHECKING, Any
 from storages_base import chunked
 from storages_base.chunked import Part, PartRules, PartTarget, part_size_for
 from storages_base.content import gzip_original_size
-from storages_base.errors import IntegrityError, StorageError
+from storages_base.errors import IntegrityError, StorageError, TransientError
 from storages_base.files import StorageFile
 
-from .errors import refuses_condition, s3_errors
+from .errors import refuses_condition, require, s3_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,6 +63,8 @@ _PART_PARAMETERS = frozenset(
 )
 _CHECKSUMS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+#: Times a download picks up again after its connection dropped mid-body.
+RESUMES = 2
 
 
 def md5_etag(response: Any) -> str | None:
@@ -199,6 +201,7 @@ class S3Parts(PartTarget):
             created = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, **self.parameters
             )
+        require(created, "UploadId", "save", self.name)
         self.upload_id = created["UploadId"]
 
     def send_part(self, number: int, data: Part) -> dict[str, Any]:
@@ -226,6 +229,7 @@ class S3Parts(PartTarget):
             response = send() if digest is None else self._intact(digest, send, 2, number)
         except _Corrupted as exc:
             raise exc.error from None
+        require(response, "ETag", "save", self.name)
         part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
         part.update({k: response[k] for k in _CHECKSUMS if response.get(k)})
         return part
@@ -296,22 +300,31 @@ class _Corrupted(Exception):
 class S3Body(io.RawIOBase):
     """A GetObject body as the raw stream storages-base reads, verified as it is read.
 
-    Errors while reading (a reset, a short body, botocore's own checksum check) are
-    raised as storage errors. Given ``md5`` (the object's ETag, see :func:`md5_etag`) and
-    the body's ``size``, the bytes are hashed as they pass; the read that completes them
-    raises :class:`IntegrityError` instead of returning its bytes if they differ. One
-    request, no buffering: earlier chunks were handed out already, so a caller that
-    streams (``chunks()``) gets the error at the end, one that reads the file gets no
-    bytes at all.
+    A connection lost mid-body is picked up where it broke (``reopen``: a ranged GET
+    If-Match the same ETag), at most :data:`RESUMES` times; other errors while reading
+    are raised as storage errors. Given ``md5`` (the object's ETag, see :func:`md5_etag`),
+    the bytes are hashed as they pass, across resumes; the read that completes the body
+    raises :class:`IntegrityError` instead of returning its bytes if they differ. No
+    buffering: a caller that streams (``chunks()``) gets the error at the end, one that
+    reads the whole file gets no bytes at all.
     """
 
-    def __init__(self, body: Any, name: str, md5: str | None = None, size: int = 0) -> None:
+    def __init__(
+        self,
+        body: Any,
+        name: str,
+        md5: str | None = None,
+        size: int = 0,
+        reopen: Callable[[int], Any] | None = None,
+    ) -> None:
         super().__init__()
         self._body = body
         self._name = name
         self._expected = md5
-        self._size = size
+        self._size = size  # the bytes this body holds (Content-Length)
         self._seen = 0
+        self._reopen = reopen
+        self._resumes = RESUMES
         self._digest = hashlib.md5(usedforsecurity=False) if md5 is not None else None
 
     def readable(self) -> bool:
@@ -319,15 +332,26 @@ class S3Body(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        with s3_errors("read", self._name, None):
-            data = self._body.read(len(view))
+        data = self._next(len(view))
+        self._seen += len(data)
         if self._digest is not None:
             self._digest.update(data)
-            self._seen += len(data)
             if self._seen >= self._size or not data:
                 self._verify()
         view[: len(data)] = data
         return len(data)
+
+    def _next(self, size: int) -> bytes:
+        while True:
+            try:
+                with s3_errors("read", self._name, None):
+                    return bytes(self._body.read(size))
+            except TransientError:
+                if not (self._resumes and self._reopen and self._seen < self._size):
+                    raise
+                self._resumes -= 1
+                self._body.close()
+                self._body = self._reopen(self._seen)
 
     def _verify(self) -> None:
         assert self._digest is not None
@@ -347,11 +371,16 @@ class S3Body(io.RawIOBase):
         super().close()
 
 
-def body_of(response: Any, name: str, whole: bool) -> IO[bytes]:
-    """The verified stream of a GetObject response (``whole``: not a range)."""
+def body_of(
+    response: Any, name: str, whole: bool, reopen: Callable[[int], Any] | None = None
+) -> IO[bytes]:
+    """The verified stream of a GetObject response (``whole``: not a range).
+
+    ``reopen(n)`` returns the body from its ``n``-th byte on (for a resume).
+    """
     md5 = md5_etag(response) if whole and not _checked_by_botocore(response["Body"]) else None
     size = int(response.get("ContentLength") or 0)
-    return S3Body(response["Body"], name, md5, size)  # type: ignore[return-value]
+    return S3Body(response["Body"], name, md5, size, reopen)  # type: ignore[return-value]
 
 
 def _checked_by_botocore(body: Any) -> bool:

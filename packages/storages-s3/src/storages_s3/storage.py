@@ -34,7 +34,7 @@ from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
 
 from .client import build_client, build_resource, build_session, is_aws_endpoint
-from .errors import code_of, s3_errors, status_of
+from .errors import code_of, require, s3_errors, status_of
 from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts, body_of
 from .options import S3_OPTIONS
 from .uploads import PresignedUpload, presigned_upload
@@ -187,10 +187,19 @@ class S3Storage(ChunkedUploads, BaseStorage):
             if offset and _is_invalid_range(exc.__cause__):
                 return io.BytesIO(b""), None  # at or past the end: nothing left to read
             raise
+        require(response, "ContentLength", "open", self._name_for_key(key))
         stat = _stat_from(response, response.get("ContentRange"))
         if stat.content_encoding == "gzip":  # read() decompresses: report that size
             stat = self._gzip_stat(key, stat, response.get("Metadata"))
-        return body_of(response, self._name_for_key(key), whole=not offset), stat
+        etag = response.get("ETag")
+
+        def reopen(skip: int) -> Any:  # the rest of the same object, after a dropped read
+            rest = {**params, "Range": f"bytes={offset + skip}-"}
+            rest.update({"IfMatch": etag} if etag else {})
+            with s3_errors("open", self._name_for_key(key), self.bucket_name):
+                return self.client.get_object(**rest)["Body"]
+
+        return body_of(response, self._name_for_key(key), not offset, reopen), stat
 
     def _gzip_stat(self, key: str, stat: Stat, metadata: dict[str, str] | None) -> Stat:
         """The stat of a gzipped file, sized as ``open().read()`` returns it (decompressed)."""
@@ -210,9 +219,11 @@ class S3Storage(ChunkedUploads, BaseStorage):
 
     def _head(self, key: str, operation: str) -> HeadObjectOutputTypeDef:
         with s3_errors(operation, self._name_for_key(key), self.bucket_name):
-            return self.client.head_object(
+            response = self.client.head_object(
                 Bucket=self.bucket_name, Key=key, **self._read_parameters(key)
             )
+        require(response, "ContentLength", operation, self._name_for_key(key))
+        return response
 
     def _stat(self, key: str) -> Stat:
         response = self._head(key, "stat")
@@ -235,6 +246,7 @@ class S3Storage(ChunkedUploads, BaseStorage):
         paginator = self.client.get_paginator("list_objects_v2")
         with s3_errors("listdir", prefix, self.bucket_name):
             for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix, Delimiter="/"):
+                require(page, "Name", "listdir", prefix)
                 for common in page.get("CommonPrefixes", ()):
                     folders.append(common["Prefix"][len(prefix) :].rstrip("/"))
                 for item in page.get("Contents", ()):
@@ -253,6 +265,7 @@ class S3Storage(ChunkedUploads, BaseStorage):
         paginator = self.client.get_paginator("list_objects_v2")
         with s3_errors("listdir", prefix, self.bucket_name):
             for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+                require(page, "Name", "listdir", prefix)
                 for item in page.get("Contents", ()):
                     modified, etag = item["LastModified"], item.get("ETag")
                     yield item["Key"], Stat(size=item["Size"], modified=modified, etag=etag)
