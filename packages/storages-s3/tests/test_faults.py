@@ -10,16 +10,25 @@ opens against those of the same run without a fault.
 from __future__ import annotations
 
 import hashlib
+import io
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from botocore.config import Config
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 
-from storages_base import IntegrityError, StorageError
+from storages_base import IntegrityError, StorageError, TransientError
+from storages_base.testing import free_port, wait_port
 from storages_base.testing.faults import (
     HTTP_BODY,
     Fault,
@@ -33,7 +42,7 @@ from storages_base.testing.faults import (
 from storages_base.testing.reliability import confirm
 from storages_s3 import S3Storage
 
-from .conftest import S3Server
+from .conftest import S3RVER_BIN, S3RVER_KEY, S3Server
 
 MiB = 1024 * 1024
 OLD_SMALL, NEW_SMALL = b"old small " * 100, b"new small " * 120
@@ -44,7 +53,7 @@ READ = hashlib.sha256(b"read").digest() * (300 * 1024 // 32)
 FAST: dict[str, Any] = {
     "connect_timeout": 2,
     "read_timeout": 1,
-    "retries": {"max_attempts": 3, "mode": "standard"},
+    "retries": {"total_max_attempts": 3, "mode": "standard"},
 }
 
 
@@ -389,4 +398,180 @@ def test_a_corrupted_upload_is_never_stored(bench: Bench) -> None:
         f"{fired} bytes flipped on the way up (a PUT and a multipart part, each sent twice) "
         "and 1 on the way down: IntegrityError each time, no corrupt object kept, "
         "the multipart upload aborted",
+    )
+
+
+# -- timeouts ---------------------------------------------------------------------------
+
+
+def test_the_default_timeouts_are_finite(moto: S3Server, moto_bucket: str) -> None:
+    config = moto.storage(moto_bucket).client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (60, 60)  # botocore's, not None
+
+
+def test_a_stalled_server_fails_within_the_configured_timeout(bench: Bench) -> None:
+    bench.put("read.bin", READ)
+    config = Config(connect_timeout=1, read_timeout=0.5, retries={"total_max_attempts": 2})
+    storage = bench.storage(client_config=config)
+    # Nothing reaches the server, nothing comes back; the connections stay open.
+    bench.proxy.inject(Stall(at=0, direction="up"), connections=None)
+    calls: list[Callable[[], Any]] = [
+        lambda: storage.exists("read.bin"),
+        lambda: storage.open("read.bin").read(),
+        lambda: storage.save("small.txt", ContentFile(NEW_SMALL)),
+        lambda: storage.listdir(""),
+    ]
+    slowest = 0.0
+    for call in calls:
+        started = time.monotonic()
+        before = bench.proxy.stats.connections
+        with pytest.raises(TransientError):
+            call()
+        slowest = max(slowest, time.monotonic() - started)
+        assert bench.proxy.stats.connections - before == 2  # max_attempts, no more
+    assert slowest < 2 * 0.5 + 1.5  # two attempts of 0.5 s, and backoff
+    assert bench.get("small.txt") is None
+    implementation = "moto" if bench.server.conditional_writes else "s3rver"
+    confirm(
+        "S3",
+        f"1. Faults: timeouts, {implementation}",
+        f"{len(calls)} operations against a stalled server with read_timeout 0.5 s and 2 "
+        "attempts: TransientError after exactly 2 connections, within 2.5 s; botocore's "
+        "default timeouts are 60 s, not infinite",
+    )
+
+
+# -- SIGKILL of the server or of the client in the middle of an upload --------------------
+
+
+@contextmanager
+def s3rver_process(directory: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """s3rver in a process of our own, on ``directory`` (kept across restarts)."""
+    if not S3RVER_BIN.exists() or shutil.which("node") is None:
+        pytest.skip(f"s3rver is not installed ({S3RVER_BIN})")
+    proc = subprocess.Popen(
+        [str(S3RVER_BIN), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port), "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+class Stream(io.RawIOBase):
+    """``size`` bytes made as they are read; ``at(position)`` is called as they go."""
+
+    def __init__(self, size: int, at: Callable[[int], None]) -> None:
+        self.size, self.position, self.at = size, 0, at
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.size - self.position, MiB)
+        buffer[:count] = b"n" * count
+        self.position += count
+        self.at(self.position)
+        return count
+
+
+@pytest.mark.slow  # restarts a node server
+def test_the_server_killed_mid_upload(tmp_path: Path) -> None:
+    port = free_port()
+    server = S3Server(f"http://127.0.0.1:{port}", S3RVER_KEY, S3RVER_KEY, conditional_writes=False)
+    config = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2})
+    with s3rver_process(tmp_path, port) as proc:
+        bucket = server.new_bucket()
+        server.client().put_object(Bucket=bucket, Key="big.bin", Body=OLD_LARGE)
+        storage = server.storage(bucket, client_config=config, use_threads=False)
+
+        def kill_in_third_part(position: int) -> None:
+            if position == 12 * MiB:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+
+        started = time.monotonic()
+        with pytest.raises(StorageError):
+            storage.save("big.bin", File(Stream(30 * MiB, kill_in_third_part), "big.bin"))
+        failed_after = time.monotonic() - started
+    with s3rver_process(tmp_path, port):
+        started = time.monotonic()
+        with storage.open("big.bin") as f:  # the same storage: it reconnects
+            assert f.read() == OLD_LARGE
+        reconnected_after = time.monotonic() - started
+        assert storage.listdir("") == ([], ["big.bin"])
+        storage.save("big.bin", ContentFile(NEW_SMALL))
+        assert server.client().get_object(Bucket=bucket, Key="big.bin")["Body"].read() == NEW_SMALL
+    assert failed_after < 10
+    assert reconnected_after < 5
+    confirm(
+        "S3",
+        "1. Faults: server SIGKILL, s3rver",
+        "s3rver killed 12 MiB into a 30 MiB save over a 6 MiB file: StorageError within 10 s, "
+        "the old file intact after the restart, the next open, listdir and save succeed "
+        "on the same storage",
+    )
+
+
+CLIENT = """
+import io, sys
+from storages_base.testing import setup_django
+setup_django()
+from django.core.files import File
+from storages_s3 import S3Storage
+
+class Stream(io.RawIOBase):  # 40 MiB made as they are read, each MiB reported
+    position = 0
+    def readable(self):
+        return True
+    def readinto(self, buffer):
+        count = min(len(buffer), 40 * 2**20 - self.position, 2**20)
+        buffer[:count] = b"n" * count
+        self.position += count
+        print(self.position, flush=True)
+        return count
+
+bucket, endpoint, access_key, secret_key = sys.argv[1:]
+storage = S3Storage(bucket_name=bucket, endpoint_url=endpoint, region_name="us-east-1",
+                    access_key=access_key, secret_key=secret_key, use_threads=False)
+storage.save("big.bin", File(Stream(), "big.bin"))
+print("saved", flush=True)
+"""
+
+
+@pytest.mark.slow  # a second Python process
+def test_the_client_killed_mid_upload(moto: S3Server, moto_bucket: str) -> None:
+    client = moto.client()
+    client.put_object(Bucket=moto_bucket, Key="big.bin", Body=OLD_SMALL)
+    arguments = [moto_bucket, moto.endpoint, moto.access_key, moto.secret_key]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CLIENT, *arguments], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.strip() == str(17 * MiB):  # in the fourth part (5 MiB parts)
+            child.send_signal(signal.SIGKILL)
+            break
+    assert child.wait(10) == -signal.SIGKILL
+    assert client.get_object(Bucket=moto_bucket, Key="big.bin")["Body"].read() == OLD_SMALL
+    listing = client.list_objects_v2(Bucket=moto_bucket)
+    assert [item["Key"] for item in listing["Contents"]] == ["big.bin"]
+    # Nobody is left to abort the upload: it stays incomplete (invisible, its parts
+    # billed) until a lifecycle rule (AbortIncompleteMultipartUpload) removes it.
+    uploads = client.list_multipart_uploads(Bucket=moto_bucket)["Uploads"]
+    assert len(uploads) == 1
+    upload = uploads[0]
+    parts = client.list_parts(Bucket=moto_bucket, Key="big.bin", UploadId=upload["UploadId"])
+    sent = len(parts.get("Parts", []))
+    client.abort_multipart_upload(Bucket=moto_bucket, Key="big.bin", UploadId=upload["UploadId"])
+    confirm(
+        "S3",
+        "1. Faults: client SIGKILL, moto",
+        f"the saving process killed 17 MiB into a 40 MiB save over an existing file: the old "
+        f"content intact, no other object; the upload stays incomplete ({sent} parts) "
+        "until a lifecycle rule aborts it",
     )
