@@ -156,3 +156,42 @@ def test_a_chunk_whose_answer_is_lost_is_not_sent_again(
     assert len(ranges) == 5  # four chunks, one status query, no chunk sent twice
     monkeypatch.undo()
     assert storage.open("big.bin").read() == data
+
+
+def test_a_chunk_of_a_file_on_disk_sent_again_is_hashed_once(
+    make_storage: Callable[..., GoogleCloudStorage],
+    gcs: GCSEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """A file on disk is hashed as its chunks are sent (not read once more to hash). A chunk
+    whose sending breaks half-way is sent again from its start, and counted once in the
+    object's CRC32C: GCS (and the emulator) refuse a last chunk whose X-Goog-Hash is wrong."""
+    import requests
+    from django.core.files import File
+
+    storage = make_storage(blob_chunk_size=256 * 1024)
+    session = storage.client._http
+    puts: list[int] = []
+    real = session.request
+
+    def break_the_second_chunk(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "PUT" and kwargs.get("data"):
+            puts.append(1)
+            if len(puts) == 2:
+                next(iter(kwargs["data"]))  # a first block read and hashed, then the reset
+                raise requests.ConnectionError("connection reset while sending")
+        return real(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(session, "request", break_the_second_chunk)
+    data = bytes(range(256)) * (3 * 1024 + 10)  # three chunks and a bit
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    with open(path, "rb") as handle:
+        start = gcs.mark()
+        storage.save("disk.bin", File(handle, name="disk.bin"))
+    ranges = [r.headers.get("content-range") for r in gcs.requests(start) if r.method == "PUT"]
+    monkeypatch.undo()
+    assert ranges.count("bytes 262144-524287/*") == 1  # the broken sending never arrived
+    assert "bytes */*" in ranges  # the status query before sending it again
+    assert storage.open("disk.bin").read() == data
