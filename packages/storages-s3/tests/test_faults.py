@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import secrets
 import shutil
 import signal
 import subprocess
@@ -574,4 +575,63 @@ def test_the_client_killed_mid_upload(moto: S3Server, moto_bucket: str) -> None:
         f"the saving process killed 17 MiB into a 40 MiB save over an existing file: the old "
         f"content intact, no other object; the upload stays incomplete ({sent} parts) "
         "until a lifecycle rule aborts it",
+    )
+
+
+@pytest.fixture(scope="module")
+def checking_moto() -> Iterator[S3Server]:
+    """moto refusing a body that does not match its Content-MD5 (BadDigest), as S3 does."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "storages_base.testing.moto_md5",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc)
+        yield S3Server(f"http://127.0.0.1:{port}", secrets.token_hex(8), secrets.token_hex(16))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_server_checking_content_md5_refuses_a_corrupted_upload(
+    checking_moto: S3Server,
+) -> None:
+    bucket = checking_moto.new_bucket()
+    with FaultProxy(int(urlsplit(checking_moto.endpoint).port or 0)) as proxy:
+        bench = Bench(checking_moto, bucket, proxy)
+        bench.put("small.txt", OLD_SMALL)
+        bench.put("large.bin", OLD_LARGE)
+        storage = bench.storage(file_buffer_size=5 * MiB, use_threads=False)
+        storage.client.meta.events.register("before-send.s3", close_after_each)
+        flip = Flip(at=10, after=HTTP_BODY, direction="up")
+        proxy.inject(flip, connections=None)  # every body, every attempt
+        with pytest.raises(IntegrityError, match="BadDigest"):
+            storage.save("small.txt", ContentFile(NEW_SMALL))
+        with pytest.raises(IntegrityError, match="BadDigest"):
+            storage.save("large.bin", ContentFile(NEW_LARGE))
+        refused = proxy.stats.faults
+        assert bench.get("small.txt") == OLD_SMALL  # refused: the old content stays
+        assert bench.get("large.bin") == OLD_LARGE
+        assert bench.incomplete_uploads() == (0, 0)
+        proxy.clear()
+        proxy.inject(flip, connections=None, times=1)  # only the first attempt
+        assert storage.save("small.txt", ContentFile(NEW_SMALL)) == "small.txt"
+        assert bench.get("small.txt") == NEW_SMALL
+        assert bench.keys() == ["large.bin", "small.txt"]
+    confirm(
+        "S3",
+        "5. Integrity: Content-MD5 checked by the server, moto",
+        f"{refused} corrupted bodies refused with BadDigest (a PUT and a part, each sent "
+        "twice): IntegrityError, the old content kept, the upload aborted; a body "
+        "corrupted once is sent again and stored intact",
     )
