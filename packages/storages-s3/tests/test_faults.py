@@ -635,3 +635,31 @@ def test_a_server_checking_content_md5_refuses_a_corrupted_upload(
         "twice): IntegrityError, the old content kept, the upload aborted; a body "
         "corrupted once is sent again and stored intact",
     )
+
+
+def test_a_lost_complete_response_never_leaves_a_partial_object(bench: Bench) -> None:
+    """CompleteMultipartUpload done by the server, its response lost, botocore resends it.
+
+    moto answers the resend as the first; s3rver, whose upload is gone, answers 500: the
+    save raises although the object is whole. Either way the name holds all new bytes.
+    """
+    bench.put("large.bin", OLD_LARGE)
+    storage = bench.storage(file_buffer_size=5 * MiB, use_threads=False)
+    storage.client.meta.events.register("before-send.s3", close_after_each)
+    # One connection a request: Create, part 1, part 2, then Complete (the fourth).
+    bench.proxy.inject(Reset(at=40), connections=1, skip=3)
+    try:
+        outcome = storage.save("large.bin", ContentFile(NEW_LARGE))
+    except StorageError as exc:
+        outcome = type(exc).__name__
+    assert bench.proxy.stats.fired == {"reset": 1}
+    assert bench.get("large.bin") == NEW_LARGE
+    assert bench.keys() == ["large.bin"]
+    implementation = "moto" if bench.server.conditional_writes else "s3rver"
+    assert outcome == ("large.bin" if implementation == "moto" else "TransientError")
+    confirm(
+        "S3",
+        f"1. Faults: lost Complete response, {implementation}",
+        f"the CompleteMultipartUpload response of a 6 MiB save reset: {outcome}; the name "
+        "holds the whole new file, no other object",
+    )
