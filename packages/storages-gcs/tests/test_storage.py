@@ -309,3 +309,28 @@ def test_credentials_that_cannot_sign_say_what_to_set(
     with pytest.raises(ImproperlyConfigured, match="GS_IAM_SIGN_BLOB"):
         storage.url("a.txt")
     assert storage.exists("a.txt") is False  # requests do not need to sign
+
+
+def test_requests_reads_the_environment_once_unless_a_proxy_is_set(
+    make_storage: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a proxy, the session stops scanning the environment on every request (a
+    quarter of a small upload's CPU) and takes the CA bundle once; a proxy keeps requests'
+    own handling of the environment (NO_PROXY included)."""
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    session = make_storage().client._http
+    assert session.trust_env is False
+    assert session.verify == "/etc/ssl/bundle.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    session = make_storage().client._http
+    assert session.trust_env is True
+    assert session.verify is True

@@ -9,12 +9,13 @@ thread-safe). Authentication, first found wins: ``connection_string``, ``account
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+from storages_base.clients import requests_environment
 
 from .options import EMULATOR_ACCOUNT, EMULATOR_HOST
 
@@ -167,15 +168,9 @@ def client_kwargs(storage: AzureStorage) -> dict[str, Any]:
     }
     if storage.api_version:
         kwargs["api_version"] = storage.api_version
-    from urllib.request import getproxies
-
-    if not getproxies():
-        # With no proxy to find, requests would still look for proxies (twice) and
-        # ~/.netrc on every request: a quarter of a small upload's CPU. Its one other
-        # use of the environment, the CA bundle, is read here once. (A ~/.netrc entry
-        # would only have replaced Azure's Authorization header with Basic auth.)
+    quiet, bundle = requests_environment()
+    if quiet:  # requests stops scanning the environment on every request
         kwargs["use_env_settings"] = False
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:
             kwargs["connection_verify"] = bundle
     kwargs.update(storage.client_options or {})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["client_property"]
+__all__ = ["client_property", "requests_environment"]
 
 T = TypeVar("T")
 _LOCK_ATTR = "_storages_client_lock"
@@ -75,3 +76,21 @@ def drop_unpicklable(state: dict[str, Any], cls: type) -> dict[str, Any]:
     """Return ``state`` without clients and locks, for ``__getstate__``."""
     dropped = set(client_property.names(cls)) | {_LOCK_ATTR}
     return {key: value for key, value in state.items() if key not in dropped}
+
+
+def requests_environment() -> tuple[bool, str | None]:
+    """Whether a requests session of an SDK may stop reading the environment, and the CA
+    bundle the environment names (to set once as its ``verify``).
+
+    With ``trust_env`` on, requests looks for proxies twice and for ``~/.netrc`` on every
+    request: about a quarter of a small upload's client CPU, to find nothing when no
+    proxy is set. Its one other use of the environment is the CA bundle
+    (``REQUESTS_CA_BUNDLE``, then ``CURL_CA_BUNDLE``), which this returns. With a proxy
+    set, requests keeps its own handling (``NO_PROXY`` included). A ``~/.netrc`` entry
+    is not honoured: its Basic auth would replace the SDK's Authorization header.
+    """
+    from urllib.request import getproxies
+
+    if getproxies():
+        return False, None
+    return True, os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")

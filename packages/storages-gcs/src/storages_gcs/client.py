@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from storages_base.clients import requests_environment
+
 if TYPE_CHECKING:  # google-cloud-storage is imported on the first request
     from google.auth.credentials import Credentials
     from google.cloud.storage import Bucket, Client
@@ -91,6 +93,12 @@ def build_client(storage: GoogleCloudStorage) -> Client:
     # on a client's first call, for tracing attributes: one extra request per storage
     # (and a 403 without storage.buckets.get). Nothing here uses it.
     client._bucket_metadata_cache = None
+    quiet, bundle = requests_environment()
+    if quiet:  # requests stops scanning the environment on every request
+        session = client._http
+        session.trust_env = False
+        if bundle and session.verify is True:
+            session.verify = bundle
     return client
 
 
