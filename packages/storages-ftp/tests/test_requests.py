@@ -61,7 +61,8 @@ def test_each_operation_costs_the_fewest_commands(counted: tuple[FTPStorage, lis
     # The session is in ASCII mode now: another listing sends no TYPE.
     assert commands(seen, lambda: storage.listdir("docs")) == ["MLSD", "PASV"]
     saved = commands(seen, lambda: storage.save("docs/b.txt", ContentFile(b"bye")))
-    assert saved == ["PASV", "RNFR", "RNTO", "STOR", "TYPE"]  # upload, rename (TYPE I again)
+    # Upload, check the size stored (FTP has no checksum), rename (TYPE I again).
+    assert saved == ["PASV", "RNFR", "RNTO", "SIZE", "STOR", "TYPE"]
     assert commands(seen, lambda: storage.delete("docs/b.txt")) == ["DELE"]
 
 
@@ -83,4 +84,4 @@ def test_a_save_that_must_not_overwrite_checks_the_name_twice(
     saved = commands(seen, lambda: storage.save("warm/c.txt", ContentFile(b"new")))
     # Django's free-name check, then the check just before the rename (FTP has no
     # rename-unless-exists, so that is as close as the race can be narrowed).
-    assert saved == ["MLST", "MLST", "PASV", "RNFR", "RNTO", "STOR"]
+    assert saved == ["MLST", "MLST", "PASV", "RNFR", "RNTO", "SIZE", "STOR"]

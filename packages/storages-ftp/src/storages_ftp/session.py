@@ -30,13 +30,17 @@ from .listing import (
     parse_time,
 )
 
-__all__ = ["Session", "TLSSession"]
+__all__ = ["Session", "ShortUpload", "TLSSession"]
 
 #: Bytes read and sent per call of an upload: with a blocking socket, 64 KiB sent a
 #: 512 MiB file fastest to pyftpdlib (8 KiB costs more client CPU, 256 KiB more server CPU).
 BLOCK_SIZE = 64 * 1024
 #: Bytes asked for per ``recv`` of a listing (a 200-file MLSD is about 20 KiB).
 LISTING_BLOCK = 64 * 1024
+
+
+class ShortUpload(ftplib.error_temp):
+    """The server stored fewer bytes than were sent: the data connection was cut."""
 
 
 class Session(ftplib.FTP):
@@ -197,6 +201,7 @@ class Session(ftplib.FTP):
     def _stor(self, path: str, source: BinaryIO) -> None:
         """ftplib's ``storbinary``, sending through a blocking socket where it can."""
         self.binary_mode()
+        sent = 0
         with self.transfercmd(f"STOR {path}") as conn:
             _kernel_timeout(conn, self.timeout)
             while block := source.read(BLOCK_SIZE):
@@ -204,9 +209,36 @@ class Session(ftplib.FTP):
                     conn.sendall(block)
                 except BlockingIOError as exc:  # SO_SNDTIMEO ran out
                     raise TimeoutError(f"timed out sending {path}") from exc
+                sent += len(block)
             if isinstance(conn, ssl.SSLSocket):
                 conn.unwrap()  # a TLS close_notify, as ftplib sends
         self.voidresp()
+        self._check_stored(path, sent)
+
+    def _check_stored(self, path: str, sent: int) -> None:
+        """Raise :class:`ShortUpload` unless the server holds all ``sent`` bytes of ``path``.
+
+        In stream mode the end of the data connection is the end of the file: a
+        connection cut cleanly in the middle (a proxy, a NAT or a server-side drop
+        after the client's last send) stores a short file and still answers 226, and
+        FTP has no checksum. One SIZE (MLST without it) catches that before the rename.
+        """
+        stored = self._stored_size(path)
+        if stored is not None and stored != sent:
+            raise ShortUpload(f"the server stored {stored} of the {sent} bytes sent to {path}")
+
+    def _stored_size(self, path: str) -> int | None:
+        """The size of the file ``path`` as the server says; None when it cannot say."""
+        try:
+            if "SIZE" in self.features:
+                return self.size(path)
+            if "MLST" in self.features:
+                return self.entry(path).size
+        except ftplib.error_perm as exc:
+            if reply_code(exc) not in NOT_IMPLEMENTED:
+                raise
+            self.features -= {"SIZE"}
+        return None
 
     def replace(self, source: str, target: str, exclusive: bool) -> bool:
         """Rename ``source`` to ``target``; return False if ``exclusive`` and it exists.

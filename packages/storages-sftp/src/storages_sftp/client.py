@@ -14,6 +14,7 @@ import getpass
 import os
 import socket
 import stat as stat_mode
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,10 +160,10 @@ def connect(settings: ConnectionSettings) -> Connection:
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_INTERVAL)
             _no_delay(transport.sock)
-        sftp = ssh.open_sftp()
+        sftp = _open_sftp(ssh, _timeout(settings))
         channel = sftp.get_channel()
         if channel is not None:  # a server that stops answering must not hang a worker
-            channel.settimeout(settings.params.get("timeout") or DEFAULT_TIMEOUT)
+            channel.settimeout(_timeout(settings))
     except paramiko.BadHostKeyException as exc:
         ssh.close()
         raise HostKeyError(
@@ -177,6 +178,36 @@ def connect(settings: ConnectionSettings) -> Connection:
         ssh.close()
         raise
     return Connection(ssh, sftp)
+
+
+def _timeout(settings: ConnectionSettings) -> float:
+    """The seconds any wait for the server may last (the ``timeout`` of ``params``)."""
+    return float(settings.params.get("timeout") or DEFAULT_TIMEOUT)
+
+
+def _open_sftp(ssh: paramiko.SSHClient, timeout: float) -> paramiko.SFTPClient:
+    """``ssh.open_sftp()``, given up after ``timeout`` seconds.
+
+    paramiko waits for the answer to the subsystem request, and for the server's SFTP
+    version, without any limit: a server that stops there held the caller forever.
+    Closing the transport ends those waits; the error then says what happened.
+    """
+    transport = ssh.get_transport()
+    if transport is None:
+        return ssh.open_sftp()
+    watchdog = threading.Timer(timeout, transport.close)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return ssh.open_sftp()
+    except (OSError, EOFError, paramiko.SSHException) as exc:
+        if watchdog.finished.is_set():
+            raise TimeoutError(
+                f"the SFTP server did not start an SFTP session within {timeout:g} s"
+            ) from exc
+        raise
+    finally:
+        watchdog.cancel()
 
 
 def _no_delay(sock: Any) -> None:
@@ -205,9 +236,13 @@ def _load_host_keys(ssh: paramiko.SSHClient, known_host_file: str | None) -> Non
 
 def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
     params = dict(settings.params)
-    params.setdefault("timeout", DEFAULT_TIMEOUT)
-    params.setdefault("banner_timeout", DEFAULT_TIMEOUT)
-    params.setdefault("auth_timeout", DEFAULT_TIMEOUT)
+    # One timeout for every wait of a login (paramiko's own defaults are 15 s, 30 s and an
+    # hour for the session channel), unless params set them one by one.
+    timeout = _timeout(settings)
+    params.setdefault("timeout", timeout)
+    params.setdefault("banner_timeout", timeout)
+    params.setdefault("auth_timeout", timeout)
+    params.setdefault("channel_timeout", timeout)
     try:
         ssh.connect(settings.host, **params)
     except paramiko.AuthenticationException:
