@@ -230,3 +230,79 @@ def test_an_upload_to_a_server_that_stops_reading_times_out_and_keeps_the_old_fi
         server.proc.send_signal(signal.SIGCONT)
     with storage.open("doc.bin") as file:
         assert file.read() == b"the old version"
+
+
+# -- the client process killed mid-upload ----------------------------------------------------
+
+#: A child process saving a 1 GiB stream over ``doc.bin``, until the test kills it.
+CLIENT = """
+import io, sys
+from storages_base.testing import setup_django
+setup_django()
+from django.core.files.base import File
+from storages_ftp import FTPStorage
+
+class Endless(io.RawIOBase):
+    size, position = 1 << 30, 0
+    def readable(self): return True
+    def seekable(self): return True
+    def tell(self): return self.position
+    def seek(self, offset, whence=0):
+        self.position = offset + (self.size if whence == 2 else 0)
+        return self.position
+    def readinto(self, buffer):
+        count = min(len(buffer), self.size - self.position)
+        buffer[:count] = b"n" * count
+        self.position += count
+        return count
+
+storage = FTPStorage(location=sys.argv[1], allow_overwrite=True)
+storage.save("doc.bin", File(io.BufferedReader(Endless()), name="doc.bin"))
+"""
+
+
+def kill_client_mid_upload(folder: Path, command: list[str], after: int) -> int:
+    """Run ``command``; SIGKILL it once a temporary file in ``folder`` holds ``after`` bytes."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            sizes = [p.stat().st_size for p in folder.iterdir() if p.name.startswith(".storages-")]
+            if sizes and max(sizes) >= after:
+                break
+            time.sleep(0.005)
+        else:
+            raise AssertionError(f"the upload never started: {child.stderr.read()!r}")
+    finally:
+        child.kill()
+        child.wait()
+    return child.returncode
+
+
+def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(server):
+    from storages_base.testing.reliability import confirm
+
+    storage = FTPStorage(location=server.location)
+    storage.save("doc.bin", ContentFile(b"the old version"))
+    after = 8 * 1024 * 1024
+    code = kill_client_mid_upload(
+        server.home, [sys.executable, "-c", CLIENT, server.location], after
+    )
+    assert code == -9
+    time.sleep(0.2)  # the server closes the half-written file when it sees the EOF
+    with storage.open("doc.bin") as file:
+        assert file.read() == b"the old version"
+    assert storage.listdir("") == ([], ["doc.bin"])  # the part is hidden from listings
+    parts = [name for name in names_in(server.home) if name != "doc.bin"]
+    # Nothing is left to delete it: the process that knew its name is gone. It stays,
+    # hidden, short of the full size, never under the final name.
+    assert len(parts) == 1
+    assert parts[0].startswith(".storages-")
+    assert after <= (server.home / parts[0]).stat().st_size < 1 << 30
+    confirm(
+        "FTP",
+        "1. Faults: client SIGKILL",
+        f"client process killed after {after >> 20} MiB of a 1 GiB save over an existing file: "
+        f"old content kept, {len(parts)} hidden temporary file left (not cleaned), "
+        f"listdir shows only the old file",
+    )

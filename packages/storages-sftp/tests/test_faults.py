@@ -248,3 +248,86 @@ def test_an_idle_pooled_connection_sends_keepalives(
     assert sent[0] > idle_start  # keepalive messages, with no operation running
     assert not storage.exists("nothing.txt")  # and the connection still works
     listener.close()
+
+
+# -- the client process killed mid-upload ----------------------------------------------------
+
+#: A child process saving a 1 GiB stream over ``doc.bin``, until the test kills it.
+CLIENT = """
+import io, json, sys
+from storages_base.testing import setup_django
+setup_django()
+from storages_sftp import SFTPStorage
+
+class Endless(io.RawIOBase):
+    left = 1 << 30
+    def readable(self): return True
+    def readinto(self, buffer):
+        count = min(len(buffer), self.left)
+        buffer[:count] = b"n" * count
+        self.left -= count
+        return count
+
+options = json.loads(sys.argv[1])
+SFTPStorage(**options).save("doc.bin", Endless())
+"""
+
+
+def kill_client_mid_upload(folder: Path, command: list[str], after: int) -> int:
+    """Run ``command``; SIGKILL it once a temporary file in ``folder`` holds ``after`` bytes."""
+    import subprocess
+
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            sizes = [p.stat().st_size for p in folder.iterdir() if p.name.startswith(".storages-")]
+            if sizes and max(sizes) >= after:
+                break
+            time.sleep(0.005)
+        else:
+            assert child.stderr is not None
+            raise AssertionError(f"the upload never started: {child.stderr.read()!r}")
+    finally:
+        child.kill()
+        child.wait()
+    return child.returncode
+
+
+def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(
+    sshd, storage_factory, root
+):
+    import json
+    import sys
+
+    from storages_base.testing.reliability import confirm
+
+    storage = storage_factory(file_overwrite=True)
+    storage.save("doc.bin", ContentFile(b"the old version"))
+    options = {
+        "host": sshd["host"],
+        "params": params_for(sshd),
+        "known_host_file": sshd["known_host_file"],
+        "root_path": f"{root}/",
+        "file_overwrite": True,
+    }
+    after = 8 * 1024 * 1024
+    code = kill_client_mid_upload(root, [sys.executable, "-c", CLIENT, json.dumps(options)], after)
+    assert code == -9
+    time.sleep(0.2)  # sshd closes the half-written file when it sees the connection end
+    with storage.open("doc.bin") as file:
+        assert file.read() == b"the old version"
+    assert storage.listdir("") == ([], ["doc.bin"])  # the part is hidden from listings
+    parts = [name for name in os.listdir(root) if name != "doc.bin"]
+    # Nothing is left to delete it: the process that knew its name is gone. It stays,
+    # hidden, short of the full size, never under the final name.
+    assert len(parts) == 1
+    assert parts[0].startswith(".storages-")
+    assert after <= (root / parts[0]).stat().st_size < 1 << 30
+    confirm(
+        "SFTP",
+        "1. Faults: client SIGKILL",
+        f"client process killed after {after >> 20} MiB of a 1 GiB save over an existing file: "
+        f"old content kept, {len(parts)} hidden temporary file left (not cleaned), "
+        f"listdir shows only the old file",
+    )
