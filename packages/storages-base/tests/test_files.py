@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import tracemalloc
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -406,3 +407,20 @@ def test_size_of_a_file_open_for_reading_comes_from_its_read(
         assert stats == []  # the read's stat answered: no second request
     assert counting.size("big.bin") == 8 * CHUNK_SIZE
     assert stats == ["big.bin"]  # closed: the storage is asked again
+
+
+def test_a_read_resumed_after_the_file_was_replaced_raises_instead_of_splicing() -> None:
+    """A seek reopens the file at an offset; if another writer replaced it since the read
+    began, the bytes from there are of another version: the read raises (no mix)."""
+    storage = MemoryStorage(bucket=f"replaced-{uuid.uuid4().hex}", file_overwrite=True)
+    old, new = b"a" * (3 * CHUNK_SIZE), b"b" * (3 * CHUNK_SIZE)
+    storage.save("doc.bin", ContentFile(old))
+    with storage.open("doc.bin") as file:
+        assert file.read(10) == b"a" * 10
+        storage.save("doc.bin", ContentFile(new))
+        file.seek(2 * CHUNK_SIZE)
+        with pytest.raises(TransientError, match="changed while it was read"):
+            file.read()
+    with storage.open("doc.bin") as file:
+        file.seek(2 * CHUNK_SIZE)
+        assert file.read() == new[2 * CHUNK_SIZE :]  # a read of one version resumes

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["client_property", "requests_environment"]
+__all__ = ["KeyLocks", "client_property", "requests_environment"]
 
 T = TypeVar("T")
 _LOCK_ATTR = "_storages_client_lock"
@@ -94,3 +95,32 @@ def requests_environment() -> tuple[bool, str | None]:
     if getproxies():
         return False, None
     return True, os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+
+
+class KeyLocks:
+    """One lock per key in use, dropped when no thread holds or waits for it.
+
+    For a create-only write on a server without an atomic one: holding the key's lock
+    while checking that the name is free and writing it, the threads of one storage never
+    replace each other's file (other processes still can: the backend says so).
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)

@@ -298,7 +298,7 @@ class StorageFile(File):  # type: ignore[type-arg]
         size = self._stat.size if self._stat and not gzipped else None
         reader: IO[bytes] = io.BufferedReader(
             RangedReader(
-                lambda offset: self._storage._read(self._key, offset)[0],
+                self._reopen,
                 size=size,
                 stream=stream,
                 ranged=self._storage.capabilities.ranged_reads,
@@ -309,6 +309,21 @@ class StorageFile(File):  # type: ignore[type-arg]
             return reader
         self._under.append(reader)  # GzipFile.close() leaves its source open
         return gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[return-value]
+
+    def _reopen(self, offset: int) -> IO[bytes]:
+        """The file from ``offset`` again (after a seek, or a stream that ended early),
+        refused if it is no longer the file this read began: another writer replaced it
+        meanwhile, and splicing the two would hand out bytes that no writer wrote."""
+        stream, stat = self._storage._read(self._key, offset)
+        if self._stat is not None and stat is not None and _replaced(self._stat, stat):
+            stream.close()
+            raise TransientError(
+                "the file changed while it was read",
+                name=self.name,
+                operation="read",
+                backend=self._storage.backend_name,
+            )
+        return stream
 
     def _open_writer(self, exclusive: bool) -> IO[bytes]:
         if exclusive and self._storage._exists(self._key):
@@ -444,3 +459,13 @@ def _written_size(raw: IO[bytes]) -> int:
     end = raw.seek(0, io.SEEK_END)
     raw.seek(position)
     return end
+
+
+def _replaced(first: Stat, now: Stat) -> bool:
+    """Whether ``now`` is the stat of another version than ``first`` (by ETag where both
+    have one, else by modified time): sizes are not compared, a ranged read's may differ."""
+    if first.etag is not None and now.etag is not None:
+        return first.etag != now.etag
+    if first.modified is None or now.modified is None:
+        return False
+    return first.modified != now.modified

@@ -222,7 +222,7 @@ class FileServerStorage(ClosingStorage, BaseStorage):
         try:
             self._store_path(conn, temporary, source, request)
             renaming = True
-            if not self._rename_path(conn, temporary, target, request.exclusive):
+            if not self._rename_into_place(conn, temporary, target, request.exclusive):
                 raise AlreadyExistsError(
                     "File exists",
                     name=self._name_for_key(request.key),
@@ -236,6 +236,15 @@ class FileServerStorage(ClosingStorage, BaseStorage):
             self.sessions.abandon(conn if in_step else None, temporary)
             raise
         self._recent_writes.add(request.token, source.sent)
+
+    def _rename_into_place(self, conn: Any, temporary: str, target: str, exclusive: bool) -> bool:
+        """``_rename_path``; a create-only one on a server whose rename cannot refuse an
+        existing target (FTP: a check, then RNTO) holds the target's lock of this storage
+        from the check to the rename, so two of its threads never take one name."""
+        if not exclusive or self.capabilities.conditional_create:
+            return self._rename_path(conn, temporary, target, exclusive)
+        with self._create_locks.hold(target):
+            return self._rename_path(conn, temporary, target, exclusive)
 
     # -- a create-only write resent after its answer was lost ------------------------------
 

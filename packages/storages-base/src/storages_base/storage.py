@@ -34,7 +34,7 @@ from django.utils import timezone as dj_timezone
 
 from . import names
 from .batch import BatchUploads
-from .clients import client_property, drop_unpicklable
+from .clients import KeyLocks, client_property, drop_unpicklable
 from .content import (
     DEFAULT_CONTENT_TYPE,
     GZIP_CONTENT_TYPES,
@@ -613,6 +613,13 @@ class BaseStorage(BatchUploads, Storage):
             return None
         prefix = f"{self.key_prefix}/" if self.key_prefix else ""
         return MetadataPreload(lambda: self._scan(prefix), self.preload_metadata_max_age)
+
+    @client_property
+    def _create_locks(self) -> KeyLocks:
+        """Held by a backend without an atomic create-only write (``conditional_create``)
+        from its check that a name is free to the end of its write: no two threads of this
+        storage then take one name (``save()`` gives the second another)."""
+        return KeyLocks()
 
     @client_property
     def _reading(self) -> weakref.WeakValueDictionary[str, StorageFile]:

@@ -65,10 +65,32 @@ class RetrStream(io.RawIOBase):
         elif self._expected is not None and self._received >= self._expected and self._plain:
             # All the bytes announced are here (the reader above asks for no more): end
             # the transfer now, not on close(), so the session goes back to the pool for
-            # the caller's next call instead of a new login. A file that grew since is
-            # cut at its announced size, as close() does (the server's 426 is expected).
-            self._abort()
+            # the caller's next call instead of a new login. More bytes mean the file was
+            # replaced by a longer one between its size (MLST) and the RETR: what came is
+            # not the file the size was of, and is refused rather than cut to that size.
+            if self._received > self._expected or not self._at_end():
+                self._abort()
+                raise self._changed()
+            self._finish()
         return count
+
+    def _at_end(self) -> bool:
+        """Whether the server closed the data connection after the bytes received."""
+        assert self._data is not None
+        try:
+            return self._data.recv(1, socket.MSG_PEEK) == b""
+        except OSError as exc:
+            self._give_back(exc)
+            raise self._error(exc, "the download was interrupted") from exc
+
+    def _changed(self) -> TransientError:
+        return TransientError(
+            f"the download ended after {self._received} of {self._expected} bytes "
+            "(the file changed while it was read, or the transfer was cut)",
+            name=self._name,
+            operation="open",
+            backend=BACKEND,
+        )
 
     def _finish(self) -> None:
         data, self._data = self._data, None
@@ -82,14 +104,9 @@ class RetrStream(io.RawIOBase):
         except ftplib.all_errors as exc:
             self._give_back(exc)
             raise self._error(exc, "the download did not complete") from exc
-        if self._expected is not None and self._received < self._expected:
+        if self._expected is not None and self._received != self._expected:
             self._give_back(None)
-            raise TransientError(
-                f"the download ended after {self._received} of {self._expected} bytes",
-                name=self._name,
-                operation="open",
-                backend=BACKEND,
-            )
+            raise self._changed()
         self._give_back(None)
 
     def close(self) -> None:

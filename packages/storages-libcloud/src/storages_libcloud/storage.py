@@ -170,14 +170,25 @@ class LibCloudStorage(BaseStorage):
 
     def _write(self, request: WriteRequest) -> None:
         """Upload a chunk at a time; no-overwrite checks the name just before (libcloud
-        has no create-only write)."""
-        if request.exclusive and self._exists(request.key):
+        has no create-only write), under the name's lock from the check to the end of the
+        upload, so two threads of this storage never take one name."""
+        if request.exclusive:
+            with self._create_locks.hold(request.key):
+                self._write_checked(request)
+        else:
+            self._upload(request)
+
+    def _write_checked(self, request: WriteRequest) -> None:
+        if self._exists(request.key):
             raise AlreadyExistsError(
                 "File exists",
                 name=self._name_for_key(request.key),
                 operation="save",
                 backend=self.backend_name,
             )
+        self._upload(request)
+
+    def _upload(self, request: WriteRequest) -> None:
         headers = {}
         if request.content_encoding:
             headers["Content-Encoding"] = request.content_encoding

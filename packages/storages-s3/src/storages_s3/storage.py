@@ -12,7 +12,6 @@ import io
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -300,8 +299,6 @@ class S3Storage(ChunkedUploads, BaseStorage):
                 "File exists", name=self._name_for_key(key), operation="save", backend="s3"
             )
 
-    _create_locks = client_property(lambda self: KeyLocks())
-
     def _open_writer(self, request: WriteRequest) -> IO[bytes]:
         """ChunkedUploads' streaming writer; a create-only one on a server not trusted
         with ``If-None-Match`` confirms that the name is free when it opens."""
@@ -427,30 +424,6 @@ class S3Storage(ChunkedUploads, BaseStorage):
         return presigned_upload(
             self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
         )
-
-
-class KeyLocks:
-    """One lock per key being created, dropped when no thread holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]
-                else:
-                    self._locks[key] = (lock, users - 1)
 
 
 def _stat_from(response: Any, content_range: str | None = None) -> Stat:
