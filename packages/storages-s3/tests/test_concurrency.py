@@ -42,12 +42,14 @@ class TestConcurrencyOnMoto(S3Concurrency):
 
 
 class TestConcurrencyOnS3rver(S3Concurrency):
-    """s3rver ignores If-None-Match: a save confirms the name is free before writing.
-    It also rewrites an object in place: a GET during a PUT of the same key gets it empty
-    or cut short (S3 and moto replace it whole), so shared names are read afterwards."""
+    """s3rver ignores If-None-Match: a save confirms the name is free before writing."""
 
     detail = "s3rver"
-    atomic_overwrites = False
+    server_mixes_overwrites = (
+        "s3rver writes an object in place: concurrent PUTs of one key interleave in its "
+        "file and a GET meanwhile gets it cut short (S3 and moto replace an object whole; "
+        "overwrites run on moto)"
+    )
 
     @pytest.fixture
     def storage_factory(self, s3rver: S3Server) -> Callable[..., S3Storage]:
