@@ -14,6 +14,7 @@ import contextlib
 import io
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -27,6 +28,7 @@ from storages_base import (
     WriteRequest,
     client_property,
 )
+from storages_base.errors import TransientError
 from storages_base.files import CHUNK_SIZE
 from storages_base.remote import is_temporary_name, temporary_name
 
@@ -105,6 +107,8 @@ class LibCloudStorage(BaseStorage):
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
         """The object's metadata, then its bytes from ``offset`` as a stream."""
+        if self.config.type == "local":
+            return self._read_local(key, offset)
         obj = self._get(key, "open")
         stat = _stat_of(obj)
         if offset and offset >= stat.size:
@@ -124,6 +128,45 @@ class LibCloudStorage(BaseStorage):
             iter(chunks), lambda: self._errors("open", key), md5, name, size=stat.size
         )
         return cast(IO[bytes], stream), stat
+
+    def _read_local(self, key: str, offset: int) -> tuple[IO[bytes], Stat | None]:
+        """LOCAL: the file is opened first and described after, and the description is
+        kept only if the path still names the file opened. A save renames a new file into
+        place at any moment (``_upload``); libcloud's own download opens the path after
+        describing it, so the size of one version framed the bytes of another."""
+        path = self._local_path(key)
+        for _attempt in range(5):
+            try:
+                handle = open(path, "rb")  # noqa: SIM115  # closed by the stream
+            except OSError:
+                self._get(key, "open")  # a missing file: the common NotFoundError
+                continue  # it appeared meanwhile
+            try:
+                obj = self._get(key, "open")
+                same = _inode(path) == os.fstat(handle.fileno()).st_ino
+            except BaseException:
+                handle.close()
+                raise
+            if not same:
+                handle.close()
+                continue
+            stat = _stat_of(obj)
+            handle.seek(offset)
+            md5 = None if offset else (obj.extra or {}).get("md5_hash")
+            stream = ChunkStream(
+                _chunks_closing(handle),
+                lambda: self._errors("open", key),
+                md5,
+                self._name_for_key(key),
+                size=stat.size,
+            )
+            return cast(IO[bytes], stream), stat
+        raise TransientError(
+            "the file was replaced at each of 5 attempts to open it",
+            name=self._name_for_key(key),
+            operation="open",
+            backend=self.backend_name,
+        )
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         """Ask the driver for the objects under ``prefix`` only (LOCAL: one folder read)."""
@@ -236,6 +279,20 @@ class LibCloudStorage(BaseStorage):
 
     def _object_url(self, key: str, expire: int | None = None) -> str:
         return object_url(self, key, expire)
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _chunks_closing(handle: IO[bytes]) -> Iterator[bytes]:
+    """``handle`` a chunk at a time, closed at its end or when the generator is closed."""
+    with handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            yield chunk
 
 
 def _capabilities_of(driver: Any, provider_type: str) -> Capabilities:
