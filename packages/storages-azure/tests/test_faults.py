@@ -22,6 +22,7 @@ from storages_base.testing.faults import FaultProxy
 from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
+from storages_base.testing.wire import wire_faults
 
 from .conftest import ACCOUNT, AZURITE_BIN, Azurite
 
@@ -155,4 +156,34 @@ def test_flipped_bytes_give_an_error_never_wrong_bytes(azurite: Azurite, contain
         f"and Put Block; {len(sizes)} reads): {outcomes.uploads_refused} uploads refused by "
         f"Azure's MD5 check, nothing stored; {outcomes.downloads_refused} reads raised; "
         f"no wrong bytes",
+    )
+
+
+@pytest.mark.slow  # two stalls of 2 s and the SDK's retry waits: about 20 s
+def test_connections_cut_stalled_and_slowed(azurite: Azurite, container: str) -> None:
+    """Resets, a lost answer, stalls, a truncated read and latency, through the proxy: an
+    error or the right bytes, never a partial or duplicate blob; with a 2 s read timeout
+    (``client_options``) a stalled peer is given up on and the SDK's retry succeeds."""
+    direct = azurite.storage(container, file_overwrite=True)
+    timeout = 2
+    with FaultProxy(int(azurite.host.rsplit(":", 1)[1])) as proxy:
+        outcomes = wire_faults(
+            lambda: Azurite(f"127.0.0.1:{proxy.port}").storage(
+                container,
+                file_overwrite=True,
+                timeout=timeout,
+                client_options={"read_timeout": timeout},
+            ),
+            direct,
+            proxy,
+            size=PART,
+            bound=BOUND,
+        )
+    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
+
+    confirm(
+        "Azure",
+        "1. Faults: proxy",
+        f"{outcomes.figures()} (the SDK's bounded retries); stalls given up after the "
+        f"{timeout} s read timeout; no partial or duplicate blob",
     )
