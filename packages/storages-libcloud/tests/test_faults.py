@@ -19,6 +19,7 @@ from storages_base.testing.faults import FaultProxy
 from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
+from storages_base.testing.wire import wire_faults
 from storages_libcloud import LibCloudStorage
 
 from .conftest import AZURE_ACCOUNT, AZURE_KEY, AZURITE_BIN, Driver
@@ -165,4 +166,33 @@ def test_flipped_bytes_give_an_error_never_wrong_bytes(
         f"each block's and part's Content-MD5 (moto extended to check it, as S3 does), "
         f"nothing stored; Azure reads checked against the blob's MD5; no wrong bytes; "
         f"S3 reads unchecked (libcloud states no checksum for them)",
+    )
+
+
+def test_connections_cut_stalled_and_slowed(azure_driver: Driver) -> None:
+    """Resets, a lost answer, stalls, a truncated read and latency through the proxy, with
+    the driver's ``timeout`` at 2 s: an error or the right bytes, never a partial or
+    duplicate object; a stalled read ends at the timeout (libcloud sent downloads with
+    none: they hung forever). On AZURE_BLOBS: moto closes every connection, so the S3
+    driver's upload would need a fault per request."""
+    driver = azure_driver
+    bucket = driver.new_container()
+    direct = storage_of(driver, bucket)
+    timeout = 2
+    with FaultProxy(int(driver.settings["port"])) as proxy:
+        outcomes = wire_faults(
+            lambda: storage_of(driver, bucket, port=proxy.port, timeout=timeout),
+            direct,
+            proxy,
+            size=6 * MIB,
+            bound=4 * timeout + 5,
+        )
+    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
+
+    confirm(
+        "Libcloud",
+        "1. Faults: proxy",
+        f"AZURE_BLOBS driver: {outcomes.figures()}; stalls given up after the {timeout} s "
+        f"timeout (libcloud sent downloads without one: a stalled read hung forever); "
+        f"no partial or duplicate object",
     )

@@ -87,8 +87,11 @@ class ProviderConfig:
         try:
             driver_class = get_driver(self.type)
             if self.key is None:
-                return driver_class(self.user, **self.arguments)
-            return driver_class(self.user, self.key, **self.arguments)
+                driver = driver_class(self.user, **self.arguments)
+            else:
+                driver = driver_class(self.user, self.key, **self.arguments)
+            _time_every_request(driver)
+            return driver
         except Exception as exc:
             raise ImproperlyConfigured(
                 f"Unable to create libcloud driver type {PROVIDER_PREFIX}"
@@ -110,6 +113,38 @@ class ProviderConfig:
                 "email with 'auth_type': 'SA'; libcloud would otherwise wait for an "
                 "interactive browser login."
             )
+
+
+def _time_every_request(driver: Any) -> None:
+    """libcloud sends its streamed requests (every download) without the connection's
+    timeout: a server that stalls mid-read held the read forever, whatever ``timeout``
+    said. Its connections now give ``timeout`` (libcloud's default: 60 s) to those too."""
+    from libcloud.http import LibcloudConnection
+
+    connection: Any = getattr(driver, "connection", None)
+    base = getattr(connection, "conn_class", None)
+    if not (isinstance(base, type) and issubclass(base, LibcloudConnection)):
+        return
+    if not issubclass(base, _TimedConnection):
+        connection.conn_class = type(f"Timed{base.__name__}", (_TimedConnection, base), {})
+        connection.connect()  # the driver made its HTTP connection already: make it again
+
+
+class _TimedConnection:
+    """Mixed into a ``LibcloudConnection``: a send without a timeout gets the session's."""
+
+    session: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        send, timeout = self.session.send, self.session.timeout
+
+        def timed_send(request: Any, **options: Any) -> Any:
+            if options.get("timeout") is None:
+                options["timeout"] = timeout
+            return send(request, **options)
+
+        self.session.send = timed_send
 
 
 def provider_config(providers: Any, name: str) -> ProviderConfig:

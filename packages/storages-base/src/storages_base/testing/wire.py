@@ -70,7 +70,14 @@ def wire_faults(
     for label, fault in uploads:
         name = f"{prefix}/{label.replace(' ', '-')}.bin"
         direct.save(name, ContentFile(old))
-        result = _run(outcomes, proxy, label, fault, bound, lambda: _save(proxied(), name, new))
+        result = _run(
+            outcomes,
+            proxy,
+            label,
+            fault,
+            bound,
+            lambda: _save(proxied(), name, new),  # noqa: B023
+        )
         stored = _read(direct, name)
         assert stored in (old, new), f"{label}: {name!r} holds other bytes"
         if result is not None:
