@@ -24,6 +24,7 @@ from storages_base.testing.faults import FaultProxy
 from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
+from storages_base.testing.wire import wire_faults
 from storages_dropbox import DropboxStorage
 from storages_dropbox.files import BLOCK_SIZE
 from storages_dropbox.testing import DropboxServer
@@ -162,4 +163,33 @@ def test_changed_bytes_give_an_error_never_wrong_bytes(
         f"{wire.downloads_refused} reads raised, {wire.downloads_correct} resumed with the "
         f"right bytes; {rotten} files changed at rest: reads raised IntegrityError "
         f"(content_hash); no wrong bytes",
+    )
+
+
+def test_connections_cut_stalled_and_slowed(
+    server: DropboxServer, make_storage: Callable[..., DropboxStorage]
+) -> None:
+    """Resets, stalls, a truncated read and latency through the proxy (inside TLS), with
+    ``timeout`` at 2 s: an error or the right bytes, never a partial or duplicate file."""
+    direct = make_storage(write_mode="overwrite")
+    timeout = 2
+    with FaultProxy(int(server.host.rsplit(":", 1)[1])) as proxy:
+        outcomes = wire_faults(
+            lambda: make_storage(
+                api_host=f"127.0.0.1:{proxy.port}", write_mode="overwrite", timeout=timeout
+            ),
+            direct,
+            proxy,
+            size=1024 * 1024,
+            bound=BOUND,
+            after=b"",
+            cut_answer=False,
+        )
+    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
+
+    confirm(
+        "Dropbox",
+        "1. Faults: proxy",
+        f"{outcomes.figures()}, inside TLS; stalls given up after the {timeout} s timeout; "
+        f"no partial or duplicate file",
     )

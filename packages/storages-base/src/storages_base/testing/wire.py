@@ -38,10 +38,11 @@ class WireOutcomes:
     errors: int = 0
     succeeded: int = 0
     seen: list[str] = field(default_factory=list)  # per case: "name: error Type" / "name: ok"
+    kinds: tuple[str, ...] = ("reset", "cut answer", "stall", "truncate", "latency")
 
     def figures(self) -> str:
         return (
-            f"{self.faults} faults (reset, cut answer, stall, truncate, latency) on "
+            f"{self.faults} faults ({', '.join(self.kinds)}) on "
             f"{self.operations} operations: {self.errors} errors, {self.succeeded} succeeded "
             f"with the right bytes"
         )
@@ -56,10 +57,15 @@ def wire_faults(
     bound: float,
     after: bytes = HTTP_BODY,
     prefix: str = "wire",
+    cut_answer: bool = True,
 ) -> WireOutcomes:
     """Run the cases above; ``proxied()`` builds a storage on new connections through
-    ``proxy`` (with a short timeout), ``direct`` checks on the server itself."""
+    ``proxy`` (with a short timeout), ``direct`` checks on the server itself. Over TLS
+    (``after=b""``), pass ``cut_answer=False``: the answer's place in the encrypted
+    stream is not known, and the other faults count from the connection's first byte."""
     outcomes = WireOutcomes()
+    if not cut_answer:
+        outcomes.kinds = ("reset", "stall", "truncate", "latency")
     old, new = b"old content", pattern(size, start=7)
     half = size // 2
     uploads: list[tuple[str, Fault]] = [
@@ -67,6 +73,8 @@ def wire_faults(
         ("cut answer", Truncate(direction="down", at=0)),
         ("stall upload", Stall(direction="up", at=half, after=after)),
     ]
+    if not cut_answer:
+        del uploads[1]
     for label, fault in uploads:
         name = f"{prefix}/{label.replace(' ', '-')}.bin"
         direct.save(name, ContentFile(old))
