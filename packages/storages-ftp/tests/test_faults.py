@@ -5,6 +5,7 @@ SIGKILL — no goodbye on any connection, partial files left as they were.
 """
 
 import io
+import itertools
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from django.core.files.base import ContentFile, File
 
 from storages_base.errors import TransientError
 from storages_base.testing import free_port, wait_port
+from storages_base.testing.reliability import confirm
 from storages_ftp import FTPStorage
 
 pytestmark = pytest.mark.slow
@@ -118,6 +120,12 @@ def test_a_restart_between_operations_is_reconnected_transparently(server):
     assert storage.save("after.txt", ContentFile(b"after")) == "after.txt"
     with storage.open("before.txt") as file:
         assert file.read() == b"before"
+    confirm(
+        "FTP",
+        "1. Faults: server restart between operations",
+        "server SIGKILLed and restarted under an idle pooled session: exists, save and open "
+        "succeeded on a new session",
+    )
 
 
 def test_a_server_that_stays_down_gives_a_transient_error_after_bounded_retries(server):
@@ -133,12 +141,20 @@ def test_a_server_that_stays_down_gives_a_transient_error_after_bounded_retries(
     assert time.monotonic() - started < 3
     server.start()
     assert storage.exists("x.txt")  # and it recovers once the server is back
+    confirm(
+        "FTP",
+        "1. Faults: server down",
+        "server SIGKILLed and left down, retries=2: TransientError naming host:port after "
+        "3 attempts (backoff 0.1 s, 0.2 s) in under 3 s; the first operation after its "
+        "restart succeeded",
+    )
 
 
 def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(server):
     storage = FTPStorage(location=server.location, allow_overwrite=True, retries=1)
     storage.save("doc.bin", ContentFile(b"the good version"))
-    source = KillingSource(64 * 1024 * 1024, after=8 * 1024 * 1024, at_fault=server.kill)
+    size, after = 64 * 1024 * 1024, 8 * 1024 * 1024
+    source = KillingSource(size, after=after, at_fault=server.kill)
     with pytest.raises(TransientError):
         storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
     # The server died holding half an upload under its temporary name, never the real one.
@@ -153,6 +169,13 @@ def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(server):
         assert file.read() == b"the good version"
     # The first new session deleted the temporary file the dead one left behind.
     assert names_in(server.home) == ["doc.bin"]
+    confirm(
+        "FTP",
+        "1. Faults: server SIGKILL mid-upload",
+        f"server killed after {after >> 20} MiB of a {size >> 20} MiB save over an existing "
+        f"file: TransientError, old content kept, the temporary file deleted by the first "
+        f"session after the restart",
+    )
 
 
 def test_a_restart_during_an_upload_is_retried_on_a_new_session(server):
@@ -164,6 +187,12 @@ def test_a_restart_during_an_upload_is_retried_on_a_new_session(server):
     assert source.faults == 1
     assert (server.home / "doc.bin").stat().st_size == size
     assert names_in(server.home) == ["doc.bin"]  # no temporary file of the first attempt
+    confirm(
+        "FTP",
+        "1. Faults: server restart mid-upload",
+        f"server restarted after 4 MiB of a {size >> 20} MiB save that can rewind: retried "
+        f"once on a new session, whole file stored, no temporary file left",
+    )
 
 
 def test_a_stream_that_cannot_be_rewound_is_not_sent_twice(server):
@@ -176,8 +205,16 @@ def test_a_stream_that_cannot_be_rewound_is_not_sent_twice(server):
     source = OneShot(16 * 1024 * 1024, after=2 * 1024 * 1024, at_fault=server.restart)
     with pytest.raises(TransientError):
         storage.save("doc.bin", File(io.BufferedReader(source), name="doc.bin"))
+    assert source.faults == 1
+    assert source.position < source.size  # read once, up to the fault: never sent again
     assert (server.home / "doc.bin").read_bytes() == b"old"
     assert names_in(server.home) == ["doc.bin"]
+    confirm(
+        "FTP",
+        "1. Faults: stream that cannot rewind",
+        "server restarted after 2 MiB of a 16 MiB stream that cannot rewind: TransientError "
+        "at once, the stream not read again, old content kept, no temporary file left",
+    )
 
 
 def test_a_server_that_stops_answering_times_out_and_is_replaced_when_it_answers_again(server):
@@ -196,6 +233,13 @@ def test_a_server_that_stops_answering_times_out_and_is_replaced_when_it_answers
     assert storage.exists("x.txt")
     with storage.open("x.txt") as file:
         assert file.read() == b"x"
+    confirm(
+        "FTP",
+        "1. Faults: server stopped (SIGSTOP)",
+        "server process stopped with a pooled session open, timeout=1 s, retries=1: "
+        "TransientError after 2 attempts in under 6 s; after SIGCONT, exists and open "
+        "succeeded",
+    )
 
 
 def test_a_server_killed_during_a_download_is_an_error_never_a_short_file(server):
@@ -211,6 +255,12 @@ def test_a_server_killed_during_a_download_is_an_error_never_a_short_file(server
             received += chunk
     assert len(received) < len(data)
     assert bytes(received) == data[: len(received)]
+    confirm(
+        "FTP",
+        "1. Faults: server SIGKILL mid-download",
+        f"server killed after 1 MiB of a {len(data) >> 20} MiB download: TransientError, "
+        f"the bytes read before it correct, never a short file",
+    )
 
 
 def test_an_upload_to_a_server_that_stops_reading_times_out_and_keeps_the_old_file(server):
@@ -230,6 +280,12 @@ def test_an_upload_to_a_server_that_stops_reading_times_out_and_keeps_the_old_fi
         server.proc.send_signal(signal.SIGCONT)
     with storage.open("doc.bin") as file:
         assert file.read() == b"the old version"
+    confirm(
+        "FTP",
+        "1. Faults: server stops reading an upload",
+        "server process stopped 1 MiB into a 256 MiB save, timeout=1 s, retries=1: "
+        "TransientError after 2 attempts in under 15 s, old content kept",
+    )
 
 
 # -- the client process killed mid-upload ----------------------------------------------------
@@ -305,4 +361,57 @@ def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(s
         f"client process killed after {after >> 20} MiB of a 1 GiB save over an existing file: "
         f"old content kept, {len(parts)} hidden temporary file left (not cleaned), "
         f"listdir shows only the old file",
+    )
+
+
+# -- timeouts and retries ------------------------------------------------------------------
+
+
+class HangUp:
+    """A listener on 127.0.0.1 that accepts each connection and closes it at once."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[float] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(time.monotonic())
+            conn.close()
+
+
+def test_retries_are_bounded_with_backoff_and_the_default_timeout_is_finite(server):
+    hangup = HangUp()
+    try:
+        storage = FTPStorage(location=f"ftp://u:p@127.0.0.1:{hangup.port}/", retries=3)
+        with pytest.raises(TransientError, match="after 4 attempt"):
+            storage.exists("x.txt")
+    finally:
+        hangup.listener.close()
+    gaps = [b - a for a, b in itertools.pairwise(hangup.accepted)]
+    assert len(hangup.accepted) == 4  # 1 + retries, no more
+    for gap, backoff in zip(gaps, (0.1, 0.2, 0.4), strict=True):
+        assert gap >= backoff * 0.9, gaps  # each wait doubles
+    # Without a timeout setting, every socket waits 30 s at most, never forever.
+    default = FTPStorage(location=server.location)
+    assert default.timeout == 30
+    default.exists("x.txt")
+    session = default.client.pool.acquire()
+    assert session.sock.gettimeout() == 30
+    default.client.pool.release(session)
+    confirm(
+        "FTP",
+        "1. Faults: retries and timeouts",
+        f"a server that hangs up at once, retries=3: {len(hangup.accepted)} connections, "
+        f"waits of {', '.join(f'{b:g}' for b in (0.1, 0.2, 0.4))} s between them, then "
+        f"TransientError; default timeout 30 s on every socket (the option: timeout)",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base.errors import TransientError
+from storages_base.testing.reliability import confirm
 from storages_sftp import SFTPStorage, client
 from storages_sftp.testing import SSHServer, descendants
 
@@ -89,6 +91,12 @@ def test_operations_reconnect_after_the_server_restarts(make, server, root):
     assert (root / "after.txt").read_bytes() == b"after"
     with storage.open("before.txt") as f:
         assert f.read() == b"before"
+    confirm(
+        "SFTP",
+        "1. Faults: server restart between operations",
+        "sshd and its sessions SIGKILLed and restarted under an idle pooled connection: "
+        "exists, save and open succeeded on a new connection",
+    )
 
 
 def test_a_read_in_progress_resumes_after_the_server_restarts(make, server):
@@ -100,6 +108,12 @@ def test_a_read_in_progress_resumes_after_the_server_restarts(make, server):
         server.restart()
         rest = f.read()
     assert head + rest == data
+    confirm(
+        "SFTP",
+        "1. Faults: server restart mid-download",
+        f"sshd restarted after 5 MiB of a {len(data) >> 20} MiB download: resumed at its "
+        f"position on a new connection, every byte right",
+    )
 
 
 def test_a_read_resumed_after_a_restart_refuses_a_file_that_changed(make, server, root):
@@ -113,6 +127,12 @@ def test_a_read_resumed_after_a_restart_refuses_a_file_that_changed(make, server
         (root / "big.bin").write_bytes(b"replaced")
         with pytest.raises(StorageError, match="changed on the server"):
             f.read()
+    confirm(
+        "SFTP",
+        "5. Integrity: resumed download",
+        "sshd restarted after 5 MiB of a 12 MiB download and the file replaced meanwhile: "
+        "StorageError (changed on the server), never a mix of two files",
+    )
 
 
 def test_a_server_that_stays_down_gives_a_transient_error_quickly(make, server):
@@ -126,6 +146,12 @@ def test_a_server_that_stays_down_gives_a_transient_error_quickly(make, server):
     assert isinstance(info.value, ConnectionError)
     server.start()
     assert storage.exists("f.txt")
+    confirm(
+        "SFTP",
+        "1. Faults: server down",
+        "sshd SIGKILLed and left down: TransientError after 3 attempts (backoff 0.1 s, "
+        "0.2 s) in under 5 s; the first operation after its restart succeeded",
+    )
 
 
 def test_a_session_that_stops_answering_times_out_and_a_new_one_is_used(make, server):
@@ -141,12 +167,19 @@ def test_a_session_that_stops_answering_times_out_and_a_new_one_is_used(make, se
     finally:
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
+    confirm(
+        "SFTP",
+        "1. Faults: server stopped (SIGSTOP)",
+        f"{len(frozen)} sshd session processes stopped under a pooled connection, "
+        f"timeout=1 s: the next exists() answered in 1 to 5 s on a new connection",
+    )
 
 
 def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(make, server, root):
     storage = make(file_overwrite=True)
     storage.save("f.bin", ContentFile(b"the good old content"))
-    stream = KillingStream(20 * 1024 * 1024, 4 * 1024 * 1024, server.stop)
+    size, after = 20 * 1024 * 1024, 4 * 1024 * 1024
+    stream = KillingStream(size, after, server.stop)
     with pytest.raises(TransientError):
         storage.save("f.bin", stream)
     assert (root / "f.bin").read_bytes() == b"the good old content"
@@ -155,6 +188,13 @@ def test_a_server_killed_during_an_upload_leaves_the_old_file_intact(make, serve
     server.start()
     assert storage.listdir("") == ([], ["f.bin"])  # reconnects; the partial file is cleaned
     assert os.listdir(root) == ["f.bin"]
+    confirm(
+        "SFTP",
+        "1. Faults: server SIGKILL mid-upload",
+        f"sshd killed after {after >> 20} MiB of a {size >> 20} MiB save over an existing "
+        f"file: TransientError, old content kept, the temporary file deleted by the first "
+        f"connection after the restart",
+    )
 
 
 def test_an_upload_interrupted_by_a_restart_is_retried_when_the_content_can_rewind(
@@ -176,6 +216,12 @@ def test_an_upload_interrupted_by_a_restart_is_retried_when_the_content_can_rewi
     storage.save("f.bin", RestartingFile(data))
     assert (root / "f.bin").read_bytes() == data
     assert sorted(os.listdir(root)) == ["f.bin"]
+    confirm(
+        "SFTP",
+        "1. Faults: server restart mid-upload",
+        f"sshd restarted after 2 MiB of a {len(data) >> 20} MiB save that can rewind: "
+        f"retried on a new connection, whole file stored, no temporary file left",
+    )
 
 
 @pytest.fixture
@@ -208,6 +254,12 @@ def test_a_full_disk_fails_the_save_and_keeps_the_old_file(storage_factory, smal
         storage.save("f.bin", ContentFile(os.urandom(3 * 1024 * 1024)))
     assert (small_disk / "f.bin").read_bytes() == old
     assert os.listdir(small_disk) == ["f.bin"]  # the partial upload was removed
+    confirm(
+        "SFTP",
+        "1. Faults: full disk",
+        "a 3 MiB save over a 512 KiB file on a 2 MiB tmpfs: StorageError from the failed "
+        "write, old content kept, the partial upload deleted",
+    )
 
 
 def test_an_idle_pooled_connection_sends_keepalives(
@@ -330,4 +382,65 @@ def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(
         f"client process killed after {after >> 20} MiB of a 1 GiB save over an existing file: "
         f"old content kept, {len(parts)} hidden temporary file left (not cleaned), "
         f"listdir shows only the old file",
+    )
+
+
+def test_a_stream_that_cannot_be_rewound_is_not_sent_twice(make, server, root):
+    storage = make(file_overwrite=True)
+    storage.save("f.bin", ContentFile(b"the old version"))
+    size, after = 16 * 1024 * 1024, 2 * 1024 * 1024
+    stream = KillingStream(size, after, server.restart)  # a RawIOBase: no seek
+    with pytest.raises(TransientError):
+        storage.save("f.bin", stream)
+    assert stream.action is None  # the restart happened
+    assert stream.sent < size  # read once, up to the failure: never from the start again
+    assert (root / "f.bin").read_bytes() == b"the old version"
+    assert storage.listdir("") == ([], ["f.bin"])
+    assert os.listdir(root) == ["f.bin"]
+    confirm(
+        "SFTP",
+        "1. Faults: stream that cannot rewind",
+        f"sshd restarted after {after >> 20} MiB of a {size >> 20} MiB stream that cannot "
+        f"rewind: TransientError at once, the stream not read again, old content kept, "
+        f"no temporary file left",
+    )
+
+
+def test_retries_are_bounded_with_backoff_and_the_default_timeout_is_finite(sshd, storage_factory):
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[float] = []
+
+    def hang_up() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(time.monotonic())
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    storage = storage_factory(params={**params_for(sshd), "port": listener.getsockname()[1]})
+    try:
+        with pytest.raises(TransientError):
+            storage.exists("x.txt")
+    finally:
+        listener.close()
+    assert len(accepted) == client.ATTEMPTS == 3  # bounded
+    gaps = [b - a for a, b in itertools.pairwise(accepted)]
+    for gap, backoff in zip(gaps, (0.1, 0.2), strict=True):
+        assert gap >= backoff * 0.9, gaps  # each wait doubles
+    # Without a timeout in params, every wait of a connection is 30 s at most.
+    params = {key: value for key, value in params_for(sshd).items() if key != "timeout"}
+    default = storage_factory(params=params)
+    assert not default.exists("x.txt")
+    conn = default.sessions.pool.acquire()
+    assert conn.sftp.get_channel().gettimeout() == client.DEFAULT_TIMEOUT == 30
+    default.sessions.pool.release(conn)
+    confirm(
+        "SFTP",
+        "1. Faults: retries and timeouts",
+        f"a server that hangs up at once: {len(accepted)} connections, waits of 0.1, 0.2 s "
+        f"between them, then TransientError; default timeout 30 s for connect, banner, "
+        f"auth, session channel and every SFTP reply (params['timeout'] sets them all)",
     )
