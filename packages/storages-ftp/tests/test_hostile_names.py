@@ -7,6 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from django.core.files.base import ContentFile
+
+from storages_base.errors import FolderNotEmptyError
 from storages_base.testing.hostile import check_hostile_names, disk_listing
 from storages_base.testing.reliability import confirm
 from storages_ftp import FTPStorage
@@ -34,3 +38,14 @@ def test_hostile_names_stay_inside_location(
     finally:
         server.close_all()
     confirm("FTP", "3. Hostile names", tally.figures())
+
+
+def test_deleting_a_folder_that_holds_files_is_refused(
+    make_ftp: Callable[..., FTPStorage], folder: Path
+) -> None:
+    storage = make_ftp()
+    storage.save("d/e/x.txt", ContentFile(b"x"))
+    for name in ("d", "d/", "d\\", "d/e/"):
+        with pytest.raises(FolderNotEmptyError, match="still holds files"):
+            storage.delete(name)
+    assert (folder / "d" / "e" / "x.txt").read_bytes() == b"x"

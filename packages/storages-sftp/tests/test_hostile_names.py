@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from django.core.files.base import ContentFile
+
+from storages_base.errors import FolderNotEmptyError
 from storages_base.testing.hostile import check_hostile_names, disk_listing
 from storages_base.testing.reliability import confirm
 from storages_sftp import SFTPStorage
@@ -20,3 +24,14 @@ def test_hostile_names_stay_inside_location(
     storage = storage_factory(root_path=f"{top}/", location="media/sub")
     tally = check_hostile_names(storage, disk_listing(root), "a/b/media/sub/", max_examples=60)
     confirm("SFTP", "3. Hostile names", tally.figures())
+
+
+def test_deleting_a_folder_that_holds_files_is_refused(
+    storage_factory: Callable[..., SFTPStorage], root: Path
+) -> None:
+    storage = storage_factory()
+    storage.save("d/e/x.txt", ContentFile(b"x"))
+    for name in ("d", "d/", "d\\", "d/e/"):
+        with pytest.raises(FolderNotEmptyError, match="still holds files"):
+            storage.delete(name)
+    assert (root / "d" / "e" / "x.txt").read_bytes() == b"x"

@@ -8,6 +8,7 @@ on :class:`BaseStorage`.
 from .clients import client_property
 from .errors import (
     AlreadyExistsError,
+    FolderNotEmptyError,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
@@ -29,6 +30,7 @@ __all__ = [
     "AlreadyExistsError",
     "BaseStorage",
     "Capabilities",
+    "FolderNotEmptyError",
     "IntegrityError",
     "NotFoundError",
     "Option",

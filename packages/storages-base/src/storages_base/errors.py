@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 __all__ = [
     "AlreadyExistsError",
+    "FolderNotEmptyError",
     "IntegrityError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -83,6 +84,11 @@ class PermissionDeniedError(StorageError, PermissionError):
 
 class AlreadyExistsError(StorageError, FileExistsError):
     """A create-only write found the name taken (no-overwrite saves retry on it)."""
+
+
+class FolderNotEmptyError(StorageError, OSError):
+    """``delete()`` of a folder that still holds files, on a file server: refused, as
+    FileSystemStorage's ``os.rmdir`` refuses it (never a recursive delete)."""
 
 
 class PreconditionFailedError(StorageError):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 from .clients import client_property
-from .errors import AlreadyExistsError
+from .errors import AlreadyExistsError, FolderNotEmptyError, NotFoundError, StorageError
 from .fileparts import file_region
 from .files import Stat
 from .remote import ClosingStorage, Sessions, is_temporary_name, temporary_name
@@ -185,7 +185,22 @@ class FileServerStorage(ClosingStorage, BaseStorage):
 
     def _delete(self, key: str) -> None:
         path = self._path(key.rstrip("/"))
-        self._run(lambda conn: self._remove_path(conn, path), key, "delete")
+        try:
+            self._run(lambda conn: self._remove_path(conn, path), key, "delete")
+        except StorageError as exc:
+            # The server's answer to removing a folder that holds files is vague (SFTP's
+            # "Failure", FTP's 550, read as "not found"): say what it was, after one more look.
+            if type(exc) not in (StorageError, NotFoundError):
+                raise
+            info = self._run(lambda conn: self._path_info(conn, path), key, "delete")
+            if info is None or not info.folder:
+                raise
+            raise FolderNotEmptyError(
+                "The folder still holds files and is not deleted: delete them first",
+                name=self._name_for_key(key),
+                operation="delete",
+                backend=self.backend_name,
+            ) from exc
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         path = self._path(prefix.rstrip("/"))

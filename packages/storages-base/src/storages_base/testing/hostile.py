@@ -25,6 +25,8 @@ from django.core.files.base import ContentFile
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ..errors import FolderNotEmptyError
+
 __all__ = [
     "CLASSICS",
     "OPERATIONS",
@@ -35,8 +37,9 @@ __all__ = [
 ]
 
 REFUSED = (SuspiciousFileOperation, ValueError)
-#: What the contract answers for a name that names no file (or no folder).
-NOT_THERE = (FileNotFoundError, NotADirectoryError)
+#: What the contract answers for a name that names no file (or no folder), and for
+#: ``delete()`` of a folder holding files on a file server (FileSystemStorage's ENOTEMPTY).
+NOT_THERE = (FileNotFoundError, NotADirectoryError, FolderNotEmptyError)
 OPERATIONS = ("save", "open", "exists", "url", "listdir", "delete")
 
 #: The nasty classics, run as explicit examples before the generated names.
