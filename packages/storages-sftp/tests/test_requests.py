@@ -109,3 +109,25 @@ def test_ssh_packets_go_out_without_waiting_for_acks(storage):
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
         storage.sessions.pool.release(conn)
+
+
+def _cipher(storage) -> str:
+    storage.exists("warm")
+    conn = storage.sessions.pool.acquire()
+    try:
+        return conn.ssh.get_transport().local_cipher
+    finally:
+        storage.sessions.pool.release(conn)
+
+
+def test_connections_ask_for_aes_gcm_first(storage):
+    """AES-GCM authenticates each packet in the call that encrypts it: no Python HMAC."""
+    assert _cipher(storage) == "aes128-gcm@openssh.com"
+
+
+def test_disabled_algorithms_still_decide(storage_factory, sshd):
+    from .conftest import params_for
+
+    disabled = {"ciphers": ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]}
+    storage = storage_factory(params=params_for(sshd, disabled_algorithms=disabled))
+    assert _cipher(storage) == "aes128-ctr"  # paramiko's own first choice

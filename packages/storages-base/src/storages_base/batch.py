@@ -154,10 +154,14 @@ class BatchUploads:
 
     def _batches(self) -> list[Batch]:
         """This storage's batches open in this context, innermost last."""
-        return [batch for batch in _ACTIVE.get() if batch.owner is self]
+        active = _ACTIVE.get()
+        return [batch for batch in active if batch.owner is self] if active else []
 
     def _current_batch(self) -> Batch | None:
-        for batch in reversed(_ACTIVE.get()):
+        active = _ACTIVE.get()
+        if not active:  # every operation asks: outside collectstatic, nothing is open
+            return None
+        for batch in reversed(active):
             if batch.owner is self:
                 return batch
         return None
@@ -197,6 +201,8 @@ class BatchUploads:
     def _settle(self, key: str | None = None) -> None:
         """Before using ``key`` (every key when None): carry out a held delete, and wait
         for this context's uploads of it."""
+        if not _ACTIVE.get():
+            return
         for batch in reversed(self._batches()):
             self._settle_batch(batch, key)
 

@@ -160,6 +160,7 @@ def retrying(
     backoff: float = 0.1,
     describe: Callable[[BaseException, int], StorageError] | None = None,
     can_retry: Callable[[], bool] = lambda: True,
+    failed: BaseException | None = None,
 ) -> T:
     """Run ``operation``; on a transient failure retry it, up to ``attempts`` runs in all.
 
@@ -167,11 +168,15 @@ def retrying(
     ``can_retry()`` says the operation cannot be repeated, e.g. a consumed upload
     stream), raise ``describe(exc, runs)`` chained to the last failure; without
     ``describe``, a storage error as it is and anything else as a
-    :class:`TransientError`. Non-transient errors pass through at once.
+    :class:`TransientError`. Non-transient errors pass through at once. ``failed``: the
+    transient failure of a first run the caller made itself (its common case, a success,
+    then costs no loop); the runs go on from the second.
     """
     delay = backoff
     for attempt in range(1, max(attempts, 1) + 1):
         try:
+            if failed is not None and attempt == 1:
+                raise failed
             return operation()
         except StorageError as exc:
             if not transient(exc):
@@ -262,6 +267,10 @@ class Sessions(Generic[C]):
                 self.pool.release(conn)
             return result
 
+        try:
+            return once()  # every operation: no retry machinery until a run fails
+        except TransientError as exc:
+            failed = exc
         describe = self._describe
         return retrying(
             once,
@@ -269,6 +278,7 @@ class Sessions(Generic[C]):
             attempts=self.attempts,
             can_retry=can_retry,
             describe=(lambda exc, runs: describe(exc, runs, name, operation)) if describe else None,
+            failed=failed,
         )
 
     def acquire(self, name: str | None = None, operation: str = "connect") -> C:
