@@ -129,7 +129,7 @@ def parse_timestamp(value: Any) -> datetime:
             pass  # not what it looked like: botocore decides
     from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
-    return botocore_parse_timestamp(value)  # type: ignore[no-any-return]
+    return botocore_parse_timestamp(value)
 
 
 def _explicit(storage: S3Storage, name: str) -> str | None:
