@@ -39,6 +39,7 @@ from storages_base.errors import (
 __all__ = [
     "PERMISSIONS",
     "code_of",
+    "is_missing",
     "refuses_condition",
     "require",
     "s3_errors",
@@ -79,6 +80,12 @@ def status_of(exc: ClientError) -> int | None:
 
 def code_of(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_missing(exc: ClientError) -> bool:
+    """Whether ``exc`` says the object does not exist (what ``translate`` makes a
+    ``NotFoundError``; a missing bucket stays an error where S3 names it)."""
+    return error_for_status(status_of(exc), code=code_of(exc), codes=_CODES) is NotFoundError
 
 
 def refuses_condition(exc: BaseException | None) -> bool:
