@@ -190,9 +190,11 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
                 fields="items(name),prefixes,nextPageToken",
                 retry=self.retry,
             )
+            # The names straight from each page's JSON (``Page.raw_page``): iterating a page
+            # builds a ``Blob`` per item (ACL, properties), a third of a listing's CPU.
             for page in blobs.pages:
-                for blob in page:
-                    rest = blob.name[len(prefix) :]
+                for item in (page.raw_page or {}).get("items", ()):
+                    rest = item["name"][len(prefix) :]
                     if rest:  # the "folder/" placeholder object itself is not a file
                         files.append(rest)
                 folders.extend(p[len(prefix) :].rstrip("/") for p in page.prefixes)
