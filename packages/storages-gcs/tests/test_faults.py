@@ -22,6 +22,7 @@ from storages_base.testing.faults import FaultProxy
 from storages_base.testing.integrity import corrupted_transfers
 from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
 from storages_base.testing.reliability import confirm
+from storages_base.testing.wire import wire_faults
 from storages_gcs import GoogleCloudStorage
 from storages_gcs.options import RESUMABLE_ALIGNMENT
 from storages_gcs.testing import GCSEmulator
@@ -147,4 +148,31 @@ def test_flipped_bytes_give_an_error_never_wrong_bytes(
         f"with its CRC32C, resumable whose last chunk has X-Goog-Hash; {len(sizes)} reads): "
         f"{outcomes.uploads_refused} uploads refused by the CRC32C check, nothing stored; "
         f"{outcomes.downloads_refused} reads raised IntegrityError; no wrong bytes",
+    )
+
+
+def test_connections_cut_stalled_and_slowed(
+    gcs: GCSEmulator, make_storage: Callable[..., GoogleCloudStorage]
+) -> None:
+    """Resets, a lost answer, stalls, a truncated read and latency through the proxy, with
+    ``timeout`` at 2 s: an error or the right bytes, never a partial or duplicate object
+    (a create-only retry is recognised by its token); a stall ends at the timeout (the
+    storage's reads had 120 s, and no option to change it)."""
+    direct = make_storage()
+    timeout = 2
+    with FaultProxy(int(gcs.url.rsplit(":", 1)[1])) as proxy:
+        outcomes = wire_faults(
+            lambda: make_storage(api_endpoint=proxy.url, timeout=timeout),
+            direct,
+            proxy,
+            size=PARTS * PART,  # one multipart request (under the 8 MiB chunk)
+            bound=BOUND,
+        )
+    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
+
+    confirm(
+        "GCS",
+        "1. Faults: proxy",
+        f"{outcomes.figures()} (the SDK's bounded retries); stalls given up after the "
+        f"{timeout} s timeout (GS_TIMEOUT); no partial or duplicate object",
     )

@@ -154,14 +154,14 @@ class DownloadStream(io.RawIOBase):
 
 
 def open_download(
-    session: Any, url: str, offset: int, name: str, bucket: str
+    session: Any, url: str, offset: int, name: str, bucket: str, *, timeout: float | None = None
 ) -> tuple[IO[bytes], Stat | None]:
     """GET the object from ``offset``; return its stream and its stat."""
     headers = {"Accept-Encoding": "gzip"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     with gcs_errors("open", name, bucket):
-        response = session.request("GET", url, headers=headers, stream=True)
+        response = session.request("GET", url, headers=headers, stream=True, timeout=timeout)
         if response.status_code == 416:  # at or past the end: nothing left to read
             response.close()
             return io.BytesIO(b""), None
@@ -193,6 +193,7 @@ class GCSParts(PartTarget):
         predefined_acl: str | None,
         exclusive: bool,
         retry: Any,
+        timeout: float | None = None,
         on_sent: Callable[[], None] | None = None,
     ) -> None:
         self.blob, self.session, self.name, self.bucket = blob, session, name, bucket
@@ -200,6 +201,7 @@ class GCSParts(PartTarget):
         self.predefined_acl = predefined_acl
         self.exclusive = exclusive
         self.retry = retry
+        self.timeout = timeout
         self.rules = gcs_rules()
         self.session_url: str | None = None
         self._offset = 0
@@ -222,6 +224,7 @@ class GCSParts(PartTarget):
                 content_type=self.content_type,
                 predefined_acl=self.predefined_acl,
                 retry=self.retry,
+                timeout=self.timeout,
                 **self._condition(),
             )
 
@@ -234,6 +237,7 @@ class GCSParts(PartTarget):
                 content_type=self.content_type,
                 predefined_acl=self.predefined_acl,
                 retry=self.retry,
+                timeout=self.timeout,
                 **self._condition(),
             )
 
@@ -327,7 +331,9 @@ class GCSParts(PartTarget):
         return response
 
     def _send(self, data: Part | bytes, headers: dict[str, str]) -> Any:
-        return self.session.request("PUT", self.session_url, data=data, headers=headers)
+        return self.session.request(
+            "PUT", self.session_url, data=data, headers=headers, timeout=self.timeout
+        )
 
     def _resume(
         self,
@@ -363,7 +369,9 @@ class GCSParts(PartTarget):
             return
         # Best effort: an abandoned session expires by itself within a week.
         with contextlib.suppress(Exception):
-            self.session.request("DELETE", url, headers={"Content-Length": "0"})
+            self.session.request(
+                "DELETE", url, headers={"Content-Length": "0"}, timeout=self.timeout
+            )
 
 
 class HashedPart:

@@ -136,6 +136,13 @@ GCS_OPTIONS = BASE_OPTIONS.extend(
         "JSON API endpoint (a local emulator, a private endpoint); `STORAGE_EMULATOR_HOST` "
         "also works and then needs no credentials.",
     ),
+    Option(
+        "timeout",
+        "GS_TIMEOUT",
+        60,
+        "Seconds to wait for GCS to connect and to answer (each read of a download too); "
+        "the SDK's own requests had 60, the storage's downloads and chunks 120.",
+    ),
     # -- content --------------------------------------------------------------------------
     Option("gzip", "GS_IS_GZIPPED", False, "Gzip files whose type is in `gzip_content_types`."),
     GZIP_OPTIONS[1],

@@ -88,6 +88,7 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
     sa_email: str | None
     iam_endpoint: str
     api_endpoint: str | None
+    timeout: float
     gzip: bool
     gzip_content_types: tuple[str, ...]
     blob_chunk_size: int | None
@@ -140,12 +141,17 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         """One media GET from ``offset``: the stream and, from its headers, the stat."""
         url = media_url(api_base(self), self.bucket_name, key)
         return open_download(
-            self.client._http, url, offset, self._name_for_key(key), self.bucket_name
+            self.client._http,
+            url,
+            offset,
+            self._name_for_key(key),
+            self.bucket_name,
+            timeout=self.timeout,
         )
 
     def _stat(self, key: str) -> Stat:
         with gcs_errors("stat", self._name_for_key(key), self.bucket_name):
-            blob = self.bucket.get_blob(key, retry=self.retry)
+            blob = self.bucket.get_blob(key, retry=self.retry, timeout=self.timeout)
         if blob is None:
             raise self._not_found(key, "stat")
         stat = Stat(
@@ -167,7 +173,10 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         url = media_url(api_base(self), self.bucket_name, key)
         with gcs_errors("stat", self._name_for_key(key), self.bucket_name):
             response = self.client._http.request(
-                "GET", url, headers={"Range": "bytes=-4", "Accept-Encoding": "gzip"}
+                "GET",
+                url,
+                headers={"Range": "bytes=-4", "Accept-Encoding": "gzip"},
+                timeout=self.timeout,
             )
         return gzip_original_size(response.content)
 
@@ -175,9 +184,9 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         """Real existence; ``exists("")`` tells whether the bucket exists."""
         if key.rstrip("/") == self.key_prefix:
             with gcs_errors("bucket", None, self.bucket_name):
-                return bool(self.bucket.exists(retry=self.retry))
+                return bool(self.bucket.exists(retry=self.retry, timeout=self.timeout))
         with gcs_errors("exists", self._name_for_key(key), self.bucket_name):
-            return self.bucket.get_blob(key, retry=self.retry) is not None
+            return self.bucket.get_blob(key, retry=self.retry, timeout=self.timeout) is not None
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         folders: list[str] = []
@@ -189,6 +198,7 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
                 delimiter="/",
                 fields="items(name),prefixes,nextPageToken",
                 retry=self.retry,
+                timeout=self.timeout,
             )
             # The names straight from each page's JSON (``Page.raw_page``): iterating a page
             # builds a ``Blob`` per item (ACL, properties), a third of a listing's CPU.
@@ -208,6 +218,7 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
                 prefix=prefix,
                 fields="items(name,size,updated,md5Hash),nextPageToken",
                 retry=self.retry,
+                timeout=self.timeout,
             )
             for blob in blobs:
                 yield (
@@ -246,13 +257,14 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
             predefined_acl=acl,
             exclusive=request.exclusive,
             retry=self.retry,
+            timeout=self.timeout,
         )
 
     def _is_own_write(self, request: WriteRequest, error: AlreadyExistsError) -> bool:
         """Whether the object that refused a create-only write carries this write's token
         (stored with it): the SDK resent a request whose response was lost."""
         with gcs_errors("save", self._name_for_key(request.key), self.bucket_name):
-            blob = self.bucket.get_blob(request.key, retry=self.retry)
+            blob = self.bucket.get_blob(request.key, retry=self.retry, timeout=self.timeout)
         return blob is not None and (blob.metadata or {}).get(WRITE_TOKEN) == request.token
 
     def _part_size(self, on_disk: bool) -> int:
@@ -266,7 +278,7 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
     def _delete(self, key: str) -> None:
         try:
             with gcs_errors("delete", self._name_for_key(key), self.bucket_name):
-                self.bucket.delete_blob(key, retry=self.retry)
+                self.bucket.delete_blob(key, retry=self.retry, timeout=self.timeout)
         except FileNotFoundError:
             pass
 

@@ -242,6 +242,10 @@ class GCSEmulator(_FormUploads):
                 elif not self._allowed(method, match.groupdict(), response):
                     pass
                 else:
+                    if method in ("POST", "PUT", "PATCH"):
+                        # The body is read before the lock: a client that stalls mid-body
+                        # must not hold every other request up (GCS serves them apart).
+                        request.data  # noqa: B018 (cached by the request)
                     with self._lock:
                         self._serve(function, request, response)
                 break
