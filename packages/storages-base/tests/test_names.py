@@ -217,3 +217,8 @@ def test_parts_over_the_servers_limit_are_refused() -> None:
     names_module.refuse_long_parts("x" * 300, None)
     with pytest.raises(SuspiciousFileOperation, match="part of 258 bytes"):
         names_module.refuse_long_parts("d/" + "é" * 127 + ".txt" + "/f", 255)
+
+
+@pytest.mark.parametrize("name", [".", "./", "a/..", "a/../", ".//", "a/./../"])
+def test_names_that_clean_to_the_location_itself_are_empty(name: str) -> None:
+    assert names_module.clean_name(name) == ""

@@ -86,10 +86,10 @@ def clean_name(name: str | PurePath) -> str:
     if not text:
         return ""
     cleaned = posixpath.normpath(text)
+    if cleaned == ".":  # "./" and "a/../" too: the location itself
+        return ""
     if text.endswith("/") and not cleaned.endswith("/"):
         cleaned += "/"
-    if cleaned == ".":
-        return ""
     if cleaned.startswith("//"):  # normpath keeps exactly two leading slashes (POSIX)
         cleaned = "/" + cleaned.lstrip("/")
     return cleaned
