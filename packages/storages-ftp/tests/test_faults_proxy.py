@@ -209,6 +209,13 @@ def test_a_fault_on_a_download_s_data_connection_raises_never_a_short_or_wrong_f
     assert rig.data.stats.faults == len(faults)
     confirm(
         "FTP",
+        f"5. Integrity: {rig.scheme.upper()} short download",
+        f"data connection closed cleanly at 256 KiB of a {len(data) >> 20} MiB download: "
+        f"StorageError (fewer bytes than MLST announced, or the server's 426), never a "
+        f"short file returned",
+    )
+    confirm(
+        "FTP",
         f"1. Faults: proxy, {rig.scheme.upper()} download data",
         f"{len(faults)} faults ({', '.join(f.kind for f in faults)}) at 256 KiB of a 2 MiB "
         f"download: StorageError, the bytes read before it correct, the next read whole",
