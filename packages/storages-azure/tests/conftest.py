@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 from storages_azure import AzureStorage  # noqa: E402
 from storages_azure.client import EMULATOR_KEY  # noqa: E402
-from storages_base.testing import free_port, wait_port  # noqa: E402
+from storages_base.testing.servers import free_port, server_missing, wait_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 AZURITE_BIN = Path(
@@ -128,7 +128,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         yield Azurite(reuse)
         return
     if not AZURITE_BIN.exists() or shutil.which("node") is None:
-        pytest.skip(f"Azurite is not installed ({AZURITE_BIN}); run `npm ci` at the repo root")
+        server_missing(f"Azurite is not installed ({AZURITE_BIN}); run `npm ci` at the repo root")
     port = free_port()
     env = {
         **os.environ,

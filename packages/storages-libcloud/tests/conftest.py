@@ -25,7 +25,7 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
-from storages_base.testing import free_port, wait_port  # noqa: E402
+from storages_base.testing.servers import free_port, server_missing, wait_port  # noqa: E402
 from storages_libcloud import LibCloudStorage  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
@@ -77,7 +77,7 @@ def s3_driver() -> Iterator[Driver]:
     """moto's server in a process of its own (so memory measured here is the client's),
     checking ``Content-MD5`` (``storages_base.testing.moto_md5``)."""
     if importlib.util.find_spec("moto") is None:
-        pytest.skip("moto[server] is not installed: the S3 driver cannot be tested")
+        server_missing("moto[server] is not installed: the S3 driver cannot be tested")
     port = free_port()
     proc = subprocess.Popen(
         # moto checking Content-MD5 as S3 does (BadDigest): moto alone stores any body
@@ -115,7 +115,7 @@ def s3_driver() -> Iterator[Driver]:
 def azure_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
     """Azurite's blob service from the repository's node_modules."""
     if not AZURITE_BIN.exists() or shutil.which("node") is None:
-        pytest.skip(f"Azurite is not installed ({AZURITE_BIN}): run npm install in the repo")
+        server_missing(f"Azurite is not installed ({AZURITE_BIN}): run npm install in the repo")
     port = free_port()
     proc = subprocess.Popen(
         [

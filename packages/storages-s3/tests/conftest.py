@@ -26,7 +26,7 @@ from botocore.config import Config  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from storages_base.testing import free_port, wait_port  # noqa: E402
+from storages_base.testing.servers import free_port, server_missing, wait_port  # noqa: E402
 from storages_s3 import S3Storage, urls  # noqa: E402
 
 FROZEN = 1_795_000_000  # 2026-11-18T...Z, a whole second: the instant URL tests sign at
@@ -226,7 +226,9 @@ def moto(request: pytest.FixtureRequest) -> S3Server:
 def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """The npm s3rver (a second, independent S3 implementation) on 127.0.0.1."""
     if not S3RVER_BIN.exists() or shutil.which("node") is None:
-        pytest.skip(f"s3rver is not installed ({S3RVER_BIN}); run `npm install` at the repo root")
+        server_missing(
+            f"s3rver is not installed ({S3RVER_BIN}); run `npm install` at the repo root"
+        )
     port = free_port()
     directory = tmp_path_factory.mktemp("s3rver")
     proc = subprocess.Popen(

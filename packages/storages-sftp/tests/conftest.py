@@ -1,4 +1,5 @@
 from storages_base.testing import setup_django
+from storages_base.testing.servers import server_missing
 
 setup_django()
 
@@ -27,7 +28,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {**json.loads(os.environ[SERVER_ENV]), "server": None}
         return
     if not os.path.exists(SSHD_BINARY):
-        pytest.skip(f"{SSHD_BINARY} is missing: apt-get install openssh-server to run these")
+        server_missing(f"{SSHD_BINARY} is missing: apt-get install openssh-server to run these")
     server = SSHServer(tmp_path_factory.mktemp("sshd"))
     server.start()
     try:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
+from typing import NoReturn
 
-__all__ = ["free_port", "wait_port"]
+__all__ = ["free_port", "server_missing", "wait_port"]
+
+#: Set by the full test command: a server the tests need and cannot find fails the run
+#: (a skipped suite must not pass for a tested one in CI).
+REQUIRE_VARIABLE = "STORAGES_TEST_REQUIRE_SERVERS"
 
 
 def free_port() -> int:
@@ -29,3 +35,12 @@ def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: f
         else:
             return
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def server_missing(reason: str) -> NoReturn:
+    """Skip the tests needing a server that is not installed; fail them under the test command."""
+    import pytest
+
+    if os.environ.get(REQUIRE_VARIABLE):
+        pytest.fail(f"{reason} ({REQUIRE_VARIABLE} is set: the test command installs it)")
+    pytest.skip(reason)
