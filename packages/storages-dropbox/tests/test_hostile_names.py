@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from storages_base.testing.hostile import check_hostile_names
 from storages_base.testing.reliability import confirm
 from storages_dropbox import DropboxStorage
 from storages_dropbox.testing import DropboxServer
 
+ROWS = {60: "3. Hostile names", 400: "3. Hostile names: 400 generated (slow)"}
 
+
+@pytest.mark.parametrize("examples", [60, pytest.param(400, marks=pytest.mark.slow)])
 def test_hostile_names_stay_inside_location(
-    server: DropboxServer, make_storage: Callable[..., DropboxStorage]
+    examples: int, server: DropboxServer, make_storage: Callable[..., DropboxStorage]
 ) -> None:
     storage = make_storage(location="media/sub")
 
@@ -29,5 +34,5 @@ def test_hostile_names_stay_inside_location(
     def listing() -> list[str]:
         return sorted(entries() - before)
 
-    tally = check_hostile_names(storage, listing, "media/sub/", max_examples=60)
-    confirm("Dropbox", "3. Hostile names", tally.figures())
+    tally = check_hostile_names(storage, listing, "media/sub/", max_examples=examples)
+    confirm("Dropbox", ROWS[examples], tally.figures())

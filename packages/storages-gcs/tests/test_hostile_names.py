@@ -8,14 +8,19 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
+import pytest
+
 from storages_base.testing.hostile import check_hostile_names
 from storages_base.testing.reliability import confirm
 from storages_gcs import GoogleCloudStorage
 from storages_gcs.testing import GCSEmulator
 
+ROWS = {30: "3. Hostile names", 150: "3. Hostile names: 150 generated (slow)"}
 
+
+@pytest.mark.parametrize("examples", [30, pytest.param(150, marks=pytest.mark.slow)])
 def test_hostile_names_stay_inside_location(
-    gcs: GCSEmulator, bucket: str, make_storage: Callable[..., GoogleCloudStorage]
+    examples: int, gcs: GCSEmulator, bucket: str, make_storage: Callable[..., GoogleCloudStorage]
 ) -> None:
     storage = make_storage(location="media/sub")
 
@@ -32,5 +37,5 @@ def test_hostile_names_stay_inside_location(
             if not token:
                 return names
 
-    tally = check_hostile_names(storage, keys, "media/sub/", max_examples=30)
-    confirm("GCS", "3. Hostile names", tally.figures() + " (fewer generated: a slow emulator)")
+    tally = check_hostile_names(storage, keys, "media/sub/", max_examples=examples)
+    confirm("GCS", ROWS[examples], tally.figures() + " (fewer generated: a slow emulator)")
