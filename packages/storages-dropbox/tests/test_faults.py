@@ -7,22 +7,24 @@ and CA in a folder (``python -m storages_dropbox.testing``), so it starts again 
 
 from __future__ import annotations
 
-import io
 import secrets
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files import File
 from django.core.files.base import ContentFile
 
-from storages_base.errors import IntegrityError, StorageError
+from storages_base.errors import IntegrityError
 from storages_base.testing.faults import FaultProxy
 from storages_base.testing.integrity import corrupted_transfers
-from storages_base.testing.kills import ServerProcess, Tripwire, kill_client_mid_upload, pattern
+from storages_base.testing.kills import (
+    ServerProcess,
+    check_client_killed_mid_upload,
+    check_server_killed_mid_upload,
+    pattern,
+)
 from storages_base.testing.reliability import confirm
 from storages_base.testing.wire import wire_faults
 from storages_dropbox import DropboxStorage
@@ -54,12 +56,6 @@ def process(tmp_path: Path) -> Iterator[tuple[ServerProcess, dict[str, Any]]]:
         yield server, options
 
 
-def sized(stream: io.RawIOBase, size: int) -> File:
-    content = File(stream, name="big.bin")
-    content.size = size
-    return content
-
-
 def new_storage(options: dict[str, Any]) -> DropboxStorage:
     storage = DropboxStorage(**options)
     storage.CHUNK_SIZE = PART  # type: ignore[misc]
@@ -68,24 +64,8 @@ def new_storage(options: dict[str, Any]) -> DropboxStorage:
 
 def test_server_killed_mid_upload(process: tuple[ServerProcess, dict[str, Any]]) -> None:
     server, options = process
-    storage = new_storage(options)
-    storage.save("big.bin", ContentFile(b"old content"))
     size = PARTS * PART
-    started = time.monotonic()
-    with pytest.raises(StorageError) as failure:
-        storage.save("big.bin", sized(Tripwire(size, 2 * PART, server.kill), size))
-    assert time.monotonic() - started < BOUND, "the failure took too long to reach the caller"
-    assert failure.value.name == "big.bin"
-
-    server.start()  # same port, same folder
-    started = time.monotonic()
-    with storage.open("big.bin") as file:  # the same storage reconnects by itself
-        assert file.read() == b"old content"
-    assert time.monotonic() - started < BOUND
-    assert storage.listdir("") == ([], ["big.bin"])
-    storage.save("big.bin", sized(io.BytesIO(pattern(size)), size))
-    with storage.open("big.bin") as file:
-        assert file.read() == pattern(size)
+    check_server_killed_mid_upload(new_storage(options), server, size, 2 * PART, BOUND)
 
     confirm(
         "Dropbox",
@@ -98,21 +78,13 @@ def test_server_killed_mid_upload(process: tuple[ServerProcess, dict[str, Any]])
 
 def test_client_killed_mid_upload(process: tuple[ServerProcess, dict[str, Any]]) -> None:
     _server, options = process
-    storage = new_storage(options)
-    storage.save("big.bin", ContentFile(b"old content"))
     size = PARTS * PART
     spec = {
         "class": "storages_dropbox.DropboxStorage",
         "options": options,
         "attributes": {"CHUNK_SIZE": PART},
     }
-    kill_client_mid_upload(spec, "big.bin", size, at=2 * PART)
-    kill_client_mid_upload(spec, "new.bin", size, at=2 * PART)
-
-    with storage.open("big.bin") as file:
-        assert file.read() == b"old content"
-    assert not storage.exists("new.bin")
-    assert storage.listdir("") == ([], ["big.bin"])
+    check_client_killed_mid_upload(new_storage(options), spec, size, at=2 * PART)
 
     confirm(
         "Dropbox",

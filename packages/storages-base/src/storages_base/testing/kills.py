@@ -8,6 +8,8 @@
 * :func:`kill_client_mid_upload`: a child Python process saves a large file through a
   storage built from a JSON spec; once it has read past the point it says so and waits,
   and the test SIGKILLs it. What the storage leaves behind is then the test's to check.
+* :func:`check_server_killed_mid_upload`, :func:`check_client_killed_mid_upload`: the
+  two kills over an existing file and what a user must then see, the same for every provider.
 """
 
 from __future__ import annotations
@@ -23,9 +25,27 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
+import pytest
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+
+from ..errors import StorageError
 from .servers import free_port, wait_port
 
-__all__ = ["ServerProcess", "Tripwire", "kill_client_mid_upload", "pattern"]
+__all__ = [
+    "OLD_CONTENT",
+    "ServerProcess",
+    "Tripwire",
+    "check_client_killed_mid_upload",
+    "check_server_killed_mid_upload",
+    "kill_client_mid_upload",
+    "pattern",
+    "sized",
+]
+
+#: What ``big.bin`` holds before a kill; it must still hold it afterwards.
+OLD_CONTENT = b"old content"
 
 _SEED = bytes(range(251))  # a prime period: no part of a file equals another part
 
@@ -63,6 +83,13 @@ class Tripwire(io.RawIOBase):
         view[:count] = pattern(count, self.position)
         self.position += count
         return count
+
+
+def sized(stream: io.IOBase, size: int, name: str = "big.bin") -> File[bytes]:
+    """A Django ``File`` over a non-seekable ``stream`` whose size is known up front."""
+    content = File(cast(IO[bytes], stream), name=name)
+    content.size = size
+    return content
 
 
 class ServerProcess:
@@ -156,6 +183,59 @@ def kill_client_mid_upload(
         proc.wait(10)
 
 
+def check_server_killed_mid_upload(
+    storage: Storage,
+    server: ServerProcess,
+    size: int,
+    at: int,
+    bound: float,
+    *,
+    restart_first: bool = False,
+) -> None:
+    """SIGKILL ``server`` after ``at`` of ``size`` bytes saved over ``big.bin``, start it again.
+
+    The caller sees a ``StorageError`` naming the file within ``bound`` seconds; the old
+    content stays, nothing partial sits beside it, and the same storage reads and saves
+    again. ``restart_first``: restart cleanly once the old content is saved, for a server
+    that writes what it stored out only on a clean stop (Azurite, every 5 s otherwise).
+    """
+    storage.save("big.bin", ContentFile(OLD_CONTENT))
+    if restart_first:
+        server.stop()
+        server.start()
+    started = time.monotonic()
+    with pytest.raises(StorageError) as failure:
+        storage.save("big.bin", sized(Tripwire(size, at, server.kill), size))
+    assert time.monotonic() - started < bound, "the failure took too long to reach the caller"
+    assert failure.value.name == "big.bin"
+
+    server.start()  # same port, same folder
+    started = time.monotonic()
+    with storage.open("big.bin") as file:  # the same storage reconnects by itself
+        assert file.read() == OLD_CONTENT
+    assert time.monotonic() - started < bound
+    assert storage.listdir("") == ([], ["big.bin"])  # no partial file beside it
+    storage.save("big.bin", sized(io.BytesIO(pattern(size)), size))
+    with storage.open("big.bin") as file:
+        assert file.read() == pattern(size)
+
+
+def check_client_killed_mid_upload(
+    storage: Storage, spec: dict[str, Any], size: int, at: int
+) -> None:
+    """Two clients (``spec``, see :func:`kill_client_mid_upload`) SIGKILLed after ``at``
+    bytes, one saving over ``big.bin``, one to ``new.bin``: the old content stays and
+    nothing appears under the new name."""
+    storage.save("big.bin", ContentFile(OLD_CONTENT))
+    kill_client_mid_upload(spec, "big.bin", size, at=at)
+    kill_client_mid_upload(spec, "new.bin", size, at=at)
+
+    with storage.open("big.bin") as file:
+        assert file.read() == OLD_CONTENT
+    assert not storage.exists("new.bin")
+    assert storage.listdir("") == ([], ["big.bin"])
+
+
 def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
     import selectors
 
@@ -169,8 +249,6 @@ def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
 
 def _client(job: dict[str, Any]) -> None:
     """The child: save the file; at the tripwire, say so and wait to be killed."""
-    from django.core.files import File
-
     from .django import setup_django
 
     setup_django()
