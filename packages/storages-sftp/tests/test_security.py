@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import paramiko
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
@@ -98,6 +101,29 @@ def test_a_wrong_client_key_is_permission_denied_not_retried(storage_factory, ss
     storage = storage_factory(params=params)
     with pytest.raises(PermissionError, match="SSH authentication failed"):
         storage.exists("x")
+
+
+def test_a_wrong_key_passphrase_is_permission_denied_not_retried(
+    storage_factory, sshd, tmp_path, caplog
+):
+    key = serialization.load_ssh_private_key(Path(sshd["key_filename"]).read_bytes(), None)
+    encrypted = tmp_path / "encrypted_key"
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(b"the right one"),
+        )
+    )
+    encrypted.chmod(0o600)
+    params = params_for(sshd, key_filename=str(encrypted), passphrase="a wrong one")
+    storage = storage_factory(params=params)
+    started = time.monotonic()
+    with pytest.raises(PermissionError, match=r"SSH authentication failed: .*passphrase"):
+        storage.exists("x")
+    assert time.monotonic() - started < 5  # no retries with backoff
+    good = storage_factory(params={**params, "passphrase": "the right one"})
+    assert good.exists("x") is False
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,10 @@ def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
     params.setdefault("channel_timeout", timeout)
     params.setdefault("transport_factory", _transport)
     try:
-        ssh.connect(settings.host, **params)
+        try:
+            ssh.connect(settings.host, **params)
+        except paramiko.SSHException as exc:
+            raise _login_refused(ssh, params, exc) from exc
     except paramiko.AuthenticationException:
         if not settings.interactive or "password" in params:
             raise
@@ -259,6 +262,28 @@ def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
             f"Password for {settings.params['username']}@{settings.host}: "
         )
         _login(ssh, settings)
+
+
+def _login_refused(
+    ssh: paramiko.SSHClient, params: dict[str, Any], exc: paramiko.SSHException
+) -> paramiko.SSHException:
+    """An error while logging in on a live connection is the client's keys, not the network.
+
+    paramiko reports a key file it cannot decrypt (a wrong ``passphrase``) as a plain
+    ``SSHException("Invalid key")`` once no other way in worked: retried like a dropped
+    connection, it failed three times as "SFTP connection failed: Invalid key". As an
+    authentication failure it is refused at once, saying what to check.
+    """
+    transport = ssh.get_transport()
+    # Only paramiko's plain SSHException, with a key given: its subclasses are host key
+    # and channel errors, which say what they are already.
+    if type(exc) is not paramiko.SSHException or transport is None:
+        return exc
+    if not (params.get("key_filename") or params.get("pkey")) or "known_hosts" in str(exc):
+        return exc
+    if not transport.is_active() or transport.is_authenticated():
+        return exc
+    return paramiko.AuthenticationException(f"{exc} (is params['passphrase'] the key's?)")
 
 
 def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
