@@ -78,6 +78,8 @@ class BlockBlobParts(PartTarget):
         self.token = token[:32]
         self.exclusive = exclusive
         self.timeout = timeout
+        #: Each part's MD5 by number, computed by ``prepare`` while earlier parts are sent.
+        self._digests: dict[int, bytes] = {}
 
     def _hooks(self) -> dict[str, Any]:
         """The SDK's hooks: one for the first sending, one for each retry."""
@@ -124,13 +126,18 @@ class BlockBlobParts(PartTarget):
         our blocks."""
         return f"{self.token}-{number:06d}"
 
+    def prepare(self, number: int, data: Part) -> None:
+        """The block's MD5, hashed by the engine's caller while the blocks in flight are
+        sent (hashing in the sending thread would leave its connection idle meanwhile)."""
+        self._digests[number] = _digest(data)
+
     def send_part(self, number: int, data: Part) -> str:
         """``Put Block`` with the block's MD5, which Azure checks; a part in memory is
         sent from where it lies (the SDK would copy a bytearray to hash it)."""
         block_id = self.block_id(number)
         body: Any = MemoryPart(data) if isinstance(data, (bytes, bytearray)) else data
         length = len(body)
-        digest = _md5_of(body)
+        digest = self._digests.pop(number, None) or _md5_of(body)
         with azure_errors("save", self.name, self.container):
             self.blob.stage_block(
                 block_id,
@@ -156,6 +163,13 @@ class BlockBlobParts(PartTarget):
 
     def abort(self) -> None:
         """Nothing to drop: uncommitted blocks are never a blob and expire on their own."""
+
+
+def _digest(data: Part) -> bytes:
+    """The MD5 of a part: of a buffer at once (no copy), of a stream by ``_md5_of``."""
+    if isinstance(data, (bytes, bytearray)):
+        return hashlib.md5(data, usedforsecurity=False).digest()
+    return _md5_of(data)
 
 
 def _md5_of(stream: Any) -> bytes:

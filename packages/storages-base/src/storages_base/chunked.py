@@ -20,7 +20,9 @@ here. The target:
 * ``send_part(number, data) -> token``: send part ``number`` (from 1); the token is
   whatever ``commit`` needs for that part;
 * ``commit(tokens)``: make the parts the file, tokens in part order;
-* ``abort()``: drop what was sent (called only after ``begin``).
+* ``abort()``: drop what was sent (called only after ``begin``);
+* ``prepare(number, data)`` (optional): work on a part before it waits for a slot, in
+  the caller's thread (e.g. its checksum), so it overlaps the parts in flight.
 
 How the next providers plug in:
 
@@ -158,6 +160,9 @@ class PartTarget(ABC):
     def abort(self) -> None:
         """Drop every part sent; the stored file (if any) stays as it was."""
 
+    def prepare(self, number: int, data: Part) -> None:  # noqa: B027 (optional hook)
+        """Work on part ``number`` before it is sent, overlapping the parts in flight."""
+
 
 class ChunkedUpload:
     """Sends parts to a :class:`PartTarget`, at most ``concurrency`` at once.
@@ -183,6 +188,7 @@ class ChunkedUpload:
             if self._concurrency > 1:
                 self._pool = ThreadPoolExecutor(self._concurrency, "storages-upload")
         number = len(self._tokens) + len(self._futures) + 1
+        self.target.prepare(number, data)  # while the parts in flight are sent
         if self._pool is None:
             self._tokens.append(self.target.send_part(number, data))
             return
