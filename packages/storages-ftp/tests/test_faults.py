@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile, File
 
 from storages_base.errors import TransientError
 from storages_base.testing import free_port, wait_port
+from storages_base.testing.kills import kill_client_when_part_grows
 from storages_base.testing.reliability import confirm
 from storages_ftp import FTPStorage
 
@@ -317,31 +318,13 @@ storage.save("doc.bin", File(io.BufferedReader(Endless()), name="doc.bin"))
 """
 
 
-def kill_client_mid_upload(folder: Path, command: list[str], after: int) -> int:
-    """Run ``command``; SIGKILL it once a temporary file in ``folder`` holds ``after`` bytes."""
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline and child.poll() is None:
-            sizes = [p.stat().st_size for p in folder.iterdir() if p.name.startswith(".storages-")]
-            if sizes and max(sizes) >= after:
-                break
-            time.sleep(0.005)
-        else:
-            raise AssertionError(f"the upload never started: {child.stderr.read()!r}")
-    finally:
-        child.kill()
-        child.wait()
-    return child.returncode
-
-
 def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(server):
     from storages_base.testing.reliability import confirm
 
     storage = FTPStorage(location=server.location)
     storage.save("doc.bin", ContentFile(b"the old version"))
     after = 8 * 1024 * 1024
-    code = kill_client_mid_upload(
+    code = kill_client_when_part_grows(
         server.home, [sys.executable, "-c", CLIENT, server.location], after
     )
     assert code == -9

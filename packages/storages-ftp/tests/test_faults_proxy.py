@@ -22,7 +22,16 @@ from django.core.files.base import ContentFile
 
 from storages_base.errors import StorageError, TransientError
 from storages_base.testing import free_port
-from storages_base.testing.faults import Fault, FaultProxy, Flip, Latency, Reset, Stall, Truncate
+from storages_base.testing.faults import (
+    Fault,
+    FaultProxy,
+    Flip,
+    Latency,
+    Reset,
+    Stall,
+    Truncate,
+    workload,
+)
 from storages_base.testing.reliability import confirm
 from storages_ftp import FTPStorage
 
@@ -220,19 +229,6 @@ def test_a_fault_on_a_download_s_data_connection_raises_never_a_short_or_wrong_f
         f"{len(faults)} faults ({', '.join(f.kind for f in faults)}) at 256 KiB of a 2 MiB "
         f"download: StorageError, the bytes read before it correct, the next read whole",
     )
-
-
-def workload(storage: FTPStorage, data: bytes) -> int:
-    """A session's life: save, stat, list, read, delete. Returns the operations run."""
-    storage.save("doc.bin", ContentFile(data))
-    assert storage.exists("doc.bin")
-    assert storage.size("doc.bin") == len(data)
-    assert storage.listdir("") == ([], ["doc.bin"])
-    with storage.open("doc.bin") as file:
-        assert file.read() == data
-    storage.delete("doc.bin")
-    assert not storage.exists("doc.bin")
-    return 7
 
 
 def control_faults(tls: bool, at: int) -> list[Fault]:

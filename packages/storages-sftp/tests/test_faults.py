@@ -18,6 +18,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base.errors import TransientError
+from storages_base.testing.kills import kill_client_when_part_grows
 from storages_base.testing.reliability import confirm
 from storages_sftp import SFTPStorage, client
 from storages_sftp.testing import SSHServer, descendants
@@ -325,27 +326,6 @@ SFTPStorage(**options).save("doc.bin", Endless())
 """
 
 
-def kill_client_mid_upload(folder: Path, command: list[str], after: int) -> int:
-    """Run ``command``; SIGKILL it once a temporary file in ``folder`` holds ``after`` bytes."""
-    import subprocess
-
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline and child.poll() is None:
-            sizes = [p.stat().st_size for p in folder.iterdir() if p.name.startswith(".storages-")]
-            if sizes and max(sizes) >= after:
-                break
-            time.sleep(0.005)
-        else:
-            assert child.stderr is not None
-            raise AssertionError(f"the upload never started: {child.stderr.read()!r}")
-    finally:
-        child.kill()
-        child.wait()
-    return child.returncode
-
-
 def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(
     sshd, storage_factory, root
 ):
@@ -364,7 +344,9 @@ def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(
         "file_overwrite": True,
     }
     after = 8 * 1024 * 1024
-    code = kill_client_mid_upload(root, [sys.executable, "-c", CLIENT, json.dumps(options)], after)
+    code = kill_client_when_part_grows(
+        root, [sys.executable, "-c", CLIENT, json.dumps(options)], after
+    )
     assert code == -9
     time.sleep(0.2)  # sshd closes the half-written file when it sees the connection end
     with storage.open("doc.bin") as file:

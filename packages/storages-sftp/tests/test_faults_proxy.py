@@ -17,7 +17,16 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base.errors import TransientError
-from storages_base.testing.faults import Fault, FaultProxy, Flip, Latency, Reset, Stall, Truncate
+from storages_base.testing.faults import (
+    Fault,
+    FaultProxy,
+    Flip,
+    Latency,
+    Reset,
+    Stall,
+    Truncate,
+    workload,
+)
 from storages_base.testing.reliability import confirm
 from storages_sftp import SFTPStorage
 
@@ -139,19 +148,6 @@ def test_a_fault_during_a_download_is_resumed_and_never_returns_wrong_bytes(make
         f"{len(faults)} faults ({', '.join(f.kind for f in faults)}) 512 KiB into a 2 MiB "
         f"download: resumed on a new connection, every byte right",
     )
-
-
-def workload(storage: SFTPStorage, data: bytes) -> int:
-    """A connection's life: save, stat, list, read, delete. Returns the operations run."""
-    storage.save("doc.bin", ContentFile(data))
-    assert storage.exists("doc.bin")
-    assert storage.size("doc.bin") == len(data)
-    assert storage.listdir("") == ([], ["doc.bin"])
-    with storage.open("doc.bin") as file:
-        assert file.read() == data
-    storage.delete("doc.bin")
-    assert not storage.exists("doc.bin")
-    return 7
 
 
 def test_faults_anywhere_in_a_connection_are_survived(make, proxy, root):

@@ -30,7 +30,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from django.core.files.storage import Storage
 
 __all__ = [
     "Direction",
@@ -42,6 +45,7 @@ __all__ = [
     "Reset",
     "Stall",
     "Truncate",
+    "workload",
 ]
 
 # "up": client -> upstream server (requests, uploads); "down": server -> client (responses).
@@ -438,3 +442,21 @@ class FaultProxy:
             with self._lock:
                 self._open.add(connection)
             connection.start()
+
+
+def workload(storage: Storage, data: bytes) -> int:
+    """A session's life through a proxy: save, stat, list, read, delete.
+
+    Returns the operations run, the count a fault rate is measured against.
+    """
+    from django.core.files.base import ContentFile
+
+    storage.save("doc.bin", ContentFile(data))
+    assert storage.exists("doc.bin")
+    assert storage.size("doc.bin") == len(data)
+    assert storage.listdir("") == ([], ["doc.bin"])
+    with storage.open("doc.bin") as file:
+        assert file.read() == data
+    storage.delete("doc.bin")
+    assert not storage.exists("doc.bin")
+    return 7

@@ -8,6 +8,8 @@
 * :func:`kill_client_mid_upload`: a child Python process saves a large file through a
   storage built from a JSON spec; once it has read past the point it says so and waits,
   and the test SIGKILLs it. What the storage leaves behind is then the test's to check.
+* :func:`kill_client_when_part_grows`: for a server on this machine's disk (FTP, SFTP),
+  SIGKILL a client once the server's hidden temporary file holds so many bytes.
 * :func:`check_server_killed_mid_upload`, :func:`check_client_killed_mid_upload`: the
   two kills over an existing file and what a user must then see, the same for every provider.
 """
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any, cast
 
 import pytest
@@ -40,6 +43,7 @@ __all__ = [
     "check_client_killed_mid_upload",
     "check_server_killed_mid_upload",
     "kill_client_mid_upload",
+    "kill_client_when_part_grows",
     "pattern",
     "sized",
 ]
@@ -181,6 +185,30 @@ def kill_client_mid_upload(
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+
+
+def kill_client_when_part_grows(
+    folder: Path, command: list[str], after: int, prefix: str = ".storages-"
+) -> int:
+    """Run ``command``; SIGKILL it once a temporary file in ``folder`` holds ``after`` bytes.
+
+    Returns the client's exit code (``-9`` when the kill landed).
+    """
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            sizes = [p.stat().st_size for p in folder.iterdir() if p.name.startswith(prefix)]
+            if sizes and max(sizes) >= after:
+                break
+            time.sleep(0.005)
+        else:
+            assert child.stderr is not None
+            raise AssertionError(f"the upload never started: {child.stderr.read()!r}")
+    finally:
+        child.kill()
+        child.wait()
+    return child.returncode
 
 
 def check_server_killed_mid_upload(
