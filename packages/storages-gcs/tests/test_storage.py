@@ -334,3 +334,18 @@ def test_requests_reads_the_environment_once_unless_a_proxy_is_set(
     session = make_storage().client._http
     assert session.trust_env is True
     assert session.verify is True
+
+
+def test_retries_that_run_out_of_time_say_so_and_what_the_last_attempt_met():
+    from google.api_core.exceptions import RetryError, ServiceUnavailable
+
+    from storages_base.errors import TransientError
+    from storages_gcs.errors import translate
+
+    cause = ServiceUnavailable("backend busy")
+    error = translate(
+        RetryError("Timeout of 120.0s exceeded", cause), name="a.txt", operation="save"
+    )
+    assert isinstance(error, TransientError)
+    assert str(error).startswith("GCS did not answer in time (Timeout of 120.0s exceeded)")
+    assert "ServiceUnavailable: 503 backend busy" in str(error)

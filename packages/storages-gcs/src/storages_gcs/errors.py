@@ -99,6 +99,15 @@ def translate(
         )
     if _is_transport_error(exc):
         return TransientError(f"GCS could not be reached: {exc}", **context)
+    if _is_retry_deadline(exc):
+        # The SDK's retries ran out of time: say so, and what the last attempt met.
+        cause = getattr(exc, "cause", None)
+        last = f"{type(cause).__name__}: {cause}" if cause is not None else "no answer"
+        return TransientError(
+            f"GCS did not answer in time ({getattr(exc, 'message', exc)}); the last attempt "
+            f"ended with {last}",
+            **context,
+        )
     if _is_auth_error(exc):
         return PermissionDeniedError(f"No usable Google credentials: {exc}", **context)
     status, reason = _status_and_reason(exc)
@@ -137,6 +146,12 @@ def _is_transport_error(exc: BaseException) -> bool:
     import requests
 
     return isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+def _is_retry_deadline(exc: BaseException) -> bool:
+    from google.api_core.exceptions import RetryError
+
+    return isinstance(exc, RetryError)
 
 
 def _is_auth_error(exc: BaseException) -> bool:
