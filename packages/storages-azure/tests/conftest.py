@@ -8,7 +8,6 @@ import http.client  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -20,7 +19,13 @@ import pytest  # noqa: E402
 
 from storages_azure import AzureStorage  # noqa: E402
 from storages_azure.client import EMULATOR_KEY  # noqa: E402
-from storages_base.testing.servers import free_port, server_missing, wait_port  # noqa: E402
+from storages_base.testing.kills import ServerProcess  # noqa: E402
+from storages_base.testing.servers import (  # noqa: E402
+    azurite_command,
+    free_port,
+    server_missing,
+    wait_port,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 AZURITE_BIN = Path(
@@ -129,34 +134,11 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         return
     if not AZURITE_BIN.exists() or shutil.which("node") is None:
         server_missing(f"Azurite is not installed ({AZURITE_BIN}); run `npm ci` at the repo root")
-    port = free_port()
-    env = {
-        **os.environ,
-        "AZURITE_ACCOUNTS": f"{ACCOUNT}:{EMULATOR_KEY};{OTHER_ACCOUNT}:{OTHER_KEY}",
-    }
-    proc = subprocess.Popen(
-        [
-            str(AZURITE_BIN),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--location",
-            str(tmp_path_factory.mktemp("azurite")),
-            "--silent",
-            "--skipApiVersionCheck",
-            "--disableTelemetry",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_port(port, proc)  # not an SDK call: the SDK retries for ~90 s
-        yield Azurite(f"127.0.0.1:{port}")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    env = {"AZURITE_ACCOUNTS": f"{ACCOUNT}:{EMULATOR_KEY};{OTHER_ACCOUNT}:{OTHER_KEY}"}
+    command = azurite_command(AZURITE_BIN, tmp_path_factory.mktemp("azurite"))
+    # ServerProcess waits on the port itself, not through the SDK (which retries for ~90 s)
+    with ServerProcess(command, env=env) as server:
+        yield Azurite(f"127.0.0.1:{server.port}")
 
 
 class _Proxy(BaseHTTPRequestHandler):

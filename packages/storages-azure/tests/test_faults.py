@@ -21,6 +21,7 @@ from storages_base.testing.kills import (
     check_server_killed_mid_upload,
 )
 from storages_base.testing.reliability import confirm
+from storages_base.testing.servers import azurite_command
 from storages_base.testing.wire import wire_faults
 
 from .conftest import ACCOUNT, AZURITE_BIN, Azurite
@@ -37,20 +38,7 @@ def azurite_process(tmp_path: Path) -> Iterator[ServerProcess]:
     if not AZURITE_BIN.exists():
         pytest.skip(f"Azurite is not installed ({AZURITE_BIN})")
 
-    def command(port: int) -> list[str]:
-        return [
-            str(AZURITE_BIN),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--location",
-            str(tmp_path / "azurite"),
-            "--silent",
-            "--skipApiVersionCheck",
-            "--disableTelemetry",
-        ]
-
+    command = azurite_command(AZURITE_BIN, tmp_path / "azurite")
     env = {"AZURITE_ACCOUNTS": f"{ACCOUNT}:{EMULATOR_KEY}"}
     with ServerProcess(command, env=env) as server:
         yield server

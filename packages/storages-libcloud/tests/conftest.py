@@ -15,8 +15,6 @@ import importlib.util  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -25,7 +23,12 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
-from storages_base.testing.servers import free_port, server_missing, wait_port  # noqa: E402
+from storages_base.testing.kills import ServerProcess  # noqa: E402
+from storages_base.testing.servers import (  # noqa: E402
+    azurite_command,
+    moto_md5_command,
+    server_missing,
+)
 from storages_libcloud import LibCloudStorage  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
@@ -78,23 +81,9 @@ def s3_driver() -> Iterator[Driver]:
     checking ``Content-MD5`` (``storages_base.testing.moto_md5``)."""
     if importlib.util.find_spec("moto") is None:
         server_missing("moto[server] is not installed: the S3 driver cannot be tested")
-    port = free_port()
-    proc = subprocess.Popen(
-        # moto checking Content-MD5 as S3 does (BadDigest): moto alone stores any body
-        [
-            sys.executable,
-            "-m",
-            "storages_base.testing.moto_md5",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
+    # moto checking Content-MD5 as S3 does (BadDigest): moto alone stores any body
+    with ServerProcess(moto_md5_command) as server:
+        port = server.port
         yield Driver(
             "s3",
             {
@@ -106,9 +95,6 @@ def s3_driver() -> Iterator[Driver]:
                 "secure": False,
             },
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="session")
@@ -116,26 +102,9 @@ def azure_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
     """Azurite's blob service from the repository's node_modules."""
     if not AZURITE_BIN.exists() or shutil.which("node") is None:
         server_missing(f"Azurite is not installed ({AZURITE_BIN}): run npm install in the repo")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(AZURITE_BIN),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--location",
-            str(tmp_path_factory.mktemp("azurite")),
-            "--silent",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--disableTelemetry",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
+    command = azurite_command(AZURITE_BIN, tmp_path_factory.mktemp("azurite"), loose=True)
+    with ServerProcess(command) as server:
+        port = server.port
         yield Driver(
             "azure",
             {
@@ -147,9 +116,6 @@ def azure_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
                 "secure": False,
             },
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(params=["local", "s3", "azure"])

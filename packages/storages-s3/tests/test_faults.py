@@ -40,7 +40,9 @@ from storages_base.testing.faults import (
     Stall,
     Truncate,
 )
+from storages_base.testing.kills import ServerProcess
 from storages_base.testing.reliability import confirm
+from storages_base.testing.servers import moto_md5_command
 from storages_s3 import S3Storage
 
 from .conftest import S3RVER_BIN, S3RVER_KEY, S3Server
@@ -581,26 +583,9 @@ def test_the_client_killed_mid_upload(moto: S3Server, moto_bucket: str) -> None:
 @pytest.fixture(scope="module")
 def checking_moto() -> Iterator[S3Server]:
     """moto refusing a body that does not match its Content-MD5 (BadDigest), as S3 does."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "storages_base.testing.moto_md5",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
-        yield S3Server(f"http://127.0.0.1:{port}", secrets.token_hex(8), secrets.token_hex(16))
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with ServerProcess(moto_md5_command) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        yield S3Server(url, secrets.token_hex(8), secrets.token_hex(16))
 
 
 def test_a_server_checking_content_md5_refuses_a_corrupted_upload(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["free_port", "server_missing", "wait_port"]
+__all__ = ["azurite_command", "free_port", "moto_md5_command", "server_missing", "wait_port"]
 
 #: Set by the full test command: a server the tests need and cannot find fails the run
 #: (a skipped suite must not pass for a tested one in CI).
@@ -44,3 +47,33 @@ def server_missing(reason: str) -> NoReturn:
     if os.environ.get(REQUIRE_VARIABLE):
         pytest.fail(f"{reason} ({REQUIRE_VARIABLE} is set: the test command installs it)")
     pytest.skip(reason)
+
+
+def azurite_command(
+    binary: Path, folder: Path, *, loose: bool = False
+) -> Callable[[int], list[str]]:
+    """Azurite's blob service on a given port keeping its data in ``folder`` (for
+    ``ServerProcess``); ``loose`` lets through headers Azurite does not know (libcloud's)."""
+
+    def command(port: int) -> list[str]:
+        return [
+            str(binary),
+            *("--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder)),
+            *("--silent", "--skipApiVersionCheck", *(["--loose"] if loose else [])),
+            "--disableTelemetry",
+        ]
+
+    return command
+
+
+def moto_md5_command(port: int) -> list[str]:
+    """moto's server checking ``Content-MD5`` as S3 does (``storages_base.testing.moto_md5``)."""
+    return [
+        sys.executable,
+        "-m",
+        "storages_base.testing.moto_md5",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
