@@ -8,7 +8,6 @@ rounded instant; the in-process cache stays bounded.
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.error
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from django.core.files.base import ContentFile
 from storages_azure import AzureStorage, urls
 from storages_azure.client import EMULATOR_KEY
 from storages_base import signed_urls
+from storages_base.testing.threads import at_once
 
 from . import test_token_credential
 from .conftest import ACCOUNT
@@ -173,19 +173,7 @@ def test_a_repeated_url_is_a_lookup_not_a_signature(
 
 def test_threads_asking_at_once_agree(make_storage: Factory, clock: Any) -> None:
     storage = make_storage(expiration_secs=3600)
-    results: list[list[str]] = []
-    start = threading.Barrier(8)
-
-    def ask() -> None:
-        start.wait()
-        results.append([storage.url(f"{i}.jpg") for i in range(200)])
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8
+    results = at_once(lambda: [storage.url(f"{i}.jpg") for i in range(200)])
     assert all(result == results[0] for result in results)
 
 

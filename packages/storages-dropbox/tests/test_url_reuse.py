@@ -8,7 +8,6 @@ least ``4 h - window`` to live, which the local server enforces.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
+from storages_base.testing.threads import at_once
 from storages_dropbox import DropboxStorage, urls
 from storages_dropbox.testing import DropboxServer
 
@@ -101,19 +101,7 @@ def test_a_link_handed_out_at_the_end_of_a_window_lives_its_shortest_life(
 def test_8_threads_asking_at_once_agree_and_make_one_call_per_name(
     server: DropboxServer, page: DropboxStorage, clock: Any
 ) -> None:
-    results: list[list[str]] = []
-    start = threading.Barrier(8)
-
-    def ask() -> None:
-        start.wait()
-        results.append([page.url(name) for name in PAGE])
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8
+    results = at_once(lambda: [page.url(name) for name in PAGE])
     assert all(result == results[0] for result in results)
     assert server.calls["files/get_temporary_link"] == len(PAGE)
 

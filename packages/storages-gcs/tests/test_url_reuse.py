@@ -8,7 +8,6 @@ signBlob the remote call is made once per name per window; the cache stays bound
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -19,6 +18,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from storages_base import signed_urls
+from storages_base.testing.threads import at_once
 from storages_gcs import GoogleCloudStorage
 
 from . import test_urls
@@ -148,31 +148,14 @@ def test_iam_sign_blob_from_8_threads_at_once_is_one_call_per_name(
 ) -> None:
     storage = make_storage(credentials=TokenCredentials(), iam_sign_blob=True, iam_endpoint=iam.url)
     storage.url("warm.png")  # the signer and its token
-    results = _from_8_threads(lambda: [storage.url(f"img/{i}.png") for i in range(20)])
+    results = at_once(lambda: [storage.url(f"img/{i}.png") for i in range(20)])
     assert all(result == results[0] for result in results)
     assert len(iam.calls) == 1 + 20
 
 
-def _from_8_threads(ask: Callable[[], list[str]]) -> list[list[str]]:
-    results: list[list[str]] = []
-    start = threading.Barrier(8)
-
-    def run() -> None:
-        start.wait()
-        results.append(ask())
-
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8
-    return results
-
-
 def test_threads_asking_at_once_agree(make_storage: Factory, frozen: Any) -> None:
     storage = make_storage()
-    results = _from_8_threads(lambda: [storage.url(f"{i}.jpg") for i in range(100)])
+    results = at_once(lambda: [storage.url(f"{i}.jpg") for i in range(100)])
     assert all(result == results[0] for result in results)
     assert results[0] == [make_storage().url(f"{i}.jpg") for i in range(100)]
 

@@ -8,7 +8,6 @@ instant, and the in-process cache stays bounded.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from storages_base import signed_urls
+from storages_base.testing.threads import at_once
 from storages_s3 import S3Storage, sigv4, urls
 
 from .conftest import FROZEN, S3Server
@@ -164,19 +164,7 @@ def test_a_repeated_url_is_a_lookup_not_a_signature(
 
 def test_threads_asking_at_once_agree(frozen: Any) -> None:
     storage = build()
-    results: list[list[str]] = []
-    start = threading.Barrier(8)
-
-    def ask() -> None:
-        start.wait()
-        results.append([storage.url(f"{i}.jpg") for i in range(200)])
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8
+    results = at_once(lambda: [storage.url(f"{i}.jpg") for i in range(200)])
     assert all(result == results[0] for result in results)
 
 
