@@ -138,7 +138,6 @@ def test_connections_cut_stalled_and_slowed(azurite: Azurite, container: str) ->
             size=PART,
             bound=BOUND,
         )
-    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
 
     confirm(
         "Azure",

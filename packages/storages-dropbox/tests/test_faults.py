@@ -157,7 +157,6 @@ def test_connections_cut_stalled_and_slowed(
             after=b"",
             cut_answer=False,
         )
-    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
 
     confirm(
         "Dropbox",

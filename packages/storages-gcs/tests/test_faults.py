@@ -138,7 +138,6 @@ def test_connections_cut_stalled_and_slowed(
             size=PARTS * PART,  # one multipart request (under the 8 MiB chunk)
             bound=BOUND,
         )
-    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
 
     confirm(
         "GCS",

@@ -148,7 +148,6 @@ def test_connections_cut_stalled_and_slowed(azure_driver: Driver) -> None:
             size=6 * MIB,
             bound=4 * timeout + 5,
         )
-    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
 
     confirm(
         "Libcloud",

@@ -119,6 +119,8 @@ def wire_faults(
     with contextlib.suppress(Exception):
         direct.delete(name)
         direct.delete(f"{prefix}/slow.bin")
+    # every operation counted once, as an error or as a success with the right bytes
+    assert outcomes.errors + outcomes.succeeded == outcomes.operations, outcomes.seen
     return outcomes
 
 
