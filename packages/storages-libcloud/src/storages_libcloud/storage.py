@@ -243,21 +243,29 @@ class LibCloudStorage(BaseStorage):
         # Write beside it and rename into place (S3 and Azure commit only at the end).
         target = temporary_name(request.key) if local else request.key
         with self._errors("save", request.key):
-            try:
-                self.driver.upload_object_via_stream(
-                    chunks_of(request.content),
-                    self.drivers.container(),
-                    target,
-                    extra=extra,
-                    headers=headers or None,
-                )
-                if local:
-                    os.replace(self._local_path(target), self._local_path(request.key))
-            except BaseException:
-                if local:
-                    with contextlib.suppress(OSError):
-                        os.unlink(self._local_path(target))
-                raise
+            for attempt in range(1, LOCAL_FOLDER_ATTEMPTS + 1):
+                chunks = _Started(chunks_of(request.content))
+                try:
+                    self.driver.upload_object_via_stream(
+                        chunks,
+                        self.drivers.container(),
+                        target,
+                        extra=extra,
+                        headers=headers or None,
+                    )
+                    if local:
+                        os.replace(self._local_path(target), self._local_path(request.key))
+                    return
+                except BaseException as exc:
+                    if local:
+                        with contextlib.suppress(OSError):
+                            os.unlink(self._local_path(target))
+                    # LOCAL: a delete in this folder's tree removes the folders it empties,
+                    # and libcloud's makedirs ignores a parent removed under it; its open()
+                    # then finds no folder. Nothing was read from the content yet: again.
+                    vanished = local and isinstance(exc, FileNotFoundError) and not chunks.started
+                    if not vanished or attempt == LOCAL_FOLDER_ATTEMPTS:
+                        raise
 
     def _local_path(self, key: str) -> str:
         root = self.driver.get_container_cdn_url(self.drivers.container())
@@ -279,6 +287,25 @@ class LibCloudStorage(BaseStorage):
 
     def _object_url(self, key: str, expire: int | None = None) -> str:
         return object_url(self, key, expire)
+
+
+#: Uploads to LOCAL whose folder a concurrent delete removed before a byte was written.
+LOCAL_FOLDER_ATTEMPTS = 3
+
+
+class _Started:
+    """An iterator that records whether anything asked it for a chunk yet."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.started = False
+
+    def __iter__(self) -> _Started:
+        return self
+
+    def __next__(self) -> bytes:
+        self.started = True
+        return next(self.chunks)
 
 
 def _inode(path: str) -> int | None:
