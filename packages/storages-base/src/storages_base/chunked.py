@@ -188,19 +188,22 @@ class ChunkedUpload:
             if self._concurrency > 1:
                 self._pool = ThreadPoolExecutor(self._concurrency, "storages-upload")
         number = len(self._tokens) + len(self._futures) + 1
-        self.target.prepare(number, data)  # while the parts in flight are sent
         if self._pool is None:
+            self.target.prepare(number, data)
             self._tokens.append(self.target.send_part(number, data))
             return
         self._raise_failed()
+        self.target.prepare(number, data)  # while the parts in flight are sent
         self._slots.acquire()  # at most `concurrency` parts in memory and in flight
-        self._futures.append(self._pool.submit(self._send_pooled, number, data))
-
-    def _send_pooled(self, number: int, data: Part) -> Any:
-        try:
-            return self.target.send_part(number, data)
-        finally:
+        try:  # a part that failed while we waited stops the upload before one more is sent
+            self._raise_failed()
+        except BaseException:
             self._slots.release()
+            raise
+        future = self._pool.submit(self.target.send_part, number, data)
+        # Released once the future is done, so a failure is seen by whoever gets the slot.
+        future.add_done_callback(lambda _done: self._slots.release())
+        self._futures.append(future)
 
     def _raise_failed(self) -> None:
         for future in self._futures:
