@@ -267,23 +267,34 @@ def _login(ssh: paramiko.SSHClient, settings: ConnectionSettings) -> None:
 def _login_refused(
     ssh: paramiko.SSHClient, params: dict[str, Any], exc: paramiko.SSHException
 ) -> paramiko.SSHException:
-    """An error while logging in on a live connection is the client's keys, not the network.
+    """A key file that cannot be loaded is the client's configuration, not the network.
 
     paramiko reports a key file it cannot decrypt (a wrong ``passphrase``) as a plain
     ``SSHException("Invalid key")`` once no other way in worked: retried like a dropped
-    connection, it failed three times as "SFTP connection failed: Invalid key". As an
-    authentication failure it is refused at once, saying what to check.
+    connection, it failed three times as "SFTP connection failed: Invalid key". After a
+    failed login the key files are loaded once more here; one that does not load makes
+    the error an authentication failure, refused at once, naming the file.
     """
-    transport = ssh.get_transport()
-    # Only paramiko's plain SSHException, with a key given: its subclasses are host key
-    # and channel errors, which say what they are already.
-    if type(exc) is not paramiko.SSHException or transport is None:
-        return exc
-    if not (params.get("key_filename") or params.get("pkey")) or "known_hosts" in str(exc):
-        return exc
-    if not transport.is_active() or transport.is_authenticated():
-        return exc
-    return paramiko.AuthenticationException(f"{exc} (is params['passphrase'] the key's?)")
+    if type(exc) is not paramiko.SSHException:
+        return exc  # host key, channel and authentication errors say what they are
+    files = params.get("key_filename") or ()
+    for path in [files] if isinstance(files, str) else files:
+        try:
+            # paramiko annotates a str; cryptography, which it hands it to, needs bytes.
+            paramiko.PKey.from_path(path, _passphrase(params))  # type: ignore[arg-type]
+        except (paramiko.SSHException, ValueError) as problem:
+            return paramiko.AuthenticationException(
+                f"the key file {path!r} cannot be loaded ({problem}): is params['passphrase'] "
+                "the key's?"
+            )
+        except OSError:
+            continue  # unreadable: paramiko said so already
+    return exc
+
+
+def _passphrase(params: dict[str, Any]) -> bytes | None:
+    secret = params.get("passphrase") or params.get("password")
+    return secret.encode() if isinstance(secret, str) else secret
 
 
 def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
