@@ -416,6 +416,11 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server_state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        if len(body) < length:
+            # The client went away mid-body: like any HTTP server, Dropbox acts on no
+            # request it did not receive whole (this one committed the part it had).
+            self.close_connection = True
+            return
         route = self.path.split("?", 1)[0].removeprefix("/2/").lstrip("/")
         state.calls[route] += 1
         try:
