@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
 import socketserver
@@ -73,7 +74,12 @@ def echo(proxy: FaultProxy, data: bytes, timeout: float = 5) -> bytes:
     """Send ``data`` through the proxy to the echo server, half-close, read all back."""
     with socket.create_connection(("127.0.0.1", proxy.port), timeout) as sock:
         sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:  # an RST that came before the half-close: the socket is gone
+            if exc.errno != errno.ENOTCONN:
+                raise
+            raise ConnectionResetError(errno.ECONNRESET, "reset before the half-close") from exc
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
