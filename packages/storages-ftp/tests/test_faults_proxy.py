@@ -87,8 +87,9 @@ def rig(
         # Send the client to the data proxy instead of the passive port itself.
         found = PASV.match(resp)
         if found:
-            port = int(found.group(5)) * 256 + int(found.group(6))
-            assert port == passive_port, f"pyftpdlib chose port {port}, not {passive_port}"
+            # pyftpdlib falls back to a kernel-chosen port when the configured one is
+            # taken (a client socket of a parallel test may hold it): follow it.
+            data.upstream = ("127.0.0.1", int(found.group(5)) * 256 + int(found.group(6)))
             high, low = divmod(data.port, 256)
             resp = f"227 Entering passive mode (127,0,0,1,{high},{low})."
         super(type(self), self).respond(resp, *args, **kwargs)
