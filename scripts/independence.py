@@ -5,6 +5,7 @@ storages-base wheel and its own wheel into a fresh virtual environment (its SDK
 comes from the index), import it, check that no other provider's SDK came along,
 then install its ``test`` dependency group and run its own tests there (all but the
 slow ones: the workspace run has those, and they would double the command's time).
+Three packages at a time (``STORAGES_TEST_JOBS``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import argparse
 import importlib
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / ".artifacts"
+from parallel import ARTIFACTS, ROOT, Job, longest_first, run_jobs, step, workers
 
 #: Import names of each provider's SDK; none may arrive with another provider.
 SDKS = {
@@ -54,14 +56,11 @@ print(f"{own} imports alone (Django {django.__version__}, Python {sys.version.sp
 """
 
 
-def run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-    shown = ("<script>" if "\n" in str(a) else str(a) for a in args)
-    print("+", " ".join(shown), flush=True)
-    return subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
-
-
 def build(package: str, dist: Path) -> tuple[Path, Path]:
-    run("uv", "build", "--quiet", "--package", package, "--out-dir", dist)
+    """Build ``package``'s wheel and sdist into ``dist``; their paths."""
+    subprocess.run(
+        ["uv", "build", "--quiet", "--package", package, "--out-dir", dist], check=True, cwd=ROOT
+    )
     stem = package.replace("-", "_")
     wheels = sorted(dist.glob(f"{stem}-*.whl"))
     sdists = sorted(dist.glob(f"{stem}-*.tar.gz"))
@@ -70,40 +69,42 @@ def build(package: str, dist: Path) -> tuple[Path, Path]:
     return wheels[-1], sdists[-1]
 
 
+def build_all() -> dict[str, Path]:
+    """Every package's wheel, by distribution name."""
+    dist = ARTIFACTS / "dist"
+    names = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+    return {name: build(name, dist)[0] for name in names}
+
+
 def has_tests(package: str) -> bool:
     return any((ROOT / "packages" / package / "tests").glob("test_*.py"))
 
 
-def check_package(package: str, wheels: dict[str, Path], python: str) -> bool:
+def check_package(package: str, out: TextIO, *, wheels: dict[str, Path], python: str) -> bool:
+    """Install ``package`` alone in a fresh venv, check its imports, run its tests."""
     venv = ARTIFACTS / f"venv-{package}"
     py = venv / "bin" / "python"
-    run("uv", "venv", "--quiet", "--python", python, venv)
     needed = {wheels["storages-base"], wheels[package]}
     needed |= {wheels[companion] for companion in COMPANIONS.get(package, [])}
-    run("uv", "pip", "install", "--quiet", "--python", py, *sorted(needed))
     module = MODULES.get(package, package.replace("-", "_"))
     others = [sdk for name, sdks in SDKS.items() if name != package for sdk in sdks]
     others = [sdk for sdk in others if sdk not in SDKS.get(package, [])]
-    run(py, "-c", CHECK, module, *others)
-    if not has_tests(package):
-        print(f"{package}: imports alone; it has no tests yet")
-        return True
-    pyproject = ROOT / "packages" / package / "pyproject.toml"
-    run("uv", "pip", "install", "--quiet", "--python", py, "--group", f"{pyproject}:test")
-    result = subprocess.run(
-        [
-            str(py),
-            "-m",
-            "pytest",
-            f"packages/{package}/tests",
-            "-q",
-            "-m",
-            "not slow",  # the workspace run has them: here the package's standing alone is tested
-            f"--junitxml={ARTIFACTS / f'independent-{package}.xml'}",
-        ],
-        cwd=ROOT,
-    )
-    return result.returncode == 0
+    steps: list[list[str | Path]] = [
+        ["uv", "venv", "--quiet", "--clear", "--python", python, venv],
+        ["uv", "pip", "install", "--quiet", "--python", py, *sorted(needed)],
+        [py, "-c", CHECK, module, *others],
+    ]
+    if has_tests(package):
+        pyproject = ROOT / "packages" / package / "pyproject.toml"
+        report = ARTIFACTS / f"independent-{package}.xml"
+        steps += [
+            ["uv", "pip", "install", "--quiet", "--python", py, "--group", f"{pyproject}:test"],
+            # Not the slow tests: the workspace run has them; here the package's standing
+            # alone is what is tested.
+            [py, "-m", "pytest", f"packages/{package}/tests", "-q", "-m", "not slow",
+             f"--junitxml={report}"],
+        ]  # fmt: skip
+    return all(step(out, *command) for command in steps)
 
 
 def main() -> int:
@@ -111,20 +112,12 @@ def main() -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs")
     parser.add_argument("packages", nargs="*", help="only these packages")
     args = parser.parse_args()
-    dist = ARTIFACTS / "dist"
-    packages = sorted(
-        p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists()
-    )
-    wheels = {package: build(package, dist)[0] for package in packages}
-    ok = True
-    for package in args.packages or packages:
-        print(f"\n==> {package} alone", flush=True)
-        try:
-            ok = check_package(package, wheels, args.python) and ok
-        except subprocess.CalledProcessError as exc:
-            print(f"{package}: FAILED ({exc})", flush=True)
-            ok = False
-    return 0 if ok else 1
+    wheels = build_all()
+    jobs: list[Job] = [
+        (package, partial(check_package, package, wheels=wheels, python=args.python))
+        for package in longest_first(args.packages or wheels)
+    ]
+    return 0 if run_jobs(jobs, "{} alone", "independent", workers(3)) else 1
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ servers on 127.0.0.1; the slow tests are left to the workspace run.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 import tomllib
-from independence import ARTIFACTS, COMPANIONS, ROOT, build, has_tests
+from independence import COMPANIONS, build_all, has_tests
+from parallel import ARTIFACTS, ROOT, Job, longest_first, run_jobs, step, workers
 
 #: Distributions whose installed version each run prints (what was really tested).
 SHOWN = (
@@ -44,39 +44,31 @@ def dependencies(package: str) -> list[str]:
     return [dep for dep in project["project"]["dependencies"] if not dep.startswith("storages-")]
 
 
-def check_lowest(package: str, wheels: dict[str, Path], python: str) -> tuple[bool, str]:
-    """Install ``package`` at its lowest versions and run its tests; (ok, log path)."""
+def check_lowest(package: str, out: TextIO, *, wheels: dict[str, Path], python: str) -> bool:
+    """Install ``package`` at its lowest versions and run its tests."""
     venv = ARTIFACTS / f"lowest-{package}"
-    log = ARTIFACTS / f"lowest-{package}.log"
     py = venv / "bin" / "python"
     members = ["storages-base", package, *COMPANIONS.get(package, [])]
     requirements = [req for member in dict.fromkeys(members) for req in dependencies(member)]
     pins = venv / "pins.txt"
-    steps: list[list[str]] = [
-        ["uv", "venv", "--quiet", "--clear", "--python", python, str(venv)],
-        ["uv", "pip", "install", "--quiet", "--python", str(py), "--resolution", "lowest-direct",
-         *sorted(str(wheels[m]) for m in dict.fromkeys(members)), *requirements],
-        ["sh", "-c", f"uv pip freeze --python {py} > {pins}"],
-        ["uv", "pip", "install", "--quiet", "--python", str(py), "-c", str(pins),
-         "--group", f"{ROOT / 'packages' / package / 'pyproject.toml'}:test"],
-        ["uv", "pip", "show", "--python", str(py), *SHOWN],
-        [str(py), "-m", "pytest", f"packages/{package}/tests", "-q", "-m", "not slow",
-         f"--junitxml={ARTIFACTS / f'lowest-{package}.xml'}"],
-    ]  # fmt: skip
-    with log.open("w") as out:
-        for step in steps:
-            out.write(f"+ {' '.join(step)}\n")
-            out.flush()
-            result = subprocess.run(step, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-            if result.returncode != 0 and step[:3] != ["uv", "pip", "show"]:
-                return False, str(log)
-    return True, str(log)
+    return (
+        step(out, "uv", "venv", "--quiet", "--clear", "--python", python, venv)
+        and step(out, "uv", "pip", "install", "--quiet", "--python", py, "--resolution",
+                 "lowest-direct", *sorted(str(wheels[m]) for m in dict.fromkeys(members)),
+                 *requirements)
+        and step(out, "sh", "-c", f"uv pip freeze --python {py} > {pins}")
+        and step(out, "uv", "pip", "install", "--quiet", "--python", py, "-c", pins,
+                 "--group", f"{ROOT / 'packages' / package / 'pyproject.toml'}:test")
+        and step(out, "uv", "pip", "show", "--python", py, *SHOWN, check=False)
+        and step(out, py, "-m", "pytest", f"packages/{package}/tests", "-q", "-m", "not slow",
+                 f"--junitxml={ARTIFACTS / f'lowest-{package}.xml'}")
+    )  # fmt: skip
 
 
-def versions(log: str) -> str:
+def versions(log: Path) -> str:
     """The ``Name: x / Version: y`` pairs ``uv pip show`` wrote to ``log``."""
     names, shown = [], []
-    for line in Path(log).read_text().splitlines():
+    for line in log.read_text().splitlines():
         if line.startswith("Name: "):
             names.append(line[6:])
         elif line.startswith("Version: ") and names:
@@ -90,24 +82,18 @@ def main() -> int:
     parser.add_argument("packages", nargs="*", help="only these packages")
     args = parser.parse_args()
     ARTIFACTS.mkdir(exist_ok=True)
-    dist = ARTIFACTS / "dist"
-    names = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
-    wheels = {name: build(name, dist)[0] for name in names}
-    chosen = [name for name in (args.packages or names) if has_tests(name)]
+    wheels = build_all()
+    chosen = [name for name in (args.packages or wheels) if has_tests(name)]
     for name in [name for name in chosen if name in PENDING and not args.packages]:
         print(f"{name:20} NOT RUN: floors pending: {PENDING[name]}")
         chosen.remove(name)
-    started = time.monotonic()
-    with ThreadPoolExecutor(len(chosen) or 1) as pool:
-        outcomes = pool.map(lambda p: check_lowest(p, wheels, args.python), chosen)
-        results = dict(zip(chosen, outcomes, strict=True))
-    ok = True
-    for package, (passed, log) in results.items():
-        print(f"{package:20} {'ok    ' if passed else 'FAILED'} at {versions(log)}")
-        if not passed:
-            ok = False
-            print("".join(Path(log).read_text().splitlines(keepends=True)[-40:]))
-    print(f"lowest versions: {time.monotonic() - started:.0f} s")
+    jobs: list[Job] = [
+        (package, partial(check_lowest, package, wheels=wheels, python=args.python))
+        for package in longest_first(chosen)
+    ]
+    ok = run_jobs(jobs, "{} at its lowest versions", "lowest", workers(len(jobs)))
+    for package in chosen:
+        print(f"{package:20} tested at {versions(ARTIFACTS / f'lowest-{package}.log')}")
     return 0 if ok else 1
 
 
