@@ -122,6 +122,10 @@ class RangedReader(io.RawIOBase):
         view[:size] = data
         self._pos += size
         self._stream_pos += size
+        if self._size is not None and self._pos >= self._size:
+            # Read to the end: give the connection back now, not when (or if) the
+            # file is closed; a later seek opens the stream again.
+            self._close_stream()
         return size
 
     def _stream_at(self, pos: int) -> IO[bytes]:
