@@ -60,7 +60,7 @@ storage.url("one.txt")
 before = calls(); t = time.perf_counter()
 for _ in range(200):
     storage.url("one.txt")
-out["url() again: us"] = (time.perf_counter() - t) / 200 * 1e6
+out["url() again: us"] = round((time.perf_counter() - t) / 200 * 1e6, 2)
 out["url() again: calls"] = (calls() - before) / 200
 # A page of 100 images rendered 20 times: one temporary link per image per reuse window
 # for ours, one per image per view for the classic backend (each a call and a new URL).
