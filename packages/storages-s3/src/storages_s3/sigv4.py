@@ -105,6 +105,8 @@ class _Moment(NamedTuple):
     url_tail: str  # the remainder in botocore's URL order
     sts_head: str  # string to sign, up to the canonical request's hash
     hmac: _Hmac  # HMAC-SHA256 keyed with the derived signing key
+    # (method, expires, its type) -> ("GET\n", canonical query, URL query) of this second
+    forms: dict[tuple[str, object, type], tuple[str, str, str]]
 
 
 def encode_value(value: object) -> str:
@@ -142,17 +144,27 @@ class QueryPresigner:
         already encoded (name, value) pairs in the order they appear in the URL.
         """
         moment = self._current(int(now))
-        expires_text = str(expires) if type(expires) is int else encode_value(expires)
-        auth = moment.query_head + expires_text
-        canonical_query = auth + moment.canonical_tail
-        url_query = auth + moment.url_tail
+        forms = moment.forms.get((method, expires, type(expires)))
+        if forms is None:
+            forms = self._forms(moment, method, expires)
+        head, canonical_query, url_query = forms
         if query:
             url_query = "&".join([f"{name}={value}" for name, value in query]) + "&" + url_query
             canonical_query += "&" + "&".join([f"{n}={v}" for n, v in sorted(query)])
-        canonical = f"{method.upper()}\n{path}\n{canonical_query}{self._host_line}"
+        canonical = f"{head}{path}\n{canonical_query}{self._host_line}"
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         signature = moment.hmac.hexdigest((moment.sts_head + digest).encode())
         return f"{prefix}{path}?{url_query}&X-Amz-Signature={signature}"
+
+    @staticmethod
+    def _forms(moment: _Moment, method: str, expires: object) -> tuple[str, str, str]:
+        """The parts of a URL that depend only on the second, the method and the expiry."""
+        expires_text = str(expires) if type(expires) is int else encode_value(expires)
+        auth = moment.query_head + expires_text
+        forms = (f"{method.upper()}\n", auth + moment.canonical_tail, auth + moment.url_tail)
+        if len(moment.forms) < 64:  # a storage uses one or two expiries and methods
+            moment.forms[(method, expires, type(expires))] = forms
+        return forms
 
     def _current(self, second: int) -> _Moment:
         credentials = self._credentials()
@@ -178,7 +190,7 @@ class QueryPresigner:
             canonical_tail = url_tail = "&X-Amz-SignedHeaders=host"
         sts_head = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n"
         signer = self._signing_hmac(credentials.secret_key, date)
-        return _Moment(second, credentials, head, canonical_tail, url_tail, sts_head, signer)
+        return _Moment(second, credentials, head, canonical_tail, url_tail, sts_head, signer, {})
 
     def _signing_hmac(self, secret: str, date: str) -> _Hmac:
         """Derive the day's signing key (four HMACs) once per secret and date."""

@@ -133,7 +133,7 @@ class S3UrlBuilder:
         plan = self._plan if self._native else self._decide()
         if plan is None or not key:
             return self._botocore_url(key, parameters, expire, http_method)
-        query = _encode_query(parameters)
+        query = _encode_query(parameters) if parameters else ()
         if query is None or not (http_method is None or isinstance(http_method, str)):
             return self._botocore_url(key, parameters, expire, http_method)
         endpoint = plan.endpoint
@@ -193,10 +193,8 @@ class S3UrlBuilder:
         return self._client
 
 
-def _encode_query(parameters: dict[str, Any] | None) -> list[tuple[str, str]] | None:
+def _encode_query(parameters: dict[str, Any]) -> list[tuple[str, str]] | None:
     """Encode get_object's query parameters as botocore does; None if one is not modelled."""
-    if not parameters:
-        return []
     query = []
     for name, value in parameters.items():
         if name in _IGNORED:
