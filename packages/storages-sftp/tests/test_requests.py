@@ -6,6 +6,8 @@ to record the request types and then does its real work: nothing is mocked.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections import Counter
 
 import paramiko
@@ -66,7 +68,8 @@ def test_reading_a_small_file_costs_four_requests(storage, requests):
 
 
 def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
-    """Three round trips, as the classic backend's open and read (which close() adds to)."""
+    """Two round trips and three requests for a whole read (the classic backend's open, read,
+    read to EOF: three of each); the close goes out at close(), its answer not waited for."""
     storage.save("f.txt", ContentFile(b"hello"))
     events: list[str] = []
     send, wait = paramiko.SFTPClient._async_request, paramiko.SFTPClient._read_response
@@ -84,7 +87,63 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     with storage.open("f.txt") as f:
         assert f.read() == b"hello"
         assert (f.size, storage.get_modified_time("f.txt").year > 2000) == (5, True)
-    assert events == ["OPEN", "wait", "READ", "FSTAT", "wait", "wait", "CLOSE", "wait"]
+        assert events == ["OPEN", "wait", "READ", "FSTAT", "wait", "wait"]
+    assert events[6:] == ["CLOSE"]
+    assert storage.exists("f.txt")  # the next request reads the close's answer first
+    assert events[7:] == ["STAT", "wait"]
+
+
+def _open_handles(local_sshd, path) -> int:
+    """How many file descriptors of the server's processes are open on ``path``."""
+    from storages_sftp.testing import descendants
+
+    count = 0
+    for pid in descendants(local_sshd.proc.pid):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    count += os.readlink(f"/proc/{pid}/fd/{fd}") == str(path)
+    return count
+
+
+def test_a_file_read_to_the_end_gives_its_connection_back_before_close(
+    storage, requests, root, local_sshd, monkeypatch
+):
+    from storages_sftp import client
+
+    storage.save("f.txt", ContentFile(b"hello"))
+    storage.save("g.txt", ContentFile(b"other"))
+    logins = []
+    connect = client.connect
+    monkeypatch.setattr(client, "connect", lambda settings: logins.append(1) or connect(settings))
+    requests.clear()
+    f = storage.open("f.txt")
+    assert f.read() == b"hello"
+    assert storage.size("g.txt") == 5  # on the same connection: no second login
+    assert _open_handles(local_sshd, root / "f.txt") == 1  # open on the server until close()
+    f.close()
+    assert storage.exists("g.txt")
+    assert _open_handles(local_sshd, root / "f.txt") == 0
+    assert (logins, storage.sessions.pool.idle) == ([], 1)
+    assert requests == Counter({"OPEN": 1, "READ": 1, "FSTAT": 1, "STAT": 2, "CLOSE": 1})
+
+
+def test_a_close_while_another_thread_holds_the_connection_goes_out_with_its_next_use(
+    storage, requests, root, local_sshd
+):
+    storage.save("f.txt", ContentFile(b"hello"))
+    f = storage.open("f.txt")
+    assert f.read() == b"hello"
+    requests.clear()
+    conn = storage.sessions.acquire()  # what another thread's operation does
+    f.close()  # must not write on a connection another thread uses
+    assert requests == Counter()
+    assert conn.pending_closes
+    storage.sessions.release(conn)
+    assert storage.exists("f.txt")  # the next borrower sends the close first
+    assert requests == Counter({"CLOSE": 1, "STAT": 1})
+    assert _open_handles(local_sshd, root / "f.txt") == 0
+    assert storage.open("f.txt").read() == b"hello"
 
 
 def test_the_first_write_into_a_new_folder_checks_it_once(storage, requests):

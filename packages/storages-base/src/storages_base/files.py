@@ -122,9 +122,15 @@ class RangedReader(io.RawIOBase):
         view[:size] = data
         self._pos += size
         self._stream_pos += size
-        if self._size is not None and self._pos >= self._size:
-            # Read to the end: give the connection back now, not when (or if) the
-            # file is closed; a later seek opens the stream again.
+        # Read to the end: give the connection back now, not when (or if) the file is
+        # closed; a later seek opens the stream again. A stream that gives its connection
+        # back by itself at the end (``releases_at_end``: SFTP's, whose handle then waits
+        # for close()) stays open until close().
+        if (
+            self._size is not None
+            and self._pos >= self._size
+            and not getattr(self._stream, "releases_at_end", False)
+        ):
             self._close_stream()
         return size
 

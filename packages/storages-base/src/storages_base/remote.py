@@ -119,6 +119,20 @@ class ConnectionPool(Generic[C]):
                 return
         self.discard(conn)
 
+    def claim(self, conn: C) -> bool:
+        """Take ``conn`` itself out of the idle ones; False if it is not idle (lent, or
+        closed). Never waits: a finaliser may ask while this thread holds the lock."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            for index, (idle, _since) in enumerate(self._idle):
+                if idle is conn:
+                    del self._idle[index]
+                    return True
+            return False
+        finally:
+            self._lock.release()
+
     def discard(self, conn: C) -> None:
         """Close ``conn`` without reusing it; errors while closing are ignored."""
         try:

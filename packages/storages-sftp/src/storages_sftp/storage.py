@@ -25,12 +25,14 @@ from storages_base.storage import Capabilities, WriteRequest
 from storages_base.urls import published_url
 
 from .client import (
+    Attributes,
     Connection,
     ConnectionSettings,
     SFTPPool,
     connect,
     host_key_policy,
     remove,
+    stat,
 )
 from .errors import BACKEND
 from .files import SFTPReader, SFTPWriter, stat_and_read
@@ -170,7 +172,7 @@ class SFTPStorage(FileServerStorage):
         path = self._path(key)
         file = conn.sftp.open(path, "rb")
         attrs, head = stat_and_read(file, offset)
-        if stat_mode.S_ISDIR(attrs.st_mode or 0):
+        if stat_mode.S_ISDIR(attrs.mode or 0):
             file.close()
             raise self._not_found(key, "open")
         file.seek(offset + len(head))
@@ -181,7 +183,7 @@ class SFTPStorage(FileServerStorage):
             info.size,
             offset,
             name=self._name_for_key(key),
-            modified=attrs.st_mtime,
+            modified=attrs.mtime,
             conn=conn,
             file=file,
             head=head,
@@ -203,23 +205,23 @@ class SFTPStorage(FileServerStorage):
 
     def _stat(self, key: str) -> Stat:
         path = self._path(key)
-        attrs = self._run(lambda conn: _attributes(conn, path), key, "stat")
-        if attrs is None or stat_mode.S_ISDIR(attrs.st_mode or 0):
+        attrs = self._run(lambda conn: stat(conn, path), key, "stat")
+        if attrs is None or stat_mode.S_ISDIR(attrs.mode or 0):
             raise self._not_found(key, "stat")
         return _stat(attrs)
 
     def _exists(self, key: str) -> bool:
         # A folder exists too, as on django-storages and FileSystemStorage.
         path = self._path(key.rstrip("/"))
-        return self._run(lambda conn: _attributes(conn, path), key, "exists") is not None
+        return self._run(lambda conn: stat(conn, path), key, "exists") is not None
 
     # -- the file-server primitives ----------------------------------------------------------
 
     def _path_info(self, conn: Connection, path: str) -> PathInfo | None:
-        attrs = _attributes(conn, path)
+        attrs = stat(conn, path)
         if attrs is None:
             return None
-        if stat_mode.S_ISDIR(attrs.st_mode or 0):
+        if stat_mode.S_ISDIR(attrs.mode or 0):
             return PathInfo(folder=True)
         return PathInfo(folder=False, stat=_stat(attrs))
 
@@ -255,20 +257,8 @@ class SFTPStorage(FileServerStorage):
         return published_url(self.base_url, self._name_for_key(key), setting="SFTP_BASE_URL")
 
 
-def _attributes(conn: Connection, path: str) -> paramiko.SFTPAttributes | None:
-    """The server's stat of ``path``; None when it does not exist."""
-    try:
-        return conn.sftp.stat(path)
-    except FileNotFoundError:
-        return None
-
-
-def _stat(attrs: Any) -> Stat:
-    return Stat(
-        size=int(attrs.st_size or 0),
-        modified=_time(attrs.st_mtime),
-        accessed=_time(attrs.st_atime),
-    )
+def _stat(attrs: Attributes) -> Stat:
+    return Stat(size=attrs.size or 0, modified=_time(attrs.mtime), accessed=_time(attrs.atime))
 
 
 def _time(value: int | float | None) -> datetime | None:
