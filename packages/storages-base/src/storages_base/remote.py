@@ -267,33 +267,39 @@ class Sessions(Generic[C]):
         (an open file) owns it and gives it back when it is closed. ``broken`` replaces
         the storage's test for this operation (an upload whose content failed mid-way).
         """
-
-        def once() -> T:
-            conn = self.acquire(name, operation)
-            try:
-                result = work(conn)
-            except BaseException as exc:
-                error = self.give_back(conn, exc, name, operation, broken)
-                if error is exc:
-                    raise
-                raise error from exc
-            if not keep:
-                self.pool.release(conn)
-            return result
-
-        try:
-            return once()  # every operation: no retry machinery until a run fails
+        try:  # every operation: one run, no retry machinery until a run fails
+            return self._once(work, name, operation, keep, broken)
         except TransientError as exc:
             failed = exc
         describe = self._describe
         return retrying(
-            once,
+            lambda: self._once(work, name, operation, keep, broken),
             transient=lambda exc: isinstance(exc, TransientError),
             attempts=self.attempts,
             can_retry=can_retry,
             describe=(lambda exc, runs: describe(exc, runs, name, operation)) if describe else None,
             failed=failed,
         )
+
+    def _once(
+        self,
+        work: Callable[[C], T],
+        name: str | None,
+        operation: str,
+        keep: bool,
+        broken: Callable[[BaseException, BaseException], bool] | None,
+    ) -> T:
+        conn = self.acquire(name, operation)
+        try:
+            result = work(conn)
+        except BaseException as exc:
+            error = self.give_back(conn, exc, name, operation, broken)
+            if error is exc:
+                raise
+            raise error from exc
+        if not keep:
+            self.pool.release(conn)
+        return result
 
     def acquire(self, name: str | None = None, operation: str = "connect") -> C:
         """Borrow a connection, which first deletes the files earlier uploads left behind."""
