@@ -15,6 +15,9 @@ from django.utils.encoding import filepath_to_uri
 
 __all__ = ["Quoter", "published_url"]
 
+#: What ``quote`` never escapes (RFC 3986 unreserved).
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
 
 class Quoter(dict[int, str]):
     """``urllib.parse.quote(text, safe=safe)`` as a ``str.translate`` table, for URL signers.
@@ -30,9 +33,14 @@ class Quoter(dict[int, str]):
         super().__init__()
         self.safe = safe
         self._first_unsafe = re.compile(f"[^A-Za-z0-9_.~{re.escape(safe)}-]").search
+        self._kept = _UNRESERVED | {char for char in safe if char < "\x80"}
 
     def __missing__(self, code: int) -> str:
-        quoted = quote(chr(code), safe=self.safe)
+        if code < 0x80:  # what ``quote`` gives, without its encode and byte scan
+            char = chr(code)
+            quoted = char if char in self._kept else f"%{code:02X}"
+        else:
+            quoted = quote(chr(code), safe=self.safe)
         if len(self) < 4096:
             self[code] = quoted
         return quoted

@@ -1,10 +1,10 @@
-"""Who signs the URLs: the service account's own key, or the IAM signBlob API.
+"""Signing without a key of our own: the IAM signBlob API, and our signer as the SDK's.
 
-A service-account key (``GS_CREDENTIALS``, or ``GOOGLE_APPLICATION_CREDENTIALS``)
-signs locally, one RSA-SHA256 per URL. On Cloud Run, GKE and GCE the credentials
-hold no key: ``GS_IAM_SIGN_BLOB`` asks IAM's ``signBlob`` for each signature, with
-the access token kept (and refreshed only when it expires) instead of fetched per
-URL. Credentials that cannot sign are an ``ImproperlyConfigured`` that says what to set.
+On Cloud Run, GKE and GCE the credentials hold no key: ``GS_IAM_SIGN_BLOB`` asks IAM's
+``signBlob`` for each signature, with the access token kept (and refreshed only when it
+expires) instead of fetched per URL. A service-account key signs locally
+(:func:`storages_gcs.urls.build_signer`), without loading this module: it is imported
+only for IAM signing and for the SDK's fallback signer.
 """
 
 from __future__ import annotations
@@ -20,37 +20,12 @@ from google.auth.credentials import Signing
 from storages_base.errors import PermissionDeniedError, StorageError, TransientError
 
 from .client import default_credentials
-from .urls import V4Signer
 
 if TYPE_CHECKING:
     from .storage import GoogleCloudStorage
+    from .urls import V4Signer
 
-__all__ = ["IamSigner", "SignerCredentials", "build_signer"]
-
-CANNOT_SIGN = (
-    "{cls}: the credentials ({kind}) cannot sign URLs: they hold no private key (as on "
-    "Cloud Run, GKE and GCE). Set GS_IAM_SIGN_BLOB = True to sign through the IAM "
-    "signBlob API (the service account needs iam.serviceAccounts.signBlob on itself: "
-    "roles/iam.serviceAccountTokenCreator; set GS_SA_EMAIL if it is not the credentials' "
-    "own), or GS_CREDENTIALS to a service-account key, or GS_QUERYSTRING_AUTH = False "
-    "for a public bucket."
-)
-
-
-def build_signer(storage: GoogleCloudStorage) -> V4Signer:
-    """The signer of ``storage``'s URLs (no request is made to build it)."""
-    credentials = storage.credentials
-    if storage.iam_sign_blob:
-        iam = IamSigner(storage, credentials)
-        return V4Signer(iam.email, iam.sign)
-    if credentials is None:
-        credentials, _project = default_credentials(storage)
-    email = getattr(credentials, "signer_email", None)
-    if not isinstance(credentials, Signing) or not email:
-        raise ImproperlyConfigured(
-            CANNOT_SIGN.format(cls=type(storage).__name__, kind=type(credentials).__name__)
-        )
-    return V4Signer(str(email), credentials.sign_bytes)
+__all__ = ["IamSigner", "SignerCredentials"]
 
 
 class IamSigner:

@@ -28,9 +28,16 @@ from django.core.exceptions import ImproperlyConfigured
 from storages_base.signed_urls import SignedUrlCache
 from storages_base.urls import Quoter
 
-from .client import emulator_host
+from .client import default_credentials, emulator_host
 
-__all__ = ["DEFAULT_ENDPOINT", "MAX_EXPIRATION", "GCSUrlBuilder", "V4Signer", "expiration_seconds"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "MAX_EXPIRATION",
+    "GCSUrlBuilder",
+    "V4Signer",
+    "build_signer",
+    "expiration_seconds",
+]
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 #: V4 signatures live at most seven days.
@@ -219,6 +226,42 @@ class V4Signer:
         return f"{endpoint}{resource}?{canonical_query}&X-Goog-Signature={signature}"
 
 
+CANNOT_SIGN = (
+    "{cls}: the credentials ({kind}) cannot sign URLs: they hold no private key (as on "
+    "Cloud Run, GKE and GCE). Set GS_IAM_SIGN_BLOB = True to sign through the IAM "
+    "signBlob API (the service account needs iam.serviceAccounts.signBlob on itself: "
+    "roles/iam.serviceAccountTokenCreator; set GS_SA_EMAIL if it is not the credentials' "
+    "own), or GS_CREDENTIALS to a service-account key, or GS_QUERYSTRING_AUTH = False "
+    "for a public bucket."
+)
+
+
+def build_signer(storage: Any) -> V4Signer:
+    """The signer of ``storage``'s URLs (no request is made to build it).
+
+    A service-account key (``GS_CREDENTIALS``, or ``GOOGLE_APPLICATION_CREDENTIALS``)
+    signs here, one RSA-SHA256 per URL; :mod:`.signing` (IAM signBlob) is loaded only
+    when ``GS_IAM_SIGN_BLOB`` asks for it, so the first URL of a process loads no module.
+    Credentials that cannot sign are an ``ImproperlyConfigured`` that says what to set.
+    """
+    credentials = storage.credentials
+    if storage.iam_sign_blob:
+        from .signing import IamSigner
+
+        iam = IamSigner(storage, credentials)
+        return V4Signer(iam.email, iam.sign)
+    if credentials is None:
+        credentials, _project = default_credentials(storage)
+    from google.auth.credentials import Signing  # loaded with the credentials
+
+    email = getattr(credentials, "signer_email", None)
+    if not isinstance(credentials, Signing) or not email:
+        raise ImproperlyConfigured(
+            CANNOT_SIGN.format(cls=type(storage).__name__, kind=type(credentials).__name__)
+        )
+    return V4Signer(str(email), credentials.sign_bytes)
+
+
 class GCSUrlBuilder:
     """Build the URLs of one storage; built once per storage, shared by its threads."""
 
@@ -299,8 +342,6 @@ class GCSUrlBuilder:
         if self._signer is None:
             with self._lock:
                 if self._signer is None:
-                    from .signing import build_signer
-
                     self._signer = build_signer(self._storage)
         return self._signer
 
