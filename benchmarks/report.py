@@ -129,6 +129,15 @@ def checks_line(runs: list[dict[str, Any]]) -> str:
     return text + ("\n\n**Failed:** " + "; ".join(sorted(failed)) if failed else "")
 
 
+def _hidden(environments: dict[str, dict[str, Any]]) -> str:
+    hidden = [
+        f"{', '.join(environments[side].get('hidden', []))} from {side}"
+        for side in ("ours", "classic")
+        if environments[side].get("hidden")
+    ]
+    return "; ".join(hidden) or "none"
+
+
 def header(
     repeats: int,
     pythons: dict[str, str],
@@ -160,7 +169,9 @@ the same versions of {pinned}; before measuring, the harness compiled the byteco
 package of both environments the same way (`compileall`), so neither side compiles its SDK
 from source in a run. Left unequal: our environment is the development workspace, with
 the test tools and every package of it installed ({environments["ours"]["paths"]} import
-paths against the classic side's {environments["classic"]["paths"]}).
+paths against the classic side's {environments["classic"]["paths"]}); of those, the optional
+modules the SDKs import when present are hidden from the side that has them
+({_hidden(environments)}).
 
 """
 
