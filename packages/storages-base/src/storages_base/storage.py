@@ -574,6 +574,10 @@ class BaseStorage(BatchUploads, Storage):
         opened = self._open_stat(key)
         if opened is not None:
             return opened.size
+        return self._size(key)
+
+    def _size(self, key: str) -> int:
+        """The stored size of ``key`` (a backend may answer without building a whole stat)."""
         return self._stat(key).size
 
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:

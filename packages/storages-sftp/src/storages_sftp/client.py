@@ -77,7 +77,8 @@ class Connection:
         #: The storage root as the server resolves it, and the folders checked under it.
         self.root_realpath: str | None = None
         self.checked_folders: set[str] = set()
-        #: Handles of files read to the end whose close is still to be sent (``close_later``).
+        #: Handles of files read to the end, to close when this connection is next lent
+        #: (``SFTPPool.close_handle``).
         self.pending_closes: list[bytes] = []
 
     @property
@@ -95,18 +96,11 @@ class Connection:
         """Run before the connection is lent: refuse a dead one, send the closes held back."""
         if not self.alive:
             raise TransientError("the SSH connection was closed", backend=BACKEND)
-        while self.pending_closes:
-            self.close_later(self.pending_closes.pop())
-
-    def close_later(self, handle: bytes) -> None:
-        """Close a file handle without waiting for the answer.
-
-        The answer is read, and dropped, by the next request on this connection (paramiko
-        skips the answers of requests nobody waits for). Only the thread holding the
-        connection may send: another thread's packet could cut into its own.
-        """
         sftp: Any = self.sftp  # paramiko's request machinery, as SFTPFile.__del__ uses it
-        sftp._async_request(type(None), CMD_CLOSE, handle)
+        while self.pending_closes:
+            # Not waited for: the answer comes ahead of the borrower's first one, which
+            # paramiko's reader skips it for (nobody waits for it).
+            sftp._async_request(type(None), CMD_CLOSE, self.pending_closes.pop())
 
     def close(self) -> None:
         try:
@@ -412,20 +406,25 @@ class SFTPPool(Sessions[Connection]):
             attempts=ATTEMPTS,
         )
 
-    def close_later(self, conn: Connection, handle: bytes) -> None:
-        """Close a file handle of ``conn`` (a reader's, read to the end) without a round trip.
+    def close_handle(self, conn: Connection, handle: bytes) -> None:
+        """Close the handle of a file read to the end (``SFTPReader``), on its connection.
 
-        Sent now if ``conn`` is idle (taken from the pool for the time of sending);
-        if another thread holds it, by the next thread that borrows it (``check``).
+        If ``conn`` is idle, it is taken from the pool for the request (a round trip,
+        as the classic's close()). If another thread holds it, none of this thread's
+        packets may cut into that thread's: the next borrower of ``conn`` sends the
+        close (``Connection.check``). An error is ignored, as it was when a reader
+        closed its file: the server drops a connection's handles with it.
         """
         if not self.pool.claim(conn):
             conn.pending_closes.append(handle)
             return
+        sftp: Any = conn.sftp
         try:
-            conn.close_later(handle)
-        except Exception:  # a dead connection: its handles are gone with it
-            self.pool.discard(conn)
-            return
+            sftp._request(CMD_CLOSE, handle)
+        except Exception:
+            if not conn.alive:
+                self.pool.discard(conn)
+                return
         self.pool.release(conn)
 
 

@@ -195,9 +195,9 @@ class SFTPReader(io.RawIOBase):
 
         Every byte up to the size the fstat gave is in, and no read is outstanding, so
         the connection can serve other operations at once. The handle's close waits for
-        the reader's close() (a whole read then costs open, read+fstat: three requests,
-        as the classic's open, read and read to EOF, in two round trips instead of
-        three), and goes out without waiting for its answer (``SFTPPool.close_later``).
+        the reader's close() (``SFTPPool.close_handle``): a whole read costs open,
+        read+fstat, three requests in two round trips (the classic's open, read and
+        read to EOF: three in three), and close() one, as the classic's.
         """
         file, conn = self._file, self._conn
         if file is None or conn is None or self._pos < self.size:
@@ -226,7 +226,7 @@ class SFTPReader(io.RawIOBase):
     def close(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
-            self._pool.close_later(*handle)
+            self._pool.close_handle(*handle)
         self._release()
         super().close()
 

@@ -204,11 +204,17 @@ class SFTPStorage(FileServerStorage):
     # -- one stat: the commonest calls, with nothing built that they do not return -----------
 
     def _stat(self, key: str) -> Stat:
+        return _stat(self._file_attributes(key))
+
+    def _size(self, key: str) -> int:
+        return self._file_attributes(key).size or 0  # no Stat, no datetimes (about 2 us)
+
+    def _file_attributes(self, key: str) -> Attributes:
         path = self._path(key)
         attrs = self._run(lambda conn: stat(conn, path), key, "stat")
         if attrs is None or stat_mode.S_ISDIR(attrs.mode or 0):
             raise self._not_found(key, "stat")
-        return _stat(attrs)
+        return attrs
 
     def _exists(self, key: str) -> bool:
         # A folder exists too, as on django-storages and FileSystemStorage.
