@@ -21,6 +21,7 @@ from urllib3.exceptions import HTTPError as TransportError
 
 from storages_base.chunked import Part, PartRules, PartTarget
 from storages_base.errors import IntegrityError
+from storages_base.verified import VerifiedStream
 
 from .errors import dropbox_errors
 
@@ -157,12 +158,14 @@ class DropboxParts(PartTarget):
             )
 
 
-class ResponseStream(io.RawIOBase):
+class ResponseStream(VerifiedStream):
     """A download's body as a stream: read as it arrives, the connection released on close.
 
     A download of the whole file is checked against the ``content_hash`` Dropbox sent with
     it: bytes that differ raise :class:`~storages_base.IntegrityError` at the end.
     """
+
+    algorithm = "content hash"
 
     def __init__(
         self,
@@ -171,46 +174,28 @@ class ResponseStream(io.RawIOBase):
         size: int | None = None,
         name: str = "",
     ) -> None:
-        super().__init__()
+        expected = content_hash if size is not None else None
+        super().__init__(
+            name=name,
+            backend="dropbox",
+            expected=expected,
+            hasher=ContentHasher() if expected else None,
+            size=size,
+        )
         self._response = response
         self._raw = response.raw
-        self._expected = content_hash if size is not None else None
-        self._left = size
-        self._name = name
-        self._hasher = ContentHasher() if self._expected else None
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
+    def _fetch(self, size: int) -> bytes:
         try:
-            data = self._raw.read(len(buffer))
+            data = bytes(self._raw.read(size))
         except (OSError, TransportError):
             # The connection broke mid-body (reset, a TLS record refused, a timeout): end
             # here. The reader knows the file's size, so it asks again from this offset (a
             # ranged download) or raises.
-            self._hasher = None  # the rest comes from another request: nothing to check
-            return 0
-        size = len(data)
-        if self._hasher is not None and self._left is not None:
-            self._hasher.update(data)
-            self._left -= size
-            if self._left <= 0:
-                self._verify()
-        buffer[:size] = data
-        return size
+            data = b""
+        if not data and self._seen < (self._size or 0):
+            self.stop_checking()  # the rest comes from another request: nothing to check
+        return data
 
-    def _verify(self) -> None:
-        hasher, self._hasher = self._hasher, None
-        if hasher is not None and hasher.hexdigest() != self._expected:
-            raise IntegrityError(
-                "the downloaded bytes do not have the content hash Dropbox sent with them",
-                name=self._name,
-                operation="read",
-                backend="dropbox",
-            )
-
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()
+    def _release(self) -> None:
+        self._response.close()

@@ -27,6 +27,7 @@ from storages_base.chunked import Part, PartRules, PartTarget
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError, TransientError
 from storages_base.files import Stat
+from storages_base.verified import VerifiedStream
 
 from .errors import gcs_errors, raise_for_response
 from .options import RESUMABLE_ALIGNMENT
@@ -96,8 +97,10 @@ def _hashes(headers: Any) -> dict[str, str]:
     return found
 
 
-class DownloadStream(io.RawIOBase):
+class DownloadStream(VerifiedStream):
     """The body of a media download, as stored, checked against its CRC32C at the end."""
+
+    algorithm = "CRC32C"
 
     def __init__(
         self,
@@ -106,51 +109,32 @@ class DownloadStream(io.RawIOBase):
         name: str = "",
         length: int | None = None,
     ) -> None:
-        super().__init__()
-        self._response = response
-        self._raw = response.raw
-        self._expected = crc32c
-        self._name = name
-        # A reader that knows the size stops at it, before the stream's end: check there.
-        self._left = length
-        self._checksum: Any = None
+        checksum: Any = None
         if crc32c:
             import google_crc32c
 
-            self._checksum = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
+            checksum = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
+        super().__init__(
+            name=name,
+            backend="gcs",
+            expected=crc32c,
+            hasher=checksum,
+            encode=_base64_digest,
+            size=length,
+        )
+        self._response = response
+        self._raw = response.raw
 
-    def readable(self) -> bool:
-        return True
+    def _fetch(self, size: int) -> bytes:
+        return bytes(self._raw.read(size, decode_content=False))
 
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._raw.read(len(view), decode_content=False)
-        size = len(data)
-        view[:size] = data
-        if self._checksum is not None:
-            if size:
-                self._checksum.update(data)
-                if self._left is not None:
-                    self._left -= size
-            if (not size or self._left == 0) and self._expected is not None:
-                self._verify()
-        return size
+    def _release(self) -> None:
+        self._response.close()
 
-    def _verify(self) -> None:
-        expected, self._expected = self._expected, None
-        got = base64.b64encode(self._checksum.digest()).decode("ascii")
-        if got != expected:
-            raise IntegrityError(
-                f"the downloaded bytes have CRC32C {got}, the stored object {expected}",
-                name=self._name,
-                operation="read",
-                backend="gcs",
-            )
 
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()
+def _base64_digest(checksum: Any) -> str:
+    """How GCS writes a CRC32C (``x-goog-hash: crc32c=...``)."""
+    return base64.b64encode(checksum.digest()).decode("ascii")
 
 
 def open_download(
@@ -281,7 +265,7 @@ class GCSParts(PartTarget):
         data.seek(0)
 
     def _digest(self) -> str:
-        return base64.b64encode(self._crc32c.digest()).decode("ascii")
+        return _base64_digest(self._crc32c)
 
     def _check(self, response: Any) -> None:
         """GCS refuses a last chunk whose ``X-Goog-Hash`` is not the object's CRC32C; a

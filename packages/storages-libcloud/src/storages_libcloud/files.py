@@ -7,12 +7,11 @@ reads and writes file objects. These adapters hold one chunk at a time, never th
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from storages_base.errors import IntegrityError
 from storages_base.files import CHUNK_SIZE, StorageFile
+from storages_base.verified import VerifiedStream
 
 __all__ = ["ChunkStream", "LibCloudFile", "chunks_of"]
 
@@ -21,7 +20,7 @@ class LibCloudFile(StorageFile):
     """What ``LibCloudStorage.open()`` returns (django-storages' class name)."""
 
 
-class ChunkStream(io.RawIOBase):
+class ChunkStream(VerifiedStream):
     """A readable raw stream over an iterator of byte chunks (a libcloud download).
 
     ``translate`` wraps each step of the iterator, so an error met mid-download (a
@@ -29,6 +28,8 @@ class ChunkStream(io.RawIOBase):
     vocabulary, as the first request's errors are. Given the object's ``md5`` (hex), a
     whole download is checked against it at its end (IntegrityError).
     """
+
+    algorithm = "MD5"
 
     def __init__(
         self,
@@ -38,58 +39,30 @@ class ChunkStream(io.RawIOBase):
         name: str = "",
         size: int | None = None,
     ) -> None:
-        super().__init__()
+        hasher = hashlib.md5(usedforsecurity=False) if md5 else None
+        super().__init__(name=name, backend="libcloud", expected=md5, hasher=hasher, size=size)
         self._chunks = chunks
         self._translate = translate
         self._pending = memoryview(b"")
         self._done = False
-        self._expected, self._name = md5, name
-        self._digest = hashlib.md5(usedforsecurity=False) if md5 else None
-        # A reader that knows the size stops there, before the iterator's end: check there.
-        self._left = size
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
+    def _fetch(self, size: int) -> memoryview:
         while not self._pending and not self._done:
             with self._translate():
                 chunk = next(self._chunks, None)
             if chunk is None:
                 self._done = True
-                self._verify()
             else:
                 self._pending = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
-                if self._digest is not None:
-                    self._digest.update(self._pending)
-                    if self._left is not None:
-                        self._left -= len(self._pending)
-                        if self._left <= 0:
-                            self._verify()
-        size = min(len(view), len(self._pending))
-        view[:size] = self._pending[:size]
+        data = self._pending[:size]
         self._pending = self._pending[size:]
-        return size
+        return data
 
-    def _verify(self) -> None:
-        digest, self._digest = self._digest, None
-        if digest is not None and digest.hexdigest() != self._expected:
-            raise IntegrityError(
-                f"the downloaded bytes have MD5 {digest.hexdigest()}, the stored object "
-                f"{self._expected}",
-                name=self._name,
-                operation="read",
-                backend="libcloud",
-            )
-
-    def close(self) -> None:
-        if not self.closed:
-            close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()  # a generator's close releases LOCAL's open file
-            self._pending, self._done = memoryview(b""), True
-        super().close()
+    def _release(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()  # a generator's close releases LOCAL's open file
+        self._pending, self._done = memoryview(b""), True
 
 
 def chunks_of(stream: IO[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import re
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from storages_base.chunked import Part, PartRules, PartTarget, part_size_for
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError, StorageError, TransientError
 from storages_base.files import StorageFile
+from storages_base.verified import VerifiedStream
 
 from .errors import refuses_condition, require, s3_errors
 
@@ -297,17 +297,17 @@ class _Corrupted(Exception):
         self.stored, self.error = stored, error
 
 
-class S3Body(io.RawIOBase):
+class S3Body(VerifiedStream):
     """A GetObject body as the raw stream storages-base reads, verified as it is read.
 
     A connection lost mid-body is picked up where it broke (``reopen``: a ranged GET
     If-Match the same ETag), at most :data:`RESUMES` times; other errors while reading
     are raised as storage errors. Given ``md5`` (the object's ETag, see :func:`md5_etag`),
-    the bytes are hashed as they pass, across resumes; the read that completes the body
-    raises :class:`IntegrityError` instead of returning its bytes if they differ. No
-    buffering: a caller that streams (``chunks()``) gets the error at the end, one that
-    reads the whole file gets no bytes at all.
+    the bytes are hashed as they pass, across resumes, and checked at the end
+    (:class:`~storages_base.verified.VerifiedStream`).
     """
+
+    algorithm = "MD5"
 
     def __init__(
         self,
@@ -317,58 +317,32 @@ class S3Body(io.RawIOBase):
         size: int = 0,
         reopen: Callable[[int], Any] | None = None,
     ) -> None:
-        super().__init__()
+        hasher = hashlib.md5(usedforsecurity=False) if md5 is not None else None
+        super().__init__(name=name, backend="s3", expected=md5, hasher=hasher, size=size)
         self._body = body
-        self._name = name
-        self._expected = md5
-        self._size = size  # the bytes this body holds (Content-Length)
-        self._seen = 0
         self._reopen = reopen
         self._resumes = RESUMES
-        self._digest = hashlib.md5(usedforsecurity=False) if md5 is not None else None
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._next(len(view))
-        self._seen += len(data)
-        if self._digest is not None:
-            self._digest.update(data)
-            if self._seen >= self._size or not data:
-                self._verify()
-        view[: len(data)] = data
-        return len(data)
-
-    def _next(self, size: int) -> bytes:
+    def _fetch(self, size: int) -> bytes:
         while True:
             try:
                 with s3_errors("read", self._name, None):
                     return bytes(self._body.read(size))
             except TransientError:
-                if not (self._resumes and self._reopen and self._seen < self._size):
+                if not (self._resumes and self._reopen and self._seen < (self._size or 0)):
                     raise
                 self._resumes -= 1
                 self._body.close()
                 self._body = self._reopen(self._seen)
 
-    def _verify(self) -> None:
-        assert self._digest is not None
-        got, self._digest = self._digest.hexdigest(), None
-        if got != self._expected:
-            raise IntegrityError(
-                f"the {self._seen} bytes read have MD5 {got}, S3 holds the file with MD5 "
-                f"{self._expected} (its ETag): corrupted on the way",
-                name=self._name,
-                operation="read",
-                backend="s3",
-            )
+    def _mismatch(self, got: str) -> str:
+        return (
+            f"the {self._seen} bytes read have MD5 {got}, S3 holds the file with MD5 "
+            f"{self._expected} (its ETag): corrupted on the way"
+        )
 
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
+    def _release(self) -> None:
+        self._body.close()
 
 
 def body_of(
