@@ -11,11 +11,10 @@ A page on another origin needs the account's CORS rules to allow the PUT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storages_base import names
+from storages_base.uploads import PresignedUpload
 
 if TYPE_CHECKING:
     from .storage import AzureStorage
@@ -24,33 +23,6 @@ __all__ = ["DEFAULT_EXPIRE", "PresignedUpload", "presigned_upload"]
 
 #: The expiry of an upload SAS when neither ``expire`` nor ``expiration_secs`` is set.
 DEFAULT_EXPIRE = 3600
-
-
-@dataclass(frozen=True)
-class PresignedUpload:
-    """Where and how a browser uploads one file: ``PUT url`` with ``headers``."""
-
-    url: str
-    headers: dict[str, str]
-    name: str  # the storage name (what FileField.name and storage.open() take)
-    key: str  # the blob name (the name under the storage's location)
-    expires: datetime
-    max_size: int
-    content_type: str | None = None
-    method: str = "PUT"
-    fields: dict[str, str] = field(default_factory=dict)  # none: S3's POST shape, for pages
-
-    def as_dict(self) -> dict[str, Any]:
-        """The parts a page needs, ready for ``JsonResponse``."""
-        return {
-            "url": self.url,
-            "method": self.method,
-            "headers": dict(self.headers),
-            "fields": dict(self.fields),
-            "name": self.name,
-            "expires": self.expires.isoformat(),
-            "max_size": self.max_size,
-        }
 
 
 def presigned_upload(
@@ -81,12 +53,14 @@ def presigned_upload(
         if parameters.get(setting):
             headers[header] = str(parameters[setting])
     url = storage.url_builder.url(key, expire=expire, mode="c")
-    return PresignedUpload(
+    return PresignedUpload.lasting(
+        expire,
         url=url,
+        fields={},  # none: the file is the body
+        method="PUT",
         headers=headers,
         name=name,
         key=key,
-        expires=datetime.now(timezone.utc) + timedelta(seconds=expire),
         max_size=max_size,
         content_type=content_type,
     )

@@ -10,13 +10,12 @@ a quarter of its life, at most 15 minutes, so every link handed out still has at
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from dropbox import files as dbx_files
 
 from storages_base.signed_urls import SignedUrlCache
+from storages_base.uploads import PresignedUpload
 
 from .errors import dropbox_errors
 
@@ -50,35 +49,6 @@ class TemporaryLinks:
         return self.cache.url(key, LINK_LIFE, _now(), fetch)
 
 
-@dataclass
-class PresignedUpload:
-    """Where and how a browser uploads one file: POST the bytes to ``url`` (no fields)."""
-
-    url: str
-    name: str
-    key: str
-    expires: datetime
-    max_size: int
-    content_type: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-    method: str = "POST"  # the file itself is the body (no form fields)
-    headers: dict[str, str] = field(
-        default_factory=lambda: {"Content-Type": "application/octet-stream"}
-    )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The parts a page needs, ready for ``JsonResponse`` (the S3 answer's shape)."""
-        return {
-            "url": self.url,
-            "fields": dict(self.fields),
-            "name": self.name,
-            "expires": self.expires.isoformat(),
-            "max_size": self.max_size,
-            "method": self.method,
-            "headers": dict(self.headers),
-        }
-
-
 def presigned_upload(
     storage: DropboxStorage,
     name: str,
@@ -104,11 +74,13 @@ def presigned_upload(
     )
     with dropbox_errors("presigned_upload", name):
         answer = storage.client.files_get_temporary_upload_link(commit, duration=duration)
-    return PresignedUpload(
+    return PresignedUpload.lasting(
+        duration,
         url=str(answer.link),
+        fields={},  # none: the file itself is the body
+        headers={"Content-Type": "application/octet-stream"},
         name=name,
         key=key,
-        expires=datetime.now(timezone.utc) + timedelta(seconds=duration),
         max_size=max_size,
         content_type=content_type,
     )

@@ -14,11 +14,10 @@ name nobody else uses (a random folder, say).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from storages_base import names
-from storages_base.uploads import PresignedUpload, policy_start
+from storages_base.uploads import PresignedUpload, form_fields, policy_start, post_target
 
 from .urls import MAX_EXPIRATION, expiration_seconds
 
@@ -53,14 +52,15 @@ def presigned_upload(
     ends with a slash (``"image/"``). ``expire`` (seconds) defaults to ``expiration``.
     ``fields`` adds form fields the policy fixes as given (``{"x-goog-meta-owner": "42"}``).
     """
-    if not 0 <= min_size <= max_size:
-        raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
     seconds = int(expire) if expire is not None else expiration_seconds(storage.expiration)
-    if not 0 < seconds <= MAX_EXPIRATION:
-        raise ValueError(f"expire must be between 1 and {MAX_EXPIRATION} seconds, got {seconds}")
-    name = names.clean_name(name)
-    names.validate_name(name)
-    key = storage._key(name)  # refuses traversal out of the location
+    name, key = post_target(
+        storage,
+        name,
+        min_size=min_size,
+        max_size=max_size,
+        seconds=seconds,
+        max_seconds=MAX_EXPIRATION,
+    )
     form, conditions = _policy(storage, name, min_size, max_size, content_type, fields or {})
     options: dict[str, Any] = {}
     if storage.custom_endpoint:
@@ -78,12 +78,11 @@ def presigned_upload(
         credentials=SignerCredentials(storage.url_builder.signer()),
         **options,
     )
-    return PresignedUpload(
-        url=post["url"],
-        fields={k: str(v) for k, v in post["fields"].items()},
+    return PresignedUpload.from_post(
+        post,
+        seconds,
         name=name,
         key=key,
-        expires=datetime.now(timezone.utc) + timedelta(seconds=seconds),
         max_size=max_size,
         content_type=content_type,
         conditions=conditions,
@@ -104,11 +103,7 @@ def _policy(
     acl = parameters.pop("acl", None) or storage.default_acl
     if acl:
         form["acl"] = _XML_ACLS.get(acl, acl)
-    for parameter, value in parameters.items():
-        if parameter in _FORM_FIELDS:
-            form[_FORM_FIELDS[parameter]] = str(value)
-        elif parameter == "metadata":
-            form.update({f"x-goog-meta-{k}": str(v) for k, v in value.items()})
+    form.update(form_fields(parameters, _FORM_FIELDS, "metadata", "x-goog-meta-"))
     form.update(extra)
     return form, conditions
 

@@ -14,11 +14,9 @@ a name nobody else uses (a random folder, say), whatever ``file_overwrite`` says
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from storages_base import names
-from storages_base.uploads import PresignedUpload, policy_start
+from storages_base.uploads import PresignedUpload, form_fields, policy_start, post_target
 
 from .errors import s3_errors
 
@@ -62,14 +60,10 @@ def presigned_upload(
     ``querystring_expire``. ``fields`` adds form fields that the policy fixes as given
     (``{"x-amz-meta-owner": "42"}``). No request is made: signing is local.
     """
-    if not 0 <= min_size <= max_size:
-        raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
     expire = int(expire if expire is not None else storage.querystring_expire)
-    if not 0 < expire <= MAX_EXPIRE:
-        raise ValueError(f"expire must be between 1 and {MAX_EXPIRE} seconds, got {expire}")
-    name = names.clean_name(name)
-    names.validate_name(name)
-    key = storage._key(name)  # refuses traversal out of the location
+    name, key = post_target(
+        storage, name, min_size=min_size, max_size=max_size, seconds=expire, max_seconds=MAX_EXPIRE
+    )
     form, conditions = _policy(storage, name, min_size, max_size, content_type, fields or {})
     with s3_errors("presign", name, storage.bucket_name):
         post = storage.client.generate_presigned_post(
@@ -79,12 +73,11 @@ def presigned_upload(
             Conditions=conditions,
             ExpiresIn=expire,
         )
-    return PresignedUpload(
-        url=post["url"],
-        fields={k: str(v) for k, v in post["fields"].items()},
+    return PresignedUpload.from_post(
+        post,
+        expire,
         name=name,
         key=key,
-        expires=datetime.now(timezone.utc) + timedelta(seconds=expire),
         max_size=max_size,
         content_type=content_type,
         conditions=conditions,
@@ -104,11 +97,7 @@ def _policy(
     parameters = storage.get_object_parameters(name)
     if storage.default_acl and "ACL" not in parameters:
         parameters["ACL"] = storage.default_acl
-    for parameter, value in parameters.items():
-        if parameter in _FORM_FIELDS:
-            form[_FORM_FIELDS[parameter]] = str(value)
-        elif parameter == "Metadata":
-            form.update({f"x-amz-meta-{k}": str(v) for k, v in value.items()})
+    form.update(form_fields(parameters, _FORM_FIELDS, "Metadata", "x-amz-meta-"))
     form.update(extra)
     conditions.extend({field_name: value} for field_name, value in form.items())
     return form, conditions
