@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from storages_base.errors import (
@@ -22,6 +21,7 @@ from storages_base.errors import (
     StorageError,
     TransientError,
     error_for_status,
+    translating,
 )
 
 __all__ = ["PERMISSIONS", "GCSHttpError", "gcs_errors", "raise_for_response", "translate"]
@@ -160,23 +160,20 @@ def _is_auth_error(exc: BaseException) -> bool:
     return isinstance(exc, (DefaultCredentialsError, RefreshError))
 
 
-@contextmanager
 def gcs_errors(
     operation: str,
     name: str | None,
     bucket: str | None,
     exclusive: bool = False,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Translate the SDK's, HTTP and auth errors raised in the block, chained."""
     from google.api_core.exceptions import GoogleAPIError
     from google.auth.exceptions import GoogleAuthError
     from requests import RequestException
 
-    try:
-        yield
-    except StorageError:
-        raise
-    except (GoogleAPIError, GoogleAuthError, RequestException, GCSHttpError) as exc:
-        raise translate(
+    return translating(
+        (GoogleAPIError, GoogleAuthError, RequestException, GCSHttpError),
+        lambda exc: translate(
             exc, name=name, operation=operation, bucket=bucket, exclusive=exclusive
-        ) from exc
+        ),
+    )
