@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from storages_base.chunked import Part, PartRules, PartTarget
+from storages_base.chunked import Part, PartRules, PartTarget, part_md5
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError
 
@@ -129,7 +129,7 @@ class BlockBlobParts(PartTarget):
     def prepare(self, number: int, data: Part) -> None:
         """The block's MD5, hashed by the engine's caller while the blocks in flight are
         sent (hashing in the sending thread would leave its connection idle meanwhile)."""
-        self._digests[number] = _digest(data)
+        self._digests[number] = part_md5(data)
 
     def send_part(self, number: int, data: Part) -> str:
         """``Put Block`` with the block's MD5, which Azure checks; a part in memory is
@@ -137,7 +137,7 @@ class BlockBlobParts(PartTarget):
         block_id = self.block_id(number)
         body: Any = MemoryPart(data) if isinstance(data, (bytes, bytearray)) else data
         length = len(body)
-        digest = self._digests.pop(number, None) or _md5_of(body)
+        digest = self._digests.pop(number, None) or part_md5(body)
         with azure_errors("save", self.name, self.container):
             self.blob.stage_block(
                 block_id,
@@ -163,23 +163,6 @@ class BlockBlobParts(PartTarget):
 
     def abort(self) -> None:
         """Nothing to drop: uncommitted blocks are never a blob and expire on their own."""
-
-
-def _digest(data: Part) -> bytes:
-    """The MD5 of a part: of a buffer at once (no copy), of a stream by ``_md5_of``."""
-    if isinstance(data, (bytes, bytearray)):
-        return hashlib.md5(data, usedforsecurity=False).digest()
-    return _md5_of(data)
-
-
-def _md5_of(stream: Any) -> bytes:
-    """The MD5 of a rewindable part, read a megabyte at a time; the stream is rewound."""
-    digest = hashlib.md5(usedforsecurity=False)
-    stream.seek(0)
-    while chunk := stream.read(1024 * 1024):
-        digest.update(chunk)
-    stream.seek(0)
-    return digest.digest()
 
 
 class MemoryPart(io.RawIOBase):

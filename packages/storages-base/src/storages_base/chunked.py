@@ -49,6 +49,7 @@ commit aborts, and it can gzip what is written on the way.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import threading
@@ -74,6 +75,8 @@ __all__ = [
     "Part",
     "PartRules",
     "PartTarget",
+    "hash_part",
+    "part_md5",
     "part_size_for",
     "read_chunks",
     "upload",
@@ -91,6 +94,25 @@ PARTS_PER_SIZE = 1_000
 def part_size_for(base: int, number: int, every: int = PARTS_PER_SIZE) -> int:
     """The size of part ``number`` (from 1) of an upload whose total size is unknown."""
     return base << min((number - 1) // every, 9)
+
+
+def hash_part(hasher: Any, data: Part) -> Any:
+    """Feed a part to ``hasher`` (``update()``) and return it, for a checksum the
+    provider sends with the part: a buffer at once (no copy); a part of a file on disk
+    read a MiB at a time and rewound, so that it is sent whole after."""
+    if isinstance(data, (bytes, bytearray)):
+        hasher.update(data)
+        return hasher
+    data.seek(0)
+    while block := data.read(1024 * 1024):
+        hasher.update(block)
+    data.seek(0)
+    return hasher
+
+
+def part_md5(data: Part) -> bytes:
+    """The MD5 of a part (S3's Content-MD5, Azure's transactional MD5)."""
+    return bytes(hash_part(hashlib.md5(usedforsecurity=False), data).digest())
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from storages_base.chunked import Part, PartRules, PartTarget
+from storages_base.chunked import Part, PartRules, PartTarget, hash_part
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError, TransientError
 from storages_base.files import Stat
@@ -251,18 +251,12 @@ class GCSParts(PartTarget):
 
     def _hash(self, data: Part) -> None:
         """Add a chunk to the upload's CRC32C (a file part is read once more, then rewound)."""
-        if isinstance(data, bytes):
-            self._crc32c.update(data)
-            return
         if isinstance(data, bytearray):  # the C checksum takes bytes only: a MiB at a time
             with memoryview(data) as view:
                 for start in range(0, len(view), 1024 * 1024):
                     self._crc32c.update(bytes(view[start : start + 1024 * 1024]))
             return
-        data.seek(0)
-        while block := data.read(1024 * 1024):
-            self._crc32c.update(block)
-        data.seek(0)
+        hash_part(self._crc32c, data)
 
     def _digest(self) -> str:
         return _base64_digest(self._crc32c)

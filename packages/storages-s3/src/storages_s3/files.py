@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from storages_base import chunked
-from storages_base.chunked import Part, PartRules, PartTarget, part_size_for
+from storages_base.chunked import Part, PartRules, PartTarget, part_md5, part_size_for
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError, StorageError, TransientError
 from storages_base.files import StorageFile
@@ -81,19 +81,6 @@ def md5_etag(response: Any) -> str | None:
     return etag if _MD5_HEX.fullmatch(etag) else None
 
 
-def _md5(data: Part) -> bytes:
-    """The MD5 of a part: bytes in place; a part of a file on disk read once and rewound."""
-    digest = hashlib.md5(usedforsecurity=False)
-    if isinstance(data, (bytes, bytearray)):
-        digest.update(data)
-    else:
-        start = data.tell()
-        while chunk := data.read(1024 * 1024):
-            digest.update(chunk)
-        data.seek(start)
-    return digest.digest()
-
-
 def s3_rules() -> PartRules:
     """S3's part rules (read when an upload starts, so tests can shorten the growth)."""
     return PartRules(MIN_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, grow_every=PARTS_PER_SIZE)
@@ -136,7 +123,7 @@ class S3Parts(PartTarget):
             size = str(gzip_original_size(data))
             metadata = {**parameters.get("Metadata", {}), UNCOMPRESSED_SIZE: size}
             parameters = {**parameters, "Metadata": metadata}
-        digest = _md5(data) if self.exclusive or self.content_md5 else None
+        digest = part_md5(data) if self.exclusive or self.content_md5 else None
         if self.exclusive and digest is not None:
             self.sent_md5 = digest.hex()
         if not self.content_md5 or digest is None:
@@ -208,7 +195,7 @@ class S3Parts(PartTarget):
         """UploadPart; with ``content_md5``, a part stored with other bytes fails the upload
         (the engine then aborts it: nothing is stored)."""
         parameters = self.part_parameters
-        digest = _md5(data) if self.content_md5 else None
+        digest = part_md5(data) if self.content_md5 else None
         if digest is not None:
             parameters = {**parameters, "ContentMD5": base64.b64encode(digest).decode()}
 
