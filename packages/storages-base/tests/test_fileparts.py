@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.files.base import ContentFile, File
 
+from storages_base.chunked import part_md5
 from storages_base.fileparts import FilePart, file_parts
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes
@@ -98,3 +100,11 @@ def test_an_empty_file_is_one_empty_part() -> None:
         parts = file_parts(handle, 1000, 0)
         assert parts is not None
         assert [len(p) for p in parts] == [0]
+
+
+def test_a_part_hashed_for_its_checksum_is_then_sent_whole(on_disk: File) -> None:
+    part = file_parts(on_disk, 4096, len(DATA))[1]  # type: ignore[index]
+    part.read(10)
+    assert part_md5(part) == hashlib.md5(DATA[4096:8192], usedforsecurity=False).digest()
+    assert part.read() == DATA[4096:8192]
+    assert part_md5(bytearray(b"abc")) == hashlib.md5(b"abc", usedforsecurity=False).digest()
