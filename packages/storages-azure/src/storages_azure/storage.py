@@ -33,6 +33,7 @@ from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.names import ResolvedName
 from storages_base.signed_urls import reuse_window
+from storages_base.uploads import DirectUploads
 
 from .client import (
     READ_CHUNK_SIZE,
@@ -52,7 +53,7 @@ from .files import (
     RangeDigests,
 )
 from .options import AZURE_OPTIONS
-from .uploads import PresignedUpload, presigned_upload
+from .uploads import presigned_upload
 from .urls import AzureUrlBuilder
 
 if TYPE_CHECKING:
@@ -74,10 +75,11 @@ CONTENT_SETTINGS = (
 )
 
 
-class AzureStorage(ChunkedUploads, BaseStorage):
+class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
     """Blobs in one Azure container (``storages_azure.AzureStorage``)."""
 
     backend_name = "azure"
+    sign_upload = presigned_upload  # storages_base.uploads.DirectUploads
     options = AZURE_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
         conditional_create=True,
@@ -406,20 +408,6 @@ class AzureStorage(ChunkedUploads, BaseStorage):
         if builder._delegation is None:
             raise ValueError("A user-delegation key needs AZURE_TOKEN_CREDENTIAL.")
         return builder._delegation.key_for(expiry)
-
-    def presigned_upload(
-        self,
-        name: str,
-        *,
-        max_size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-    ) -> PresignedUpload:
-        """Sign a create-only PUT a browser uses to upload ``name`` straight to the
-        container (no request); see :mod:`storages_azure.uploads`."""
-        return presigned_upload(
-            self, name, max_size=max_size, content_type=content_type, expire=expire
-        )
 
 
 class BlobClients:

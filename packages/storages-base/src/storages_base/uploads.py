@@ -10,17 +10,17 @@ form) works on any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import names
 
 if TYPE_CHECKING:
     from .storage import BaseStorage
 
-__all__ = ["PresignedUpload", "form_fields", "policy_start", "post_target"]
+__all__ = ["DirectUploads", "PresignedUpload", "form_fields", "policy_start", "post_target"]
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,27 @@ def policy_start(
     elif content_type:
         form["Content-Type"] = content_type
     return form, conditions
+
+
+class DirectUploads:
+    """``presigned_upload()`` for the storages whose provider lets a browser upload
+    straight to it: each names its signing function (``sign_upload``, the provider's
+    ``presigned_upload(storage, name, ...)``), and the method has one signature on all."""
+
+    sign_upload: ClassVar[Callable[..., PresignedUpload]]
+
+    def presigned_upload(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+        **kwargs: Any,
+    ) -> PresignedUpload:
+        """Sign what a browser needs to upload ``name`` (at most ``max_size`` bytes)
+        straight to the provider; see the provider's ``sign_upload`` and "Direct
+        uploads" in its README. ``expire`` is in seconds."""
+        return type(self).sign_upload(
+            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
+        )

@@ -22,12 +22,13 @@ from storages_base import BaseStorage, Capabilities, Stat, WriteRequest, client_
 from storages_base.chunked import ChunkedUploads
 from storages_base.names import clean_name
 from storages_base.signed_urls import reuse_window
+from storages_base.uploads import DirectUploads
 
 from .client import DropboxClient, build_client
 from .errors import dropbox_errors
 from .files import DropboxParts, ResponseStream
 from .options import DROPBOX_OPTIONS, WRITE_MODES
-from .urls import LINK_LIFE, PresignedUpload, TemporaryLinks, presigned_upload
+from .urls import LINK_LIFE, TemporaryLinks, presigned_upload
 
 __all__ = ["CREDENTIALS_NEEDED", "DropBoxStorage", "DropboxStorage"]
 
@@ -37,10 +38,11 @@ CREDENTIALS_NEEDED = (
 )
 
 
-class DropboxStorage(ChunkedUploads, BaseStorage):
+class DropboxStorage(DirectUploads, ChunkedUploads, BaseStorage):
     """Files in a Dropbox folder (BACKEND "storages_dropbox.DropboxStorage")."""
 
     backend_name = "dropbox"
+    sign_upload = presigned_upload  # storages_base.uploads.DirectUploads
     options = DROPBOX_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
         conditional_create=True,  # write mode add, autorename off: a taken name is refused
@@ -242,20 +244,6 @@ class DropboxStorage(ChunkedUploads, BaseStorage):
 
     def _object_url(self, key: str, *args: Any, **kwargs: Any) -> str:
         return self.links.url(key)
-
-    def presigned_upload(
-        self,
-        name: str,
-        *,
-        max_size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-        **kwargs: Any,
-    ) -> PresignedUpload:
-        """A one-time upload link for a browser (``get_temporary_upload_link``)."""
-        return presigned_upload(
-            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
-        )
 
 
 def _stat(metadata: Any) -> Stat:

@@ -29,12 +29,13 @@ from storages_base.chunked import ChunkedUploads
 from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
+from storages_base.uploads import DirectUploads
 
 from .client import api_base, build_bucket, build_client
 from .errors import gcs_errors
 from .files import UNCOMPRESSED_SIZE, WRITE_TOKEN, GCSParts, media_url, open_download
 from .options import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CHUNK_SIZE, GCS_OPTIONS, RESUMABLE_ALIGNMENT
-from .uploads import PresignedUpload, presigned_upload
+from .uploads import presigned_upload
 from .urls import GCSUrlBuilder, expiration_seconds
 
 __all__ = [
@@ -59,10 +60,11 @@ def _retry() -> Any:
     )
 
 
-class GoogleCloudStorage(ChunkedUploads, BaseStorage):
+class GoogleCloudStorage(DirectUploads, ChunkedUploads, BaseStorage):
     """Files in a GCS bucket (``"BACKEND": "storages_gcs.GoogleCloudStorage"``)."""
 
     backend_name = "gcs"
+    sign_upload = presigned_upload  # storages_base.uploads.DirectUploads
     options = GCS_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
         conditional_create=True,
@@ -311,25 +313,6 @@ class GoogleCloudStorage(ChunkedUploads, BaseStorage):
         if acl == "publicRead" or not self.querystring_auth:
             return self.url_builder.public(key)
         return self.url_builder.signed(key, parameters)
-
-    # -- direct uploads ------------------------------------------------------------------
-
-    def presigned_upload(
-        self,
-        name: str,
-        *,
-        max_size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-        **kwargs: Any,
-    ) -> PresignedUpload:
-        """Sign a V4 POST policy a browser uses to upload ``name`` straight to the bucket.
-
-        See :func:`storages_gcs.uploads.presigned_upload` and "Direct uploads" in the README.
-        """
-        return presigned_upload(
-            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
-        )
 
 
 class GoogleCloudStaticStorage(GoogleCloudStorage):

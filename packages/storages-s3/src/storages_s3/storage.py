@@ -31,12 +31,13 @@ from storages_base.chunked import ChunkedUploads
 from storages_base.content import gzip_original_size
 from storages_base.manifest import ManifestFilesMixin
 from storages_base.signed_urls import reuse_window
+from storages_base.uploads import DirectUploads
 
 from .client import build_client, build_resource, build_session, is_aws_endpoint
 from .errors import code_of, is_missing, require, s3_errors, status_of
 from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts, body_of
 from .options import S3_OPTIONS
-from .uploads import PresignedUpload, presigned_upload
+from .uploads import presigned_upload
 from .urls import S3UrlBuilder
 
 if TYPE_CHECKING:
@@ -49,10 +50,11 @@ _READ_PARAMETERS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5
 logger = logging.getLogger(__name__)
 
 
-class S3Storage(ChunkedUploads, BaseStorage):
+class S3Storage(DirectUploads, ChunkedUploads, BaseStorage):
     """Files in an S3 bucket (``STORAGES = {"default": {"BACKEND": "storages_s3.S3Storage"}}``)."""
 
     backend_name = "s3"
+    sign_upload = presigned_upload  # storages_base.uploads.DirectUploads
     options = S3_OPTIONS
     capabilities: ClassVar[Capabilities] = Capabilities(
         conditional_create=True,
@@ -415,25 +417,6 @@ class S3Storage(ChunkedUploads, BaseStorage):
     ) -> str:
         return self.url_builder.url(
             key, parameters=parameters, expire=expire, http_method=http_method
-        )
-
-    # -- direct uploads ------------------------------------------------------------------
-
-    def presigned_upload(
-        self,
-        name: str,
-        *,
-        max_size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-        **kwargs: Any,
-    ) -> PresignedUpload:
-        """Sign a POST a browser uses to upload ``name`` straight to the bucket (no request).
-
-        See :func:`storages_s3.uploads.presigned_upload` and "Direct uploads" in the README.
-        """
-        return presigned_upload(
-            self, name, max_size=max_size, content_type=content_type, expire=expire, **kwargs
         )
 
 
