@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from storages_base.chunked import Part, PartRules, PartTarget, part_md5
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError
+from storages_base.fileparts import PartView
 
 from .errors import azure_errors
 
@@ -165,31 +166,13 @@ class BlockBlobParts(PartTarget):
         """Nothing to drop: uncommitted blocks are never a blob and expire on their own."""
 
 
-class MemoryPart(io.RawIOBase):
+class MemoryPart(PartView):
     """A part in memory as a seekable stream over its buffer: sent without a copy, and
     rewound by the SDK for a retry."""
 
     def __init__(self, data: bytes | bytearray) -> None:
-        super().__init__()
         self._view = memoryview(data)
-        self._position = 0
-
-    def __len__(self) -> int:
-        return len(self._view)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}
-        self._position = max(0, base[whence] + offset)
-        return self._position
+        super().__init__(len(self._view))
 
     def readinto(self, buffer: Any) -> int:
         chunk = self._view[self._position : self._position + len(memoryview(buffer))]

@@ -13,19 +13,17 @@ import os
 import stat
 from typing import IO, Any
 
-__all__ = ["FilePart", "file_parts", "file_region"]
+__all__ = ["FilePart", "PartView", "file_parts", "file_region"]
 
 
-class FilePart(io.RawIOBase):
-    """A read-only, seekable view of ``length`` bytes of ``fd`` from ``start``.
+class PartView(io.RawIOBase):
+    """A read-only, seekable stream over ``length`` bytes held elsewhere, with a position
+    of its own: what an SDK sends a part from, rewinds for a retry, and asks the length of
+    (``len``). Subclasses read from the position (a file by offset, a buffer in place)."""
 
-    The descriptor's own position is never used or moved, so parts of one file can be
-    read from several threads, and rewound for a retry.
-    """
-
-    def __init__(self, fd: int, start: int, length: int) -> None:
+    def __init__(self, length: int) -> None:
         super().__init__()
-        self.fd, self.start, self.length = fd, start, length
+        self.length = length
         self._position = 0
 
     def __len__(self) -> int:
@@ -46,6 +44,18 @@ class FilePart(io.RawIOBase):
             raise ValueError("negative seek position")
         self._position = base + offset
         return self._position
+
+
+class FilePart(PartView):
+    """A read-only, seekable view of ``length`` bytes of ``fd`` from ``start``.
+
+    The descriptor's own position is never used or moved, so parts of one file can be
+    read from several threads, and rewound for a retry.
+    """
+
+    def __init__(self, fd: int, start: int, length: int) -> None:
+        super().__init__(length)
+        self.fd, self.start = fd, start
 
     def read(self, size: int | None = -1) -> bytes:
         left = self.length - self._position
