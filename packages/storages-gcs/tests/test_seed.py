@@ -13,6 +13,7 @@ from django.db import models
 from django.test import override_settings
 from django.utils.functional import empty
 
+from storages_base.testing.django import docs_session
 from storages_gcs import GoogleCloudStorage
 
 
@@ -42,16 +43,7 @@ def gs_settings(bucket: str, sa_info: dict[str, str], tmp_path: Path) -> Any:
 @pytest.mark.usefixtures("gs_settings")
 def test_the_default_storage_session_of_the_docs() -> None:
     assert type(storages["default"]) is GoogleCloudStorage
-    assert default_storage.exists("storage_test") is False
-    file = default_storage.open("storage_test", "w")
-    file.write("storage contents")
-    file.close()
-    assert default_storage.exists("storage_test") is True
-    file = default_storage.open("storage_test", "r")
-    assert file.read() == "storage contents"
-    file.close()
-    default_storage.delete("storage_test")
-    assert default_storage.exists("storage_test") is False
+    docs_session(default_storage)
 
 
 @pytest.mark.usefixtures("gs_settings")

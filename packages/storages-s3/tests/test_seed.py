@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
+from storages_base.testing.django import docs_session
 from storages_s3 import S3Storage
 from storages_s3.s3boto3 import S3Boto3Storage
 
@@ -109,13 +110,4 @@ def test_the_storage_settings_from_the_seed_work_with_the_default_storage(
     bucket = moto.new_bucket()
     storages = {"default": {"BACKEND": "storages_s3.s3boto3.S3Boto3Storage"}}
     with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=bucket):
-        assert default_storage.exists("storage_test") is False
-        file = default_storage.open("storage_test", "w")
-        file.write("storage contents")
-        file.close()
-        assert default_storage.exists("storage_test") is True
-        file = default_storage.open("storage_test", "r")
-        assert file.read() == "storage contents"
-        file.close()
-        default_storage.delete("storage_test")
-        assert default_storage.exists("storage_test") is False
+        docs_session(default_storage)

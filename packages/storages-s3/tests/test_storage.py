@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
+from storages_base.testing.django import docs_session
 from storages_s3 import S3Storage
 
 from .conftest import S3Server
@@ -48,16 +49,7 @@ def test_a_deleted_file_no_longer_exists(storage: S3Storage) -> None:
 
 
 def test_the_seed_session_writes_and_reads_text_through_open(storage: S3Storage) -> None:
-    assert storage.exists("storage_test") is False
-    file = storage.open("storage_test", "w")
-    file.write("storage contents")
-    file.close()
-    assert storage.exists("storage_test") is True
-    file = storage.open("storage_test", "r")
-    assert file.read() == "storage contents"
-    file.close()
-    storage.delete("storage_test")
-    assert storage.exists("storage_test") is False
+    docs_session(storage)
 
 
 def test_text_mode_translates_newlines_like_python_open(storage: S3Storage) -> None:

@@ -51,3 +51,19 @@ def collectstatic(storage: Any, static_dir: Any, *, batch: bool = True) -> None:
         command = (our_command if batch else django_command).Command()
         command.storage = storage
         call_command(command, interactive=False, verbosity=0)
+
+
+def docs_session(storage: Any) -> None:
+    """The session django-storages' docs show for every backend: ``open(name, "w")``, write
+    text, read it back, delete; ``exists()`` between each step. The seed tests of each
+    provider run it on the storage as its docs configure it."""
+    assert storage.exists("storage_test") is False
+    file = storage.open("storage_test", "w")
+    file.write("storage contents")
+    file.close()
+    assert storage.exists("storage_test") is True
+    file = storage.open("storage_test", "r")
+    assert file.read() == "storage contents"
+    file.close()
+    storage.delete("storage_test")
+    assert storage.exists("storage_test") is False
