@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from azure.storage.blob import generate_container_sas
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from storages_base.checks import check_storages
-from storages_base.management.commands import storages_check
+from storages_base.testing.django import run_storages_check
 
 from .conftest import ACCOUNT, Azurite
 
@@ -47,13 +44,8 @@ def test_sas_urls_nothing_can_sign_are_reported() -> None:
 
 
 def check(options: dict[str, Any]) -> tuple[str, int]:
-    out = io.StringIO()
     with override_settings(STORAGES={"default": {"BACKEND": AZ, "OPTIONS": options}}):
-        try:
-            call_command(storages_check.Command(), "default", stdout=out, no_color=True)
-        except CommandError as exc:
-            return out.getvalue(), exc.returncode
-    return out.getvalue(), 0
+        return run_storages_check("default")
 
 
 def test_storages_check_passes_a_private_container_with_sas_urls(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from storages_base.checks import check_storages
-from storages_base.management.commands import storages_check
+from storages_base.testing.django import run_storages_check
 from storages_dropbox.testing import DropboxServer
 
 from .conftest import server_options
@@ -20,13 +17,8 @@ DROPBOX = "storages_dropbox.DropboxStorage"
 
 
 def run_check(options: dict[str, Any]) -> tuple[str, int]:
-    out = io.StringIO()
     with override_settings(STORAGES={"default": {"BACKEND": DROPBOX, "OPTIONS": options}}):
-        try:
-            call_command(storages_check.Command(), stdout=out, no_color=True)
-        except CommandError as exc:
-            return out.getvalue(), exc.returncode
-    return out.getvalue(), 0
+        return run_storages_check()
 
 
 def ids(options: dict[str, Any]) -> list[str]:

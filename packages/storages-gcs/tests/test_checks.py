@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from storages_base.checks import check_storages
-from storages_base.management.commands import storages_check
+from storages_base.testing.django import run_storages_check as check
 from storages_gcs.testing import GCSEmulator
 
 GCS = "storages_gcs.GoogleCloudStorage"
-
-
-def check(*aliases: str) -> tuple[str, int]:
-    out = io.StringIO()
-    try:
-        call_command(storages_check.Command(), *aliases, stdout=out, no_color=True)
-    except CommandError as exc:
-        return out.getvalue(), exc.returncode
-    return out.getvalue(), 0
 
 
 def ids(messages: list[Any]) -> list[str]:

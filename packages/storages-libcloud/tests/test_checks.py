@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import io
-
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from storages_base.checks import check_storages
-from storages_base.management.commands import storages_check
+from storages_base.testing.django import run_storages_check as run_check
 
 from .conftest import Driver
 
 BACKEND = "storages_libcloud.LibCloudStorage"
-
-
-def run_check() -> tuple[str, int]:
-    out = io.StringIO()
-    try:
-        call_command(storages_check.Command(), stdout=out, no_color=True)
-    except CommandError as exc:
-        return out.getvalue(), exc.returncode
-    return out.getvalue(), 0
 
 
 def test_an_unknown_provider_name_is_reported() -> None:

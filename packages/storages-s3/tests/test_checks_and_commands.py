@@ -22,27 +22,17 @@ from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from storages_base.checks import check_storages, diagnose
-from storages_base.management.commands import storages_check, storages_copy
+from storages_base.management.commands import storages_copy
+from storages_base.testing.django import run_storages_check as check
 from storages_s3 import S3Storage
 
 from .conftest import S3Server, own_moto_process
 
 S3 = "storages_s3.S3Storage"
 FS = "django.core.files.storage.FileSystemStorage"
-
-
-def check(*aliases: str) -> tuple[str, int]:
-    """Run storages_check; return its output and exit status."""
-    out = io.StringIO()
-    try:
-        call_command(storages_check.Command(), *aliases, stdout=out, no_color=True)
-    except CommandError as exc:
-        return out.getvalue(), exc.returncode
-    return out.getvalue(), 0
 
 
 def line(output: str, step: str) -> str:

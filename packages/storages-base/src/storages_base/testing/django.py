@@ -67,3 +67,20 @@ def docs_session(storage: Any) -> None:
     file.close()
     storage.delete("storage_test")
     assert storage.exists("storage_test") is False
+
+
+def run_storages_check(*aliases: str) -> tuple[str, int]:
+    """Run ``manage.py storages_check`` on ``aliases`` (all: none given); return what it
+    printed and its exit status (0, or the status its ``CommandError`` carries)."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from storages_base.management.commands import storages_check
+
+    out = io.StringIO()
+    try:
+        call_command(storages_check.Command(), *aliases, stdout=out, no_color=True)
+    except CommandError as exc:
+        return out.getvalue(), exc.returncode
+    return out.getvalue(), 0
