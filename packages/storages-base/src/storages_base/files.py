@@ -163,7 +163,8 @@ class RangedReader(io.RawIOBase):
             self._stream = None
 
     def close(self) -> None:
-        self._close_stream()
+        if self._stream is not None:  # a read to the end closed it already
+            self._close_stream()
         super().close()
 
 
@@ -425,7 +426,16 @@ class StorageFile(File):  # type: ignore[type-arg]
         A streaming writer (one with ``commit()``) is committed; closing it without a
         commit, as happens when storing fails, abandons the upload.
         """
-        if self.closed:
+        file = self.file
+        if file is None or file.closed:
+            return
+        if not self._writing:  # a reader stores nothing: no flush, no commit to look for
+            self._dirty = False
+            try:
+                file.close()
+            finally:
+                for stream in self._under:
+                    stream.close()
             return
         raw = self._raw
         assert raw is not None
