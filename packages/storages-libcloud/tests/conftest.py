@@ -22,6 +22,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from storages_base.testing.kills import ServerProcess  # noqa: E402
 from storages_base.testing.servers import (  # noqa: E402
@@ -135,3 +136,14 @@ def make_storage(driver: Driver) -> Callable[..., LibCloudStorage]:
         return LibCloudStorage(**{"providers": providers, **options})
 
     return make
+
+
+def settings_storages(
+    request: pytest.FixtureRequest, driver_name: str
+) -> Iterator[Callable[..., LibCloudStorage]]:
+    """Storages of ``LIBCLOUD_PROVIDERS['default']`` on a fresh container of the driver,
+    set as a user sets it (the shared suites' ``storage_factory``)."""
+    driver: Driver = request.getfixturevalue(f"{driver_name}_driver")
+    bucket = driver.new_container()
+    with override_settings(LIBCLOUD_PROVIDERS={"default": driver.entry(bucket)}):
+        yield lambda **options: LibCloudStorage(**options)

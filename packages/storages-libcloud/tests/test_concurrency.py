@@ -13,7 +13,7 @@ from django.test import override_settings
 from storages_base.testing.cases.concurrency import ConcurrencyCases
 from storages_libcloud import LibCloudStorage
 
-from .conftest import Driver
+from .conftest import Driver, settings_storages
 
 
 class LibCloudConcurrency(ConcurrencyCases):
@@ -24,10 +24,7 @@ class LibCloudConcurrency(ConcurrencyCases):
     def storage_factory(
         self, request: pytest.FixtureRequest
     ) -> Iterator[Callable[..., LibCloudStorage]]:
-        driver: Driver = request.getfixturevalue(f"{self.driver_name}_driver")
-        bucket = driver.new_container()
-        with override_settings(LIBCLOUD_PROVIDERS={"default": driver.entry(bucket)}):
-            yield lambda **options: LibCloudStorage(**options)
+        yield from settings_storages(request, self.driver_name)
 
 
 class TestLocalDriver(LibCloudConcurrency):

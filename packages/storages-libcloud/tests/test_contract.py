@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.test import override_settings
 
 from storages_base.testing.contract import StorageContract
 from storages_libcloud import LibCloudStorage
 
-from .conftest import Driver
+from .conftest import settings_storages
 
 
 class LibCloudContract(StorageContract):
@@ -21,11 +20,7 @@ class LibCloudContract(StorageContract):
     def storage_factory(
         self, request: pytest.FixtureRequest
     ) -> Iterator[Callable[..., LibCloudStorage]]:
-        """Storages of ``LIBCLOUD_PROVIDERS['default']``, set as a user sets it."""
-        driver: Driver = request.getfixturevalue(f"{self.driver_name}_driver")
-        bucket = driver.new_container()
-        with override_settings(LIBCLOUD_PROVIDERS={"default": driver.entry(bucket)}):
-            yield lambda **options: LibCloudStorage(**options)
+        yield from settings_storages(request, self.driver_name)
 
 
 class TestLocalDriver(LibCloudContract):
