@@ -111,6 +111,10 @@ def test_an_mlst_reply_is_read_from_its_indented_line():
     ("line", "expected"),
     [
         ("type=file;size=1;modify=20261125045000; a.txt", ("a.txt", False)),
+        ("modify=20261205062036;size=2;type=file; f076.txt", ("f076.txt", False)),  # pyftpdlib
+        ("size=0;type=dir; sub", ("sub", True)),
+        ("perm=el;mediatype=file; x", None),
+        ("abcdefile; x", None),
         ("Size=1;TYPE=Dir;perm=el; photos", ("photos", True)),
         ("size=1;type=file; name with; semicolons", ("name with; semicolons", False)),
         ("type=cdir; .", None),

@@ -76,8 +76,9 @@ def _split_facts(line: str) -> tuple[str, str] | None:
 def _kind(facts: str) -> str | None:
     """The ``type`` fact, lowercased: ``"file"`` or ``"dir"``; None for anything else."""
     low = facts.lower()
-    start = 5 if low.startswith("type=") else low.find(";type=") + 6
-    if start >= 5:  # found: no split into facts
+    at = low.find(";type=")
+    start = 5 if low.startswith("type=") else at + 6 if at >= 0 else -1
+    if start >= 0:  # found: no split into facts (a miss used to read from byte 5)
         end = low.find(";", start)
         kind = low[start:] if end < 0 else low[start:end]
         return kind if kind in (FILE, FOLDER) else None
@@ -129,19 +130,20 @@ def parse_names(lines: Iterable[str]) -> list[tuple[str, bool]]:
     What ``listdir`` needs, without the sizes and times :func:`parse_facts` builds:
     a 200-file listing cost 5x the classic backend's CPU before this.
     """
-    found = []
+    found: list[tuple[str, bool]] = []
+    append = found.append
     for line in lines:
         facts, _, name = line.rstrip("\r\n").partition(" ")
         if not name:
             continue
-        low = facts.lower()
-        # Most servers put the type first: no search, no call.
-        if low.startswith("type=file;"):
-            found.append((name, False))
-        elif low.startswith("type=dir;"):
-            found.append((name, True))
+        # The type fact, lowercase, first (vsftpd, ProFTPD) or last (pyftpdlib, which sorts
+        # the facts): no lowercasing, search or call. Any other form: _kind.
+        if facts.startswith("type=file;") or facts.endswith(";type=file;"):
+            append((name, False))
+        elif facts.startswith("type=dir;") or facts.endswith(";type=dir;"):
+            append((name, True))
         elif (kind := _kind(facts)) is not None:
-            found.append((name, kind == FOLDER))
+            append((name, kind == FOLDER))
     return found
 
 
