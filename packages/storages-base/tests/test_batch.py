@@ -200,3 +200,24 @@ def test_concurrency_zero_saves_inline_and_the_old_attribute_still_counts() -> N
         assert sequential.writers["a.txt"] == threading.current_thread().name
     assert Legacy(bucket="batch-legacy")._batch_workers() == 2
     assert Recording(bucket="batch")._batch_workers() == 4  # the default
+
+
+def test_only_a_batch_holding_deletes_hashes_what_it_uploads(
+    storage: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MD5 of each upload serves held deletes only: a plain batch (collectstatic
+    without a manifest) does not spend it; a hold_deletes one keeps it."""
+    from storages_base import batch as batch_module
+
+    hashed: list[bytes] = []
+    real = batch_module._md5
+    monkeypatch.setattr(batch_module, "_md5", lambda data: hashed.append(data) or real(data))
+    with storage.batch():
+        storage.save("plain.txt", ContentFile(b"plain"))
+    assert hashed == []
+
+    with storage.batch(hold_deletes=True) as batch:
+        storage.save("held.txt", ContentFile(b"held"))
+        batch.wait_all()
+        assert batch.digests == {"held.txt": real(b"held")}
+    assert hashed == [b"held"]
