@@ -370,7 +370,7 @@ class BaseStorage(BatchUploads, Storage):
         if not hasattr(content, "chunks"):
             content = File(content, name)
         validate_file_name(name, allow_relative_path=True)
-        wanted = name
+        wanted = validated = name  # a name validated once is not validated again (9 us)
         if self._finds_free_names_by_writing(content):
             name = self._candidate_name(name, max_length)
         elif self._overrides_get_available_name():
@@ -378,7 +378,8 @@ class BaseStorage(BatchUploads, Storage):
         else:
             name = self._available_name(name, max_length)
         for _attempt in range(100):
-            validate_file_name(name, allow_relative_path=True)
+            if name != validated:
+                validated = validate_file_name(name, allow_relative_path=True)
             try:
                 name = self._save(name, content)
             except AlreadyExistsError:
@@ -386,7 +387,8 @@ class BaseStorage(BatchUploads, Storage):
                     raise  # content that cannot be sent twice was checked first
                 name = self._next_name(wanted, name, max_length)
             else:
-                validate_file_name(name, allow_relative_path=True)
+                if name != validated:
+                    validate_file_name(name, allow_relative_path=True)
                 return str(name)
         raise AlreadyExistsError(
             "no free name found after 100 attempts", name=name, operation="save"
