@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from importlib import metadata
@@ -21,6 +22,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CLASSIC_VENV = HERE / ".venv-classic-dropbox"
+#: Runs per side, alternating which side goes first: the first one in full, the others
+#: without the large file; a time is the median of them. With one run per side, the
+#: classic's always first, ours' first view of the page measured 0.8x in one run and
+#: 0.1x in another (the same code, a loaded machine) while its client CPU per url() was
+#: below the classic's: one sample of a 100-call wall time is the machine's load.
+PASSES = 4
 
 SIDE = r"""
 import json, os, sys, time, urllib.request, ssl
@@ -66,21 +73,26 @@ out["url() again: calls"] = (calls() - before) / 200
 # for ours, one per image per view for the classic backend (each a call and a new URL).
 page = [f"page/IMG_{i:03}.jpg" for i in range(100)]
 storage.url("one.txt")
-before = calls(); seen = set(); t = time.perf_counter()
+before = calls(); seen = set(); t = time.perf_counter(); first_cpu = time.process_time()
 seen.update(storage.url(name) for name in page)
-first = time.perf_counter() - t; t = time.perf_counter(); cpu = time.process_time()
+first, first_cpu = time.perf_counter() - t, time.process_time() - first_cpu
+t = time.perf_counter(); cpu = time.process_time()
 for _ in range(19):
     seen.update(storage.url(name) for name in page)
 later, cpu = time.perf_counter() - t, time.process_time() - cpu
 out["page of 100 images, 20 views: calls"] = calls() - before
 out["page of 100 images, 20 views: distinct URLs"] = len(seen)
 out["page of 100 images, first view: us per url()"] = round(first / 100 * 1e6, 1)
+out["page of 100 images, first view: CPU us per url()"] = round(first_cpu / 100 * 1e6, 1)
 out["page of 100 images, 19 later views: us per url()"] = round(later / 1900 * 1e6, 2)
 out["page of 100 images, 19 later views: CPU us per url()"] = round(cpu / 1900 * 1e6, 2)
 before = calls()
 folders, files = storage.listdir("many")
 out["listdir 2,000 files: listed"] = len(files)
 out["listdir 2,000 files: calls"] = calls() - before
+if not large_mib:  # a timing-only pass
+    print(json.dumps(out))
+    sys.exit(0)
 path = "/tmp/dropbox-bench-large.bin"
 if not os.path.exists(path) or os.path.getsize(path) != large_mib << 20:
     with open(path, "wb") as f:
@@ -141,25 +153,36 @@ def main() -> None:
                 blob = server.new_blob()
                 blob.write_bytes(b"i")
                 server.put(f"/bench-{side}/page/IMG_{i:03}.jpg", blob, "overwrite")
-        for side, python in pythons.items():
-            env = {
-                **os.environ,
-                "DROPBOX_API_HOST": server.host,
-                "DROPBOX_API_CONTENT_HOST": server.host,
-                "REQUESTS_CA_BUNDLE": server.ca_path,  # the classic SDK's session trusts it
-                "CURL_CA_BUNDLE": server.ca_path,
-            }
-            done = subprocess.run(
-                [python, "-c", SIDE, side, server.host, server.ca_path, token, str(args.large_mib)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=1800,
-            )
-            if done.returncode:
-                raise SystemExit(f"{side} failed:\n{done.stderr}")
-            results[side] = json.loads(done.stdout.strip().splitlines()[-1])
+        env = {
+            **os.environ,
+            "DROPBOX_API_HOST": server.host,
+            "DROPBOX_API_CONTENT_HOST": server.host,
+            "REQUESTS_CA_BUNDLE": server.ca_path,  # the classic SDK's session trusts it
+            "CURL_CA_BUNDLE": server.ca_path,
+        }
+        runs: dict[str, list[dict[str, float]]] = {side: [] for side in pythons}
+        for number in range(PASSES):  # the first pass in full, then timing passes
+            large = args.large_mib if number == 0 else 0
+            order = ["classic", "ours"] if number % 2 == 0 else ["ours", "classic"]
+            for side in order:
+                command = [pythons[side], "-c", SIDE, side, server.host, server.ca_path, token]
+                done = subprocess.run(
+                    [*command, str(large)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=1800,
+                )
+                if done.returncode:
+                    raise SystemExit(f"{side} failed:\n{done.stderr}")
+                runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        for side, side_runs in runs.items():  # times: the median of the passes
+            results[side] = dict(side_runs[0])
+            for key in side_runs[0]:
+                if key.endswith(" us") or key.endswith(" url()"):
+                    median = statistics.median(run[key] for run in side_runs)
+                    results[side][key] = round(median, 2)
     print("| measure | django-storages 1.14.6 | ours | classic / ours |")
     print("|---|---|---|---|")
     for key in results["ours"]:
