@@ -94,6 +94,7 @@ def _run_gcs(port: int) -> None:
     # then never called: the emulator's state was shared by unserialised threads, and a
     # handler that broke on it closed its connection; the client's retry of that upload
     # was counted as a second one, 510 POSTs for 500 files).
+    _media_download_headers()
     _handlers_one_at_a_time()
     _resumable_uploads_append_in_place(Storage)
     _no_metadata_dump(Storage)
@@ -102,6 +103,35 @@ def _run_gcs(port: int) -> None:
     )
     httpd.daemon_threads = True
     httpd.serve_forever()
+
+
+def _media_download_headers() -> None:
+    """A media download answers with the object's generation, stored size and encoding
+    and ``Last-Modified`` beside its bytes, as GCS does (Google's Go client takes a
+    reader's ``LastModified`` from that header, JSON and XML reads alike); the emulator
+    sends none of them. Added as ``storages_gcs.testing`` (the package's tests) adds them."""
+    from http import HTTPStatus
+
+    from gcp_storage_emulator import server
+    from gcp_storage_emulator.handlers import objects
+
+    from storages_gcs.testing import media_headers
+
+    def with_headers(function: Any) -> Any:
+        def run(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> Any:
+            result = function(request, response, storage, *args, **kwargs)
+            media = function is objects.download or request.query.get("alt") == ["media"]
+            if media and response.status in (HTTPStatus.OK, HTTPStatus.PARTIAL_CONTENT):
+                media_headers(storage, request, response)
+            return result
+
+        return run
+
+    server.HANDLERS = tuple(
+        (regex, {m: with_headers(f) if f in (objects.get, objects.download) else f
+                 for m, f in routes.items()})
+        for regex, routes in server.HANDLERS
+    )  # fmt: skip
 
 
 def _handlers_one_at_a_time() -> None:

@@ -401,23 +401,7 @@ class GCSEmulator(_FormUploads):
     # -- downloads ---------------------------------------------------------------------
 
     def _media_headers(self, request: Any, response: Any) -> None:
-        bucket, name = request.params["bucket_name"], request.params["object_id"]
-        obj = self.storage.get_file_obj(bucket, name)
-        updated = datetime.strptime(obj["updated"], "%Y-%m-%dT%H:%M:%S.%fZ")
-        response["x-goog-generation"] = str(obj["generation"])
-        response["x-goog-metageneration"] = str(obj["metageneration"])
-        response["x-goog-stored-content-length"] = str(obj["size"])
-        response["x-goog-stored-content-encoding"] = obj.get("contentEncoding") or "identity"
-        response["Last-Modified"] = format_datetime(updated.replace(tzinfo=timezone.utc), True)
-        if obj.get("contentEncoding") != "gzip":
-            return
-        if "gzip" in (request.get_header("Accept-Encoding") or ""):
-            response["Content-Encoding"] = "gzip"
-            return
-        response.status = HTTPStatus.OK  # transcoded: the whole file, decompressed, no hash
-        for header in ("Content-Range", objects._HASH_HEADER):
-            response._headers.pop(header, None)
-        response._content = gzip.decompress(self.storage.get_file(bucket, name))
+        media_headers(self.storage, request, response)
 
     def _may_read(self, request: Any, response: Any) -> bool:
         """Reads by the object path: a valid V4 signature, or a public object/bucket."""
@@ -476,6 +460,30 @@ class GCSEmulator(_FormUploads):
         except (InvalidSignature, ValueError):
             return "SignatureDoesNotMatch"
         return None
+
+
+def media_headers(storage: Storage, request: Any, response: Any) -> None:
+    """What GCS sends with a media download's bytes and the emulator does not: the
+    object's generations, stored size and encoding, ``Last-Modified``; and a gzip-encoded
+    object as stored to a client that accepts gzip, else decompressed. (Also used by the
+    benchmarks' emulator, ``benchmarks/servers.py``.)"""
+    bucket, name = request.params["bucket_name"], request.params["object_id"]
+    obj = storage.get_file_obj(bucket, name)
+    updated = datetime.strptime(obj["updated"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    response["x-goog-generation"] = str(obj["generation"])
+    response["x-goog-metageneration"] = str(obj["metageneration"])
+    response["x-goog-stored-content-length"] = str(obj["size"])
+    response["x-goog-stored-content-encoding"] = obj.get("contentEncoding") or "identity"
+    response["Last-Modified"] = format_datetime(updated.replace(tzinfo=timezone.utc), True)
+    if obj.get("contentEncoding") != "gzip":
+        return
+    if "gzip" in (request.get_header("Accept-Encoding") or ""):
+        response["Content-Encoding"] = "gzip"
+        return
+    response.status = HTTPStatus.OK  # transcoded: the whole file, decompressed, no hash
+    for header in ("Content-Range", objects._HASH_HEADER):
+        response._headers.pop(header, None)
+    response._content = gzip.decompress(storage.get_file(bucket, name))
 
 
 def function_is_chunk(request: Any) -> bool:
