@@ -370,11 +370,8 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         return (properties.metadata or {}).get(WRITE_TOKEN) == request.token
 
     def _delete(self, key: str) -> None:
-        try:
-            with azure_errors("delete", self._name_for_key(key), self.azure_container):
-                self._blob(key).delete_blob(delete_snapshots="include")
-        except FileNotFoundError:
-            pass
+        with azure_errors("delete", self._name_for_key(key), self.azure_container):
+            self._blob(key).delete_blob(delete_snapshots="include")
 
     # -- URLs ----------------------------------------------------------------------------
 

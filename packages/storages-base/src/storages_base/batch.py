@@ -119,7 +119,7 @@ class BatchUploads:
         _preload: MetadataPreload | None
 
         def _key(self, name: str) -> str: ...
-        def _delete(self, key: str) -> None: ...
+        def _delete_quietly(self, key: str) -> None: ...
         def _store(
             self, key: str, content: Any, exclusive: bool = False, name: str = ""
         ) -> None: ...
@@ -211,7 +211,7 @@ class BatchUploads:
         held, batch.held = batch.held, None
         if held is not None:
             batch.wait(held[0])
-            self._delete(held[0])
+            self._delete_quietly(held[0])
             batch.digests.pop(held[0], None)
             if self._preload is not None:
                 self._preload.deleted(held[0])

@@ -14,6 +14,7 @@ works as it does on Django's own storages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import sys
@@ -213,8 +214,15 @@ class BaseStorage(BatchUploads, Storage):
         raise NotImplementedError
 
     def _delete(self, key: str) -> None:
-        """Delete the file; a missing file is not an error."""
+        """Delete the file; a missing one may return or raise ``NotFoundError``."""
         raise NotImplementedError
+
+    def _delete_quietly(self, key: str) -> None:
+        """``_delete``, a missing file being no error (Django's ``delete()`` of a missing
+        name is quiet): each SDK says 404 its own way, each provider translates it to
+        ``NotFoundError``, and it is swallowed here once."""
+        with contextlib.suppress(FileNotFoundError):
+            self._delete(key)
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         """Return (folders, files) directly under ``prefix`` (ends with "/" or is "")."""
@@ -544,7 +552,7 @@ class BaseStorage(BatchUploads, Storage):
         self._settle(key)
         if self._hold_delete(key):
             return
-        self._delete(key)
+        self._delete_quietly(key)
         self._reading.pop(key, None)
         self._stored_digests.pop(key, None)
         if self._preload is not None:

@@ -221,19 +221,17 @@ class DropboxStorage(DirectUploads, ChunkedUploads, BaseStorage):
             self._mode(request.key, request.exclusive),
             name=self._name_for_key(request.key),
             exclusive=request.exclusive,
-            on_mismatch=lambda path: self._delete(path.lstrip("/")),
+            on_mismatch=lambda path: self._delete_quietly(path.lstrip("/")),
         )
 
     def _part_size(self, on_disk: bool) -> int:
         return self.CHUNK_SIZE
 
     def _delete(self, key: str) -> None:
-        """``delete_v2``; a missing file is quiet. A folder's name deletes the folder."""
-        try:
-            with dropbox_errors("delete", self._name_for_key(key)):
-                self.client.files_delete_v2(self._path(key))
-        except FileNotFoundError:
-            pass
+        """``delete_v2`` (a missing file: NotFoundError, quiet in delete()). A folder's name
+        deletes the folder."""
+        with dropbox_errors("delete", self._name_for_key(key)):
+            self.client.files_delete_v2(self._path(key))
 
     # -- URLs ----------------------------------------------------------------------------
 

@@ -278,11 +278,8 @@ class GoogleCloudStorage(DirectUploads, ChunkedUploads, BaseStorage):
         return 1  # a resumable session takes its chunks in order
 
     def _delete(self, key: str) -> None:
-        try:
-            with gcs_errors("delete", self._name_for_key(key), self.bucket_name):
-                self.bucket.delete_blob(key, retry=self.retry, timeout=self.timeout)
-        except FileNotFoundError:
-            pass
+        with gcs_errors("delete", self._name_for_key(key), self.bucket_name):
+            self.bucket.delete_blob(key, retry=self.retry, timeout=self.timeout)
 
     # -- URLs ----------------------------------------------------------------------------
 

@@ -272,11 +272,8 @@ class LibCloudStorage(BaseStorage):
         return str(os.path.join(root, *key.split("/")))
 
     def _delete(self, key: str) -> None:
-        try:
-            with self._errors("delete", key):
-                self.driver.delete_object(self.drivers.object(key))
-        except FileNotFoundError:
-            pass
+        with self._errors("delete", key):
+            self.driver.delete_object(self.drivers.object(key))
 
     # -- URLs ----------------------------------------------------------------------------
 

@@ -385,11 +385,9 @@ class S3Storage(DirectUploads, ChunkedUploads, BaseStorage):
         return super()._concurrency(on_disk)
 
     def _delete(self, key: str) -> None:
-        try:
-            with s3_errors("delete", self._name_for_key(key), self.bucket_name):
-                self.client.delete_object(Bucket=self.bucket_name, Key=key)
-        except FileNotFoundError:
-            pass  # S3 itself answers 204 for a missing key; other servers say 404
+        """DeleteObject: S3 answers 204 for a missing key, other servers 404 (quiet too)."""
+        with s3_errors("delete", self._name_for_key(key), self.bucket_name):
+            self.client.delete_object(Bucket=self.bucket_name, Key=key)
 
     # -- URLs ----------------------------------------------------------------------------
 
