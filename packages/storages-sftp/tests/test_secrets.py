@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from django.core.files.base import ContentFile
 
 from storages_base.testing import free_port
 from storages_base.testing.leaks import SecretScan
 from storages_base.testing.reliability import confirm
 from storages_sftp import SFTPStorage
+from storages_sftp.testing import encrypt_key
 
 from .conftest import params_for
 
@@ -26,16 +25,7 @@ def test_no_secret_leaks(
     password = secrets.token_urlsafe(12)
     wrong_passphrase = secrets.token_urlsafe(12)
     # The test's client key, encrypted with a generated passphrase: the server knows it.
-    key = serialization.load_ssh_private_key(Path(sshd["key_filename"]).read_bytes(), None)
-    encrypted = tmp_path / "encrypted_key"
-    encrypted.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        )
-    )
-    os.chmod(encrypted, 0o600)
+    encrypted = encrypt_key(sshd["key_filename"], tmp_path / "encrypted_key", passphrase)
     scan = SecretScan(
         {"passphrase": passphrase, "password": password, "wrong passphrase": wrong_passphrase}
     )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
 from storages_sftp import HostKeyError
-from storages_sftp.testing import write_ed25519_key
+from storages_sftp.testing import encrypt_key, write_ed25519_key
 
 from .conftest import params_for
 
@@ -106,16 +104,7 @@ def test_a_wrong_client_key_is_permission_denied_not_retried(storage_factory, ss
 def test_a_wrong_key_passphrase_is_permission_denied_not_retried(
     storage_factory, sshd, tmp_path, caplog
 ):
-    key = serialization.load_ssh_private_key(Path(sshd["key_filename"]).read_bytes(), None)
-    encrypted = tmp_path / "encrypted_key"
-    encrypted.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.BestAvailableEncryption(b"the right one"),
-        )
-    )
-    encrypted.chmod(0o600)
+    encrypted = encrypt_key(sshd["key_filename"], tmp_path / "encrypted_key", "the right one")
     params = params_for(sshd, key_filename=str(encrypted), passphrase="a wrong one")
     storage = storage_factory(params=params)
     started = time.monotonic()

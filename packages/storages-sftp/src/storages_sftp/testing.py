@@ -56,6 +56,21 @@ def write_ed25519_key(path: Path) -> str:
     return public.decode()
 
 
+def encrypt_key(source: str | Path, target: Path, passphrase: str) -> Path:
+    """Write the private key at ``source`` again at ``target``, encrypted with
+    ``passphrase`` (OpenSSH format, mode 600): the same key, so the server still knows it."""
+    key = serialization.load_ssh_private_key(Path(source).read_bytes(), None)
+    target.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+    )
+    target.chmod(0o600)
+    return target
+
+
 class SSHServer:
     """An sshd whose files live in ``directory``; ``start()`` it, then ``stop()`` it."""
 
