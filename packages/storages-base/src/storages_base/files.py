@@ -165,7 +165,7 @@ class RangedReader(io.RawIOBase):
     def close(self) -> None:
         if self._stream is not None:  # a read to the end closed it already
             self._close_stream()
-        super().close()
+        io.RawIOBase.close(self)  # not super(): this runs at every close of a read file
 
 
 class BinaryReader(io.RawIOBase):
@@ -288,6 +288,7 @@ class StorageFile(File):  # type: ignore[type-arg]
 
     def _open(self, mode: str) -> None:
         self._stat, self._dirty, self._under = None, False, []
+        self._reading = not self._writing  # asked once here, not at every close
         if "r" in mode and "+" not in mode:
             raw = self._open_reader()
         elif "w" in mode or "x" in mode:
@@ -427,15 +428,20 @@ class StorageFile(File):  # type: ignore[type-arg]
         commit, as happens when storing fails, abandons the upload.
         """
         file = self.file
-        if file is None or file.closed:
+        if file is None:
             return
-        if not self._writing:  # a reader stores nothing: no flush, no commit to look for
+        if self._reading:  # a reader stores nothing: no flush, no commit to look for
             self._dirty = False
-            try:
-                file.close()
-            finally:
-                for stream in self._under:
-                    stream.close()
+            if self._under:
+                try:
+                    file.close()
+                finally:
+                    for stream in self._under:
+                        stream.close()
+            else:
+                file.close()  # closing a closed reader does nothing
+            return
+        if file.closed:
             return
         raw = self._raw
         assert raw is not None
