@@ -17,8 +17,9 @@ import os
 import statistics
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
+
+import environments
 
 HERE = Path(__file__).resolve().parent
 CLASSIC_VENV = HERE / ".venv-classic-dropbox"
@@ -111,27 +112,11 @@ print(json.dumps(out))
 """
 
 
+PINNED = ("django", "dropbox", "requests")
+
+
 def classic_python() -> str:
-    python = CLASSIC_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run(
-            ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
-        )
-    pins = [f"{name}=={metadata.version(name)}" for name in ("django", "dropbox", "requests")]
-    subprocess.run(
-        [
-            "uv",
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(python),
-            "django-storages[dropbox]==1.14.6",
-            *pins,
-        ],
-        check=True,
-    )
-    return str(python)
+    return environments.classic_venv(CLASSIC_VENV, "dropbox", PINNED)
 
 
 def main() -> None:
@@ -141,6 +126,7 @@ def main() -> None:
     from storages_dropbox.testing import DropboxServer
 
     pythons = {"classic": classic_python(), "ours": sys.executable}
+    environments.equal_terms(pythons, PINNED)  # bytecode for both, the same way
     results: dict[str, dict[str, float]] = {}
     with DropboxServer(page_size=500) as server:
         token = server.issue_token(life=24 * 3600)

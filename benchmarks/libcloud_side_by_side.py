@@ -23,8 +23,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
+
+import environments
 
 HERE = Path(__file__).resolve().parent
 CLASSIC_VENV = HERE / ".venv-classic-libcloud"
@@ -107,21 +108,11 @@ print(json.dumps(out))
 """
 
 
+PINNED = ("django", "apache-libcloud", "fasteners", "requests")
+
+
 def classic_python() -> str:
-    python = CLASSIC_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run(
-            ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
-        )
-    pins = [
-        f"{name}=={metadata.version(name)}"
-        for name in ("django", "apache-libcloud", "fasteners", "requests")
-    ]
-    subprocess.run(
-        ["uv", "pip", "install", "-q", "--python", str(python), "django-storages==1.14.6", *pins],
-        check=True,
-    )
-    return str(python)
+    return environments.classic_venv(CLASSIC_VENV, "", PINNED)
 
 
 def populate(kind: str, side: str, root: str, port: int) -> None:
@@ -156,6 +147,7 @@ def main() -> None:
     from storages_base.testing import free_port, wait_port
 
     pythons = {"classic": classic_python(), "ours": sys.executable}
+    environments.equal_terms(pythons, PINNED)  # bytecode for both, the same way
     port = free_port()
     moto = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

@@ -18,10 +18,10 @@ import sys
 import tempfile
 import urllib.request
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import environments
 import proxy
 import report
 import servers
@@ -318,62 +318,14 @@ def measure_all(chosen: list[str], pythons: dict[str, str], repeats: int) -> tup
 
 def classic_python() -> str:
     """Create or refresh the baseline's venv, pinned to the workspace's SDK and Django."""
-    pins = [f"{name}=={metadata.version(name)}" for name in PINNED]
-    python = CLASSIC_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run(
-            ["uv", "venv", "-q", "--python", sys.executable, str(CLASSIC_VENV)], check=True
-        )
-    install = ["uv", "pip", "install", "-q", "--python", str(python)]
-    subprocess.run([*install, "django-storages[s3,sftp,azure,google]", *pins], check=True)
-    return str(python)
-
-
-#: Run in each environment: compile every module it can import (outside the standard
-#: library, which the interpreter's install compiled) and describe the environment.
-_PREPARE = """
-import compileall, importlib.metadata as m, importlib.util, json, os, sys
-optional = [name for name in json.loads(sys.argv.pop(1)) if importlib.util.find_spec(name)]
-base = os.path.realpath(sys.base_prefix)
-paths = [p for p in sys.path if p and os.path.isdir(p) and not os.path.realpath(p).startswith(base)]
-ok = all([compileall.compile_dir(p, quiet=2, workers=0) for p in paths])
-versions = {}
-for name in sys.argv[1:]:
-    try:
-        versions[name] = m.version(name)
-    except m.PackageNotFoundError:
-        versions[name] = None
-executable = os.path.realpath(sys._base_executable)
-print(json.dumps({"python": sys.version.split()[0], "executable": executable,
-                  "paths": len(sys.path), "compiled": ok, "versions": versions,
-                  "optional": optional}))
-"""
+    return environments.classic_venv(CLASSIC_VENV, "s3,sftp,azure,google", PINNED)
 
 
 def equal_terms(pythons: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Put both environments on equal terms before anything is measured.
-
-    The runs set ``PYTHONDONTWRITEBYTECODE`` (no run may leave bytecode that the next
-    one loads), so bytecode must exist beforehand, or one side compiles its SDK from
-    source on every run: ``uv sync`` does not compile and ``pip`` does. Both sides are
-    compiled here, the same way, and must run the same interpreter and SDK versions.
-    """
-    described = {}
-    for side, python in pythons.items():
-        done = subprocess.run(
-            [python, "-c", _PREPARE, json.dumps(list(OPTIONAL_IMPORTS)), *PINNED],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        described[side] = json.loads(done.stdout.strip().splitlines()[-1])
-    ours, classic = described["ours"], described["classic"]
-    for key in ("python", "executable", "versions"):
-        if ours[key] != classic[key]:
-            raise SystemExit(f"unequal environments: {key} {ours[key]} vs {classic[key]}")
-    for side, other in (("ours", "classic"), ("classic", "ours")):
-        only = set(described[side]["optional"]) - set(described[other]["optional"])
-        HIDDEN[side] = described[side]["hidden"] = sorted(only)
+    """``environments.equal_terms``; the optional modules one side alone has are hidden."""
+    described = environments.equal_terms(pythons, PINNED, OPTIONAL_IMPORTS)
+    for side, description in described.items():
+        HIDDEN[side] = description["hidden"]
     return described
 
 
