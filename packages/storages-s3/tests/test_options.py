@@ -431,3 +431,31 @@ def test_half_a_cloudfront_key_pair_is_refused_at_construction(
 def test_session_profile_with_keys_is_refused_at_construction() -> None:
     with pytest.raises(ImproperlyConfigured, match="either session_profile or access_key"):
         S3Storage(**BUCKET, session_profile="dev", access_key="AKIA", secret_key="s")
+
+
+def test_a_field_whose_storage_has_sdk_configs_can_be_written_into_a_migration() -> None:
+    """``makemigrations`` writes ``FileField(storage=...)`` with the storage's arguments;
+    botocore's ``Config`` and boto3's ``TransferConfig`` among them made it fail."""
+    from django.db import models
+    from django.db.migrations.writer import MigrationWriter
+
+    storage = S3Storage(
+        **BUCKET,
+        access_key="AKIAEXAMPLE",
+        secret_key="not-written",
+        client_config=Config(retries={"max_attempts": 7}, max_pool_connections=20),
+        transfer_config=TransferConfig(multipart_chunksize=16 * 1024 * 1024, use_threads=False),
+    )
+    text, imports = MigrationWriter.serialize(models.FileField(storage=storage))
+    assert "not-written" not in text
+    assert "AKIAEXAMPLE" not in text
+    namespace: dict[str, Any] = {}
+    exec("\n".join(sorted(imports)), namespace)
+    rebuilt = eval(text, namespace).storage
+    assert type(rebuilt) is S3Storage
+    assert rebuilt.bucket_name == BUCKET["bucket_name"]
+    assert rebuilt.client_config.retries == {"max_attempts": 7}
+    assert rebuilt.client_config.max_pool_connections == 20
+    assert rebuilt.transfer_config.multipart_chunksize == 16 * 1024 * 1024
+    assert rebuilt.transfer_config.use_threads is False
+    assert rebuilt.transfer_config.max_concurrency == TransferConfig().max_concurrency

@@ -33,7 +33,7 @@ from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 from django.utils import timezone as dj_timezone
 
-from . import names
+from . import names, serializers
 from .batch import BatchUploads
 from .clients import KeyLocks, client_property, drop_unpicklable
 from .content import (
@@ -49,6 +49,7 @@ from .errors import AlreadyExistsError, NotFoundError
 from .files import CHUNK_SIZE, BinaryReader, Stat, StorageFile, spooled_file
 from .options import Option, Options
 from .preload import UNKNOWN, MetadataPreload
+from .serializers import Rebuilders
 
 __all__ = ["BASE_OPTIONS", "GZIP_OPTIONS", "BaseStorage", "Capabilities", "WriteRequest"]
 
@@ -150,6 +151,9 @@ class BaseStorage(BatchUploads, Storage):
     preload_metadata_max_age: ClassVar[float] = 300.0
     #: What ``open()`` returns (a provider's subclass adds its SDK object, S3's ``obj``).
     file_class: ClassVar[type[StorageFile]] = StorageFile
+    #: Option values migrations cannot write by themselves, by their type's dotted name:
+    #: how to rebuild one (see serializers.py; S3's botocore ``Config``).
+    rebuilt_in_migrations: ClassVar[Rebuilders] = {}
 
     # Values resolved from ``options``; declared, never assigned here, so that a
     # subclass attribute of the same name is recognised as the user's choice.
@@ -693,11 +697,9 @@ class BaseStorage(BatchUploads, Storage):
         """
         args, kwargs = getattr(self, "_constructor_args", ((), {}))
         secrets = self.options.secret_names
-        return (
-            public_path(type(self)),
-            tuple(args),
-            {k: v for k, v in kwargs.items() if k not in secrets},
-        )
+        kept = {k: v for k, v in kwargs.items() if k not in secrets}
+        serializers.register([*args, *kept.values()], self.rebuilt_in_migrations)
+        return public_path(type(self)), tuple(args), kept
 
     def __getstate__(self) -> dict[str, Any]:
         return drop_unpicklable(self.__dict__, type(self))

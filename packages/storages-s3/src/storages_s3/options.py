@@ -8,10 +8,13 @@ whose temporary credentials refresh themselves.
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from storages_base import AT_FIRST_USE, BASE_OPTIONS, GZIP_OPTIONS, Option
 from storages_base.content import DEFAULT_CONTENT_TYPE
 
-__all__ = ["DEFAULT_FILE_BUFFER_SIZE", "S3_OPTIONS"]
+__all__ = ["DEFAULT_FILE_BUFFER_SIZE", "REBUILT_IN_MIGRATIONS", "S3_OPTIONS"]
 
 #: Multipart part size (S3's minimum part size is 5 MiB).
 DEFAULT_FILE_BUFFER_SIZE = 5 * 1024 * 1024
@@ -230,3 +233,26 @@ S3_OPTIONS = BASE_OPTIONS.extend(
         "Accepted for compatibility; names are always UTF-8.",
     ),
 )
+
+
+def _rebuild_config(config: Any) -> tuple[str, dict[str, Any]]:
+    """botocore's ``Config`` from the options its user gave (botocore keeps them apart)."""
+    return "botocore.config.Config", dict(config._user_provided_options)
+
+
+def _rebuild_transfer_config(config: Any) -> tuple[str, dict[str, Any]]:
+    """boto3's ``TransferConfig`` from its arguments that differ from the defaults."""
+    from boto3.s3.transfer import TransferConfig
+
+    default = TransferConfig()
+    names = [n for n in inspect.signature(TransferConfig.__init__).parameters if n != "self"]
+    return "boto3.s3.transfer.TransferConfig", {
+        n: getattr(config, n) for n in names if getattr(config, n) != getattr(default, n)
+    }
+
+
+#: ``client_config`` and ``transfer_config`` in a migration (``FileField(storage=...)``).
+REBUILT_IN_MIGRATIONS = {
+    "botocore.config.Config": _rebuild_config,
+    "boto3.s3.transfer.TransferConfig": _rebuild_transfer_config,
+}

@@ -36,7 +36,7 @@ from storages_base.uploads import DirectUploads
 from .client import build_client, build_resource, build_session, is_aws_endpoint
 from .errors import code_of, is_missing, require, s3_errors, status_of
 from .files import MIN_PART_SIZE, UNCOMPRESSED_SIZE, S3File, S3Parts, body_of
-from .options import S3_OPTIONS
+from .options import REBUILT_IN_MIGRATIONS, S3_OPTIONS
 from .uploads import presigned_upload
 from .urls import S3UrlBuilder
 
@@ -64,6 +64,7 @@ class S3Storage(DirectUploads, ChunkedUploads, BaseStorage):
         http_urls=True,
     )
     max_key_length = 1024
+    rebuilt_in_migrations = REBUILT_IN_MIGRATIONS
     # ChunkedUploads' defaults: a file on disk is sent in 8 MiB parts read where they lie,
     # 10 in flight (s3transfer's); a stream in parts of file_buffer_size, 4 in flight.
 
