@@ -1,13 +1,16 @@
 """How many SFTP requests each operation costs (deterministic, so asserted).
 
-paramiko's ``SFTPClient._async_request`` (every request goes through it) is wrapped
-to record the request types and then does its real work: nothing is mocked.
+Every byte the client sends on an SFTP channel is read back into packets as it is
+sent (``paramiko.Channel.send`` wrapped: paramiko's own requests and
+``storages_sftp.wire``'s both go through it), so each request is counted by its type
+on the wire; the session's opening INIT is left out. Nothing is mocked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import struct
 from collections import Counter
 
 import paramiko
@@ -25,13 +28,21 @@ NAMES = {
 @pytest.fixture
 def requests(monkeypatch):
     seen: Counter[str] = Counter()
-    original = paramiko.SFTPClient._async_request
+    streams: dict[int, bytearray] = {}
+    original = paramiko.Channel.send
 
-    def recording(self, fileobj, t, *args):
-        seen[NAMES.get(t, str(t))] += 1
-        return original(self, fileobj, t, *args)
+    def recording(self, data):
+        sent = original(self, data)
+        stream = streams.setdefault(id(self), bytearray())
+        stream += bytes(data[:sent])
+        while len(stream) >= 5 and len(stream) >= 4 + struct.unpack_from(">I", stream)[0]:
+            kind = NAMES.get(stream[4], str(stream[4]))
+            if kind != "INIT":
+                seen[kind] += 1
+            del stream[: 4 + struct.unpack_from(">I", stream)[0]]
+        return sent
 
-    monkeypatch.setattr(paramiko.SFTPClient, "_async_request", recording)
+    monkeypatch.setattr(paramiko.Channel, "send", recording)
     return seen
 
 
@@ -71,24 +82,24 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     """Two round trips and three requests for a whole read (the classic backend's open, read,
     read to EOF: three of each); the close goes out at close(), as the classic's."""
     storage.save("f.txt", ContentFile(b"hello"))
-    events: list[str] = []
-    send, wait = paramiko.SFTPClient._async_request, paramiko.SFTPClient._read_response
+    events: list[str] = []  # each packet sent on the channel, and "wait" for its reads
+    send, recv = paramiko.Channel.send, paramiko.Channel.recv
 
-    def sending(self, fileobj, t, *args):
-        events.append(NAMES.get(t, str(t)))
-        return send(self, fileobj, t, *args)
+    def sending(self, data):
+        events.append(NAMES.get(data[4], str(data[4])))  # one whole request per send here
+        return send(self, data)
 
-    def waiting(self, waitfor=None):
-        events.append("wait")
-        return wait(self, waitfor)
+    def waiting(self, count):
+        events[len(events) :] = [] if events[-1:] == ["wait"] else ["wait"]
+        return recv(self, count)
 
-    monkeypatch.setattr(paramiko.SFTPClient, "_async_request", sending)
-    monkeypatch.setattr(paramiko.SFTPClient, "_read_response", waiting)
+    monkeypatch.setattr(paramiko.Channel, "send", sending)
+    monkeypatch.setattr(paramiko.Channel, "recv", waiting)
     with storage.open("f.txt") as f:
         assert f.read() == b"hello"
         assert (f.size, storage.get_modified_time("f.txt").year > 2000) == (5, True)
-        assert events == ["OPEN", "wait", "READ", "FSTAT", "wait", "wait"]
-    assert events[6:] == ["CLOSE", "wait"]
+        assert events == ["OPEN", "wait", "READ", "FSTAT", "wait"]
+    assert events[5:] == ["CLOSE", "wait"]
 
 
 def _open_handles(local_sshd, path) -> int:
@@ -188,3 +199,75 @@ def test_disabled_algorithms_still_decide(storage_factory, sshd):
     disabled = {"ciphers": ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]}
     storage = storage_factory(params=params_for(sshd, disabled_algorithms=disabled))
     assert _cipher(storage) == "aes128-ctr"  # paramiko's own first choice
+
+
+@pytest.mark.parametrize(
+    ("size", "reads"),
+    [(0, 1), (5, 1), (32 * 1024, 1), (32 * 1024 + 1, 2), (100_000, 4)],
+)
+def test_a_whole_read_costs_open_read_fstat_and_close(storage, requests, size, reads):
+    """The first read brings up to 32 KiB with the fstat; the rest is read in requests
+    of 32 KiB asked for ahead of the reader (by paramiko's file)."""
+    body = os.urandom(size)
+    storage.save("f.bin", ContentFile(body))
+    requests.clear()
+    with storage.open("f.bin") as f:
+        assert (f.read(), f.size) == (body, size)
+    assert requests == Counter({"OPEN": 1, "READ": reads, "FSTAT": 1, "CLOSE": 1})
+
+
+def test_a_read_from_an_offset_starts_there(storage, requests):
+    body = os.urandom(40_000)
+    storage.save("f.bin", ContentFile(body))
+    with storage.open("f.bin") as f:
+        f.seek(39_990)
+        assert f.read() == body[39_990:]
+        f.seek(5)
+        assert f.read(10) == body[5:15]
+
+
+def test_answers_to_paramikos_own_requests_read_first_reach_their_file(storage, root):
+    """A stat sent while paramiko's file still awaits its reads on the same session:
+    the reads' answers come first and must reach the file, not be lost."""
+    from storages_sftp import client, files
+
+    body = os.urandom(200_000)
+    storage.save("f.bin", ContentFile(body))
+    conn = storage.sessions.pool.acquire()
+    try:
+        file = conn.sftp.open(str(root / "f.bin"), "rb")
+        files._prefetch(file, 0, len(body))  # reads sent now (this thread), for the file
+        attrs = client.stat(conn, str(root / "f.bin"))
+        assert attrs is not None
+        assert attrs.size == len(body)
+        assert file.read() == body
+        file.close()
+        assert client.stat(conn, str(root / "missing")) is None
+    finally:
+        storage.sessions.pool.release(conn)
+
+
+def test_error_answers_raise_what_paramiko_raises(storage, root):
+    """A missing file, and a read at the end of a file, through storages_sftp.wire."""
+    import struct as _struct
+
+    from storages_sftp import files, wire
+
+    storage.save("f.txt", ContentFile(b"hello"))
+    conn = storage.sessions.pool.acquire()
+    try:
+        with pytest.raises(FileNotFoundError):
+            wire.call(conn, codes.CMD_REMOVE, wire.string(str(root / "missing")))
+        with pytest.raises(FileNotFoundError):
+            files.open_to_read(conn, str(root / "missing"))
+        handle = files.open_to_read(conn, str(root / "f.txt"))
+        with pytest.raises(EOFError):
+            wire.call(conn, codes.CMD_READ, wire.string(handle) + _struct.pack(">QI", 5, 10))
+        kind, body = wire.call(
+            conn, codes.CMD_READ, wire.string(handle) + _struct.pack(">QI", 1, 10)
+        )
+        assert (kind, body) == (codes.CMD_DATA, wire.string(b"ello"))
+        wire.call(conn, codes.CMD_CLOSE, wire.string(handle))
+        assert conn.alive
+    finally:
+        storage.sessions.pool.release(conn)

@@ -17,15 +17,26 @@ from __future__ import annotations
 import contextlib
 import io
 import stat as stat_mode
+import struct
 from typing import TYPE_CHECKING, Any
 
 import paramiko
-from paramiko.sftp import CMD_ATTRS, CMD_DATA, CMD_FSTAT, CMD_READ, int64
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_DATA,
+    CMD_FSTAT,
+    CMD_HANDLE,
+    CMD_OPEN,
+    CMD_READ,
+    SFTP_FLAG_READ,
+    int64,
+)
 
 from storages_base.errors import AlreadyExistsError, StorageError, TransientError
 from storages_base.remote import retrying, temporary_name
 
-from .client import ATTEMPTS, Attributes, Connection, as_storage_error, unpack_attributes
+from . import wire
+from .client import ATTEMPTS, Attributes, Connection, as_storage_error, attributes
 from .errors import BACKEND, is_transient
 from .uploads import Uploader
 
@@ -34,16 +45,29 @@ if TYPE_CHECKING:
 
     from .client import SFTPPool
 
-__all__ = ["SFTPReader", "SFTPWriter", "stat_and_read"]
+__all__ = ["SFTPReader", "SFTPWriter", "close_quietly", "open_to_read", "stat_and_read"]
 
 #: Bytes requested ahead of the reader (128 requests of 32 KiB in flight).
 WINDOW = 4 * 1024 * 1024
 #: Bytes of the first read, sent with the fstat of a new download (one SFTP request).
 FIRST_READ = 32 * 1024
+#: OPEN's flags (read only) and attributes (none), as ``SFTPClient.open(path, "rb")``.
+_READ_FLAGS = struct.pack(">II", SFTP_FLAG_READ, 0)
+_UINT32, _OFFSET_LENGTH = struct.Struct(">I"), struct.Struct(">QI")
+
+
+def open_to_read(conn: Connection, path: str) -> bytes:
+    """Open ``path`` for reading; return the server's handle (``SFTPClient.open``'s
+    OPEN request, without the ``SFTPFile`` a small file's read never needs)."""
+    kind, body = wire.call(conn, CMD_OPEN, wire.string(path) + _READ_FLAGS)
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    (length,) = _UINT32.unpack_from(body)
+    return body[4 : 4 + length]
 
 
 def stat_and_read(
-    file: paramiko.SFTPFile, offset: int, length: int = FIRST_READ
+    conn: Connection, handle: bytes, offset: int, length: int = FIRST_READ
 ) -> tuple[Attributes, bytes]:
     """The attributes of an open file and its first bytes from ``offset``, in one round trip.
 
@@ -52,27 +76,33 @@ def stat_and_read(
     more than the classic backend's open and read. Both requests go out before either
     answer is read. A folder's read fails (EISDIR on OpenSSH): the stat then says why.
     """
-    sftp: Any = file.sftp  # paramiko's request machinery (as file.stat() uses it)
-    read = sftp._async_request(type(None), CMD_READ, file.handle, int64(offset), int(length))
-    fstat = sftp._async_request(type(None), CMD_FSTAT, file.handle)
+    handle_string = wire.string(handle)
+    read = wire.send(conn, CMD_READ, handle_string + _OFFSET_LENGTH.pack(offset, length))
+    fstat = wire.send(conn, CMD_FSTAT, handle_string)
     failure: OSError | None = None
     head = b""
     try:
-        kind, msg = sftp._read_response(read)
-        head = msg.get_string() if kind == CMD_DATA else b""
+        kind, body = wire.receive(conn, read)
+        if kind == CMD_DATA:
+            (size,) = _UINT32.unpack_from(body)
+            head = body[4 : 4 + size]
     except EOFError:  # at or past the end: nothing to read
         pass
     except OSError as exc:
         failure = exc
-    kind, msg = sftp._read_response(fstat)
-    if kind != CMD_ATTRS:
-        raise paramiko.SFTPError("Expected attributes")
-    attrs = unpack_attributes(msg)
+    attrs = attributes(*wire.receive(conn, fstat))
     if failure is not None and not stat_mode.S_ISDIR(attrs.mode or 0):
         raise failure
     if attrs.size is not None:
         head = head[: max(0, attrs.size - offset)]  # it shrank between the two
-    return attrs, bytes(head)
+    return attrs, head
+
+
+def close_quietly(conn: Connection, handle: bytes) -> None:
+    """Close ``handle`` if the connection still works (the server drops it otherwise)."""
+    if conn.alive:
+        with contextlib.suppress(Exception):
+            wire.call(conn, CMD_CLOSE, wire.string(handle))
 
 
 class SFTPReader(io.RawIOBase):
@@ -92,8 +122,10 @@ class SFTPReader(io.RawIOBase):
         modified: float | None = None,
         conn: Connection | None = None,
         file: paramiko.SFTPFile | None = None,
+        handle: bytes | None = None,
         head: bytes = b"",
     ) -> None:
+        """``conn`` and ``handle`` without ``file``: the whole rest of the file is ``head``."""
         super().__init__()
         self._pool = pool
         self._path = path
@@ -105,6 +137,8 @@ class SFTPReader(io.RawIOBase):
         self._file = file
         self._head = memoryview(head)  # bytes at ``offset`` already read (stat_and_read)
         self._window_end = offset + len(head)  # requests are sent up to here (on the first read)
+        #: The handle of a file open on ``conn`` but read without an ``SFTPFile``.
+        self._open_handle = handle if file is None else None
         #: The connection and handle of a file read to the end, closed by close().
         self._handle: tuple[Connection, bytes] | None = None
 
@@ -186,7 +220,7 @@ class SFTPReader(io.RawIOBase):
 
     def _drop(self) -> None:
         """Forget a file and connection that failed; the next read reopens."""
-        conn, self._conn, self._file = self._conn, None, None
+        conn, self._conn, self._file, self._open_handle = self._conn, None, None, None
         if conn is not None:
             self._pool.discard(conn)
 
@@ -199,27 +233,31 @@ class SFTPReader(io.RawIOBase):
         read+fstat, three requests in two round trips (the classic's open, read and
         read to EOF: three in three), and close() one, as the classic's.
         """
-        file, conn = self._file, self._conn
-        if file is None or conn is None or self._pos < self.size:
+        file, conn, handle = self._file, self._conn, self._open_handle
+        if conn is None or (file is None and handle is None) or self._pos < self.size:
             self._release()  # a file that ended early: closed now, as before
             return
-        self._file = self._conn = None
-        handle: Any = file.handle  # the server's handle (bytes; typed SFTPHandle)
+        self._file = self._conn = self._open_handle = None
+        if file is not None:
+            handle = file.handle  # type: ignore[assignment]  # bytes (typed SFTPHandle)
+            # Closed on this side only (a read-only file has nothing to flush), so that
+            # paramiko's own finaliser sends no close of its own, from whatever thread.
+            paramiko.BufferedFile.close(file)
+        assert handle is not None
         self._handle = (conn, handle)
-        # Closed on this side only (a read-only file has nothing to flush), so that
-        # paramiko's own finaliser sends no close of its own, from whatever thread.
-        paramiko.BufferedFile.close(file)
         self._pool.release(conn)
 
     def _release(self) -> None:
-        file, conn = self._file, self._conn
-        self._file = self._conn = None
+        file, conn, handle = self._file, self._conn, self._open_handle
+        self._file = self._conn = self._open_handle = None
         if file is not None:
             # A dead connection fails to close the file; release() then drops it. (Not
             # closed asynchronously: its answer would then be read by, and its request
             # counted against, whatever the connection does next.)
             with contextlib.suppress(Exception):
                 file.close()
+        elif conn is not None and handle is not None:
+            close_quietly(conn, handle)
         if conn is not None:
             self._pool.release(conn)
 

@@ -35,7 +35,7 @@ from .client import (
     stat,
 )
 from .errors import BACKEND
-from .files import SFTPReader, SFTPWriter, stat_and_read
+from .files import SFTPReader, SFTPWriter, close_quietly, open_to_read, stat_and_read
 from .options import OPTIONS
 from .uploads import Uploader
 
@@ -170,13 +170,20 @@ class SFTPStorage(FileServerStorage):
 
     def _open_reader(self, conn: Connection, key: str, offset: int) -> tuple[IO[bytes], Stat]:
         path = self._path(key)
-        file = conn.sftp.open(path, "rb")
-        attrs, head = stat_and_read(file, offset)
+        handle = open_to_read(conn, path)
+        try:
+            attrs, head = stat_and_read(conn, handle, offset)
+        except BaseException:
+            close_quietly(conn, handle)
+            raise
         if stat_mode.S_ISDIR(attrs.mode or 0):
-            file.close()
+            close_quietly(conn, handle)
             raise self._not_found(key, "open")
-        file.seek(offset + len(head))
         info = _stat(attrs)
+        file = None
+        if offset + len(head) < info.size:  # more to read than the first read brought
+            file = paramiko.SFTPFile(conn.sftp, handle, "rb")
+            file.seek(offset + len(head))
         reader = SFTPReader(
             self._pool,
             path,
@@ -186,6 +193,7 @@ class SFTPStorage(FileServerStorage):
             modified=attrs.mtime,
             conn=conn,
             file=file,
+            handle=handle,
             head=head,
         )
         return cast(IO[bytes], reader), info
