@@ -350,3 +350,34 @@ def test_a_resent_write_whose_file_was_replaced_since_is_not_ours(storage, tmp_p
     with pytest.raises(AlreadyExistsError) as caught:
         storage._write(request)
     assert not storage._is_own_write(request, caught.value)
+
+
+def _left_behind(path: Path, hours_ago: float) -> Path:
+    """A temporary file as a killed upload leaves it, last written ``hours_ago``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"half a file")
+    when = datetime.now(timezone.utc).timestamp() - hours_ago * 3600
+    os.utime(path, (when, when))
+    return path
+
+
+def test_abandoned_uploads_are_found_in_every_folder_and_deleted(storage, tmp_path) -> None:
+    storage.save("docs/kept.txt", ContentFile(b"a file"))
+    old = [
+        _left_behind(tmp_path / ".storages-00112233aabbccdd.part", 25),
+        _left_behind(tmp_path / "docs/deep/.storages-0123456789abcdef.part", 48),
+    ]
+    live = _left_behind(tmp_path / "docs/.storages-fedcba9876543210.part", 0.1)
+    stale_file = _left_behind(tmp_path / "docs/.storages-old-but-not-ours.part", 100)
+    assert storage.remove_abandoned_uploads(dry_run=True) == [
+        ".storages-00112233aabbccdd.part",
+        "docs/deep/.storages-0123456789abcdef.part",
+    ]
+    assert all(path.exists() for path in old)  # a dry run deletes nothing
+    assert storage.remove_abandoned_uploads("docs") == ["docs/deep/.storages-0123456789abcdef.part"]
+    assert old[0].exists()  # outside the folder asked for
+    assert storage.remove_abandoned_uploads(older_than=3600) == [".storages-00112233aabbccdd.part"]
+    assert not any(path.exists() for path in old)
+    assert live.exists()  # an upload in progress: written minutes ago
+    assert stale_file.exists()  # not a name our uploads use
+    assert storage.listdir("docs") == (["deep"], [stale_file.name, "kept.txt"])  # live: hidden

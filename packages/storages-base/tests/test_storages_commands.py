@@ -1,4 +1,5 @@
-"""``storages_check``, ``storages_copy`` and the ``storages`` system checks, on local storages.
+"""``storages_check``, ``storages_copy``, ``storages_sweep`` and the ``storages`` system
+checks, on local storages.
 
 The storages here are real ones that need no server: Django's FileSystemStorage on a
 temporary folder and the in-memory reference backend. The S3 package runs the same
@@ -22,7 +23,7 @@ from django.test import override_settings
 
 from storages_base.checks import check_storages, configured_storages
 from storages_base.copy import facts, walk
-from storages_base.management.commands import storages_check, storages_copy
+from storages_base.management.commands import storages_check, storages_copy, storages_sweep
 
 FS = "django.core.files.storage.FileSystemStorage"
 MEMORY = "storages_base.memory.MemoryStorage"
@@ -116,6 +117,21 @@ def test_check_fails_with_status_1_and_says_why_when_a_storage_cannot_write(
 def test_check_refuses_an_alias_that_is_not_configured(folders: dict[str, Path]) -> None:
     with pytest.raises(CommandError, match="Unknown storage alias nope; STORAGES has default"):
         run(storages_check.Command(), "nope")
+
+
+def test_sweep_refuses_an_unknown_alias_and_a_backend_without_temporary_files(
+    folders: dict[str, Path],
+) -> None:
+    """FTP's and SFTP's suites sweep what a killed client left on their real servers."""
+    with pytest.raises(CommandError, match="Unknown storage alias nope; STORAGES has default"):
+        run(storages_sweep.Command(), "nope")
+    with pytest.raises(CommandError, match="default: this backend leaves no temporary files"):
+        run(storages_sweep.Command(), "default")
+    with pytest.raises(CommandError, match="--older-than must not be negative"):
+        run(storages_sweep.Command(), "--older-than", "-1")
+    assert run(storages_sweep.Command()) == (
+        "No storage here leaves temporary files (FTP and SFTP do).\n"
+    )
 
 
 def test_check_works_on_the_in_memory_backend(memory_bucket: str) -> None:
@@ -257,7 +273,7 @@ def test_copy_lists_each_file_at_verbosity_2_when_not_on_a_terminal(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("default", "nowhere"), "Unknown storage alias 'nowhere'"),
+        (("default", "nowhere"), "Unknown storage alias nowhere;"),
         (("default", "default"), "the same storage"),
         (("default", "archive", "--workers", "0"), "at least 1"),
     ],

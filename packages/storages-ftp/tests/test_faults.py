@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile, File
 
 from storages_base.errors import TransientError
 from storages_base.testing import free_port, wait_port
-from storages_base.testing.kills import kill_client_when_part_grows
+from storages_base.testing.kills import check_swept_a_day_later, kill_client_when_part_grows
 from storages_base.testing.reliability import confirm
 from storages_ftp import FTPStorage
 
@@ -333,17 +333,18 @@ def test_a_client_killed_mid_upload_leaves_the_old_file_and_only_a_hidden_part(s
         assert file.read() == b"the old version"
     assert storage.listdir("") == ([], ["doc.bin"])  # the part is hidden from listings
     parts = [name for name in names_in(server.home) if name != "doc.bin"]
-    # Nothing is left to delete it: the process that knew its name is gone. It stays,
-    # hidden, short of the full size, never under the final name.
+    # The process that knew its name is gone: it stays, hidden, short of the full size,
+    # never under the final name, until storages_sweep finds it idle (below).
     assert len(parts) == 1
     assert parts[0].startswith(".storages-")
     assert after <= (server.home / parts[0]).stat().st_size < 1 << 30
+    check_swept_a_day_later("storages_ftp.FTPStorage", {"location": server.location}, server.home)
     confirm(
         "FTP",
         "1. Faults: client SIGKILL",
         f"client process killed after {after >> 20} MiB of a 1 GiB save over an existing file: "
-        f"old content kept, {len(parts)} hidden temporary file left (not cleaned), "
-        f"listdir shows only the old file",
+        f"old content kept, {len(parts)} hidden temporary file left, listdir shows only "
+        f"the old file; `manage.py storages_sweep` deletes it once it has been idle a day",
     )
 
 

@@ -24,6 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import IO, Any, TypeVar
 
 from .clients import client_property
@@ -33,12 +34,14 @@ from .files import Stat
 from .remote import ClosingStorage, Sessions, is_temporary_name, temporary_name
 from .storage import BaseStorage, WriteRequest
 
-__all__ = ["FileServerStorage", "PathInfo", "UploadSource"]
+__all__ = ["ABANDONED_AFTER", "FileServerStorage", "PathInfo", "UploadSource"]
 
 T = TypeVar("T")
 
 #: Writes a storage remembers for recognising a resend of one of them (``_is_own_write``).
 RECENT_WRITES = 1024
+#: Seconds a temporary file must be left unchanged before it counts as abandoned.
+ABANDONED_AFTER = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -294,3 +297,49 @@ class FileServerStorage(ClosingStorage, BaseStorage):
         path = self._path(request.key)
         info = self._run(lambda conn: self._path_info(conn, path), request.key, "save")
         return info is not None and info.stat is not None and info.stat.size == sent
+
+    # -- uploads a killed process left behind ----------------------------------------------
+
+    def remove_abandoned_uploads(
+        self, path: str = "", older_than: float = ABANDONED_AFTER, dry_run: bool = False
+    ) -> list[str]:
+        """Delete the temporary files of uploads that never ended, under folder ``path``.
+
+        A process killed mid-upload leaves its temporary file behind: hidden by listings,
+        never renamed into place, never deleted. Only one left unchanged for ``older_than``
+        seconds is taken (an upload in progress keeps writing to its own), so this is safe
+        beside live uploads. Returns the names found (deleted unless ``dry_run``).
+        """
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        root = self._key(path) if path.strip("/") else self.key_prefix
+        found: list[str] = []
+        folders = [root.strip("/")]
+        while folders:
+            folder = folders.pop()
+            entries = self._entries(folder)
+            for name, is_folder in entries:
+                key = f"{folder}/{name}" if folder else name
+                if is_folder:
+                    folders.append(key)
+                elif is_temporary_name(name) and self._abandoned(key, cutoff, dry_run):
+                    found.append(self._name_for_key(key))
+        return sorted(found)
+
+    def _entries(self, key: str) -> list[tuple[str, bool]]:
+        path = self._path(key)
+        return self._run(lambda conn: list(self._list_path(conn, path)), key, "listdir")
+
+    def _abandoned(self, key: str, cutoff: datetime, dry_run: bool) -> bool:
+        """Whether the temporary file ``key`` is older than ``cutoff`` (then deleted)."""
+        path = self._path(key)
+
+        def check(conn: Any) -> bool:
+            info = self._path_info(conn, path)
+            modified = info.stat.modified if info is not None and info.stat is not None else None
+            if modified is None or modified >= cutoff:  # gone, or no time to judge by
+                return False
+            if not dry_run:
+                self._remove_path(conn, path)
+            return True
+
+        return self._run(check, key, "delete")

@@ -42,6 +42,7 @@ __all__ = [
     "Tripwire",
     "check_client_killed_mid_upload",
     "check_server_killed_mid_upload",
+    "check_swept_a_day_later",
     "kill_client_mid_upload",
     "kill_client_when_part_grows",
     "pattern",
@@ -262,6 +263,34 @@ def check_client_killed_mid_upload(
         assert file.read() == OLD_CONTENT
     assert not storage.exists("new.bin")
     assert storage.listdir("") == ([], ["big.bin"])
+
+
+def check_swept_a_day_later(backend: str, options: dict[str, Any], folder: Path) -> None:
+    """The hidden part a killed client left in ``folder`` (the only one there) is kept by
+    ``manage.py storages_sweep`` while it could be a live upload, listed by ``--dry-run``
+    and deleted once it has been idle a day; every other file stays."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from ..management.commands import storages_sweep
+
+    def sweep(*args: str) -> str:
+        out = io.StringIO()
+        call_command(storages_sweep.Command(), *args, stdout=out, no_color=True)
+        return out.getvalue()
+
+    (part,) = [path for path in folder.iterdir() if path.name.startswith(".storages-")]
+    others = sorted(path.name for path in folder.iterdir() if path != part)
+    with override_settings(STORAGES={"files": {"BACKEND": backend, "OPTIONS": options}}):
+        assert sweep() == "files: 0 abandoned upload(s) deleted.\n"  # it may be in progress
+        a_day_ago = time.time() - 25 * 3600
+        os.utime(part, (a_day_ago, a_day_ago))
+        found = f"files: {part.name}\n"
+        assert sweep("files", "--dry-run") == found + "files: 1 abandoned upload(s) found.\n"
+        assert part.exists()
+        assert sweep("files") == found + "files: 1 abandoned upload(s) deleted.\n"
+    assert not part.exists()
+    assert sorted(path.name for path in folder.iterdir()) == others
 
 
 def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> str:

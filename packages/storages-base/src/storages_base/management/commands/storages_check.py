@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from storages_base.management import known_aliases
 from storages_base.probe import Probe, probe
 
 
@@ -26,14 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         aliases: list[str] = options["aliases"]
         self.verbosity = int(options.get("verbosity", 1))
-        configured = list(getattr(settings, "STORAGES", {}))
-        unknown = [alias for alias in aliases if alias not in configured]
-        if unknown:
-            raise CommandError(
-                f"Unknown storage alias {', '.join(unknown)}; STORAGES has {', '.join(configured)}."
-            )
+        chosen = known_aliases(aliases)
         failed = []
-        for alias in aliases or configured:
+        for alias in chosen:
             report = probe(storages[alias], alias, timeout=options["timeout"])
             self._print(report)
             if not report.ok:
@@ -42,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(failed)} storage(s) failed: {', '.join(failed)}.", returncode=1
             )
-        self.stdout.write(self.style.SUCCESS(f"All {len(aliases or configured)} storage(s) work."))
+        self.stdout.write(self.style.SUCCESS(f"All {len(chosen)} storage(s) work."))
 
     def _print(self, report: Probe) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"{report.alias}  {report.backend}"))

@@ -6,12 +6,12 @@ import threading
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat as _filesizeformat
 
 from storages_base.copy import CopyPlan, CopyResult, copy_storage, walk
+from storages_base.management import known_aliases
 
 
 def filesizeformat(size: float) -> str:
@@ -37,12 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = int(options.get("verbosity", 1))
-        configured = getattr(settings, "STORAGES", {})
-        for alias in (options["source"], options["destination"]):
-            if alias not in configured:
-                raise CommandError(
-                    f"Unknown storage alias {alias!r}; STORAGES has {', '.join(configured)}."
-                )
+        known_aliases([options["source"], options["destination"]])
         if options["source"] == options["destination"]:
             raise CommandError("SOURCE and DEST are the same storage.")
         if options["workers"] < 1:
