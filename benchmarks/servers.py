@@ -95,6 +95,7 @@ def _run_gcs(port: int) -> None:
     # handler that broke on it closed its connection; the client's retry of that upload
     # was counted as a second one, 510 POSTs for 500 files).
     _media_download_headers()
+    _partial_responses()
     _handlers_one_at_a_time()
     _resumable_uploads_append_in_place(Storage)
     _no_metadata_dump(Storage)
@@ -132,6 +133,29 @@ def _media_download_headers() -> None:
                  for m, f in routes.items()})
         for regex, routes in server.HANDLERS
     )  # fmt: skip
+
+
+def _partial_responses() -> None:
+    """A JSON answer is cut to the request's ``fields`` (GCS's partial response: a listing
+    asked for ``items(name),prefixes,nextPageToken`` gets the names, not every object's
+    whole resource); the emulator ignored ``fields``. The same code as the package's tests'
+    emulator (``storages_gcs.testing.answer_with_fields``). A request without ``fields``
+    (the classic's) is answered as before."""
+    from gcp_storage_emulator import server
+
+    from storages_gcs.testing import answer_with_fields
+
+    def with_fields(function: Any) -> Any:
+        def run(request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+            answer_with_fields(request, response)
+            return function(request, response, *args, **kwargs)
+
+        return run
+
+    server.HANDLERS = tuple(
+        (regex, {method: with_fields(f) for method, f in routes.items()})
+        for regex, routes in server.HANDLERS
+    )
 
 
 def _handlers_one_at_a_time() -> None:

@@ -99,6 +99,63 @@ def test_listdir_is_one_request_per_page_and_reads_past_the_first(
     assert result == [(["sub"], [f"{i:02}.txt" for i in range(12)])]
 
 
+def test_a_listing_asks_for_the_names_only_and_gets_them(
+    counted: GoogleCloudStorage, gcs: GCSEmulator
+) -> None:
+    """``fields`` (GCS's partial response) cuts each listed object from its whole resource
+    (about 700 bytes) to its name: the bytes received grow with the names, not with
+    everything GCS keeps per object."""
+    for i in range(50):
+        counted.save(f"dir/{i:02}.txt", ContentFile(b"x"))
+    counted.save("dir/sub/x.txt", ContentFile(b""))
+    session = counted.client._http
+    received: list[int] = []
+    real = session.request
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        response = real(*args, **kwargs)
+        received.append(len(response.content))
+        return response
+
+    session.request = counting
+    try:
+        start = gcs.mark()
+        assert counted.listdir("dir") == (["sub"], [f"{i:02}.txt" for i in range(50)])
+    finally:
+        del session.request
+    (listing,) = gcs.requests(start)
+    assert "fields=items%28name%29%2Cprefixes%2CnextPageToken" in listing.query
+    assert received[0] < 50 * 40  # {"name": "dir/07.txt"}, per file
+
+
+ALL_METADATA = {"metadata": {"color": "red", "shape": "round"}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("name,size", {"name": "a/b.txt", "size": "5"}),
+        ("metadata/color", {"metadata": {"color": "red"}}),
+        ("metadata(*)", ALL_METADATA),
+        ("name,metadata,metadata/color", {"name": "a/b.txt", **ALL_METADATA}),
+    ],
+)
+def test_the_emulator_answers_with_the_fields_asked_for(
+    counted: GoogleCloudStorage, gcs: GCSEmulator, fields: str, expected: dict[str, Any]
+) -> None:
+    import json
+    import urllib.parse
+    import urllib.request
+
+    blob = counted.bucket.blob("a/b.txt")
+    blob.metadata = {"color": "red", "shape": "round"}
+    blob.upload_from_string(b"hello")
+    query = urllib.parse.urlencode({"fields": fields})
+    url = f"{gcs.url}/storage/v1/b/{counted.bucket_name}/o/a%2Fb.txt?{query}"
+    with urllib.request.urlopen(url) as answer:
+        assert json.load(answer) == expected
+
+
 def test_a_large_save_is_a_resumable_session_of_aligned_chunks(
     make_storage: Callable[..., GoogleCloudStorage], gcs: GCSEmulator
 ) -> None:

@@ -13,6 +13,9 @@ with what GCS documents and the emulator does not do (each a few lines, below):
 * a finished resumable session answers a status query with its object (200), as GCS;
 * paginated listings: ``maxResults`` (default 1000, or ``page_size``) and
   ``pageToken``/``nextPageToken`` over items and prefixes together;
+* a JSON answer is cut to the request's ``fields`` (GCS's partial response, e.g.
+  ``items(name),prefixes,nextPageToken``; the emulator sent every object's whole
+  resource, about 700 bytes each, whatever was asked);
 * media downloads carry ``x-goog-generation``, ``x-goog-stored-content-*``,
   ``Last-Modified``; a gzip-encoded object is served as stored with
   ``Content-Encoding: gzip`` to a client that accepts gzip, else decompressed
@@ -291,12 +294,15 @@ class GCSEmulator(_FormUploads):
             return
         if function is objects.upload_partial:
             self._expect_hashes(request)
+        if function is not objects.ls:  # a listing is cut once paginated
+            answer_with_fields(request, response)
         function(request, response, self.storage)
         if function is objects.insert:
             self._after_insert(request, response)
         elif function is objects.upload_partial:
             self._after_chunk(request, response)
         elif function is objects.ls:
+            answer_with_fields(request, response)
             self._paginate(request, response)
         if media and response.status in (HTTPStatus.OK, HTTPStatus.PARTIAL_CONTENT):
             self._media_headers(request, response)
@@ -484,6 +490,72 @@ def media_headers(storage: Storage, request: Any, response: Any) -> None:
     for header in ("Content-Range", objects._HASH_HEADER):
         response._headers.pop(header, None)
     response._content = gzip.decompress(storage.get_file(bucket, name))
+
+
+def answer_with_fields(request: Any, response: Any) -> None:
+    """The JSON the handler answers with is cut to the request's ``fields`` selector, as
+    GCS's partial responses are (``?fields=items(name,size),nextPageToken``). (Also used
+    by the benchmarks' emulator, ``benchmarks/servers.py``.)"""
+    selector = _first(request.query, "fields")
+    if not selector or _first(request.query, "alt") == "media":
+        return
+    tree = parse_fields(selector)
+    answer = response.json
+
+    def cut(obj: Any) -> None:
+        answer(select_fields(obj, tree) if response.status == HTTPStatus.OK else obj)
+
+    response.json = cut
+
+
+FieldTree = dict[str, "FieldTree | None"]
+_FIELD_PATH = re.compile(r"[\w*]+(?:/[\w*]+)*")
+
+
+def parse_fields(selector: str) -> FieldTree:
+    """GCS's ``fields`` syntax: ``a,b/c,d(e,f/g)``, ``*`` for every key; ``b/c`` is
+    ``b(c)``. A key maps to the tree of what to keep under it (``None``: all of it)."""
+    tree, end = _parse_fields(selector.replace(" ", ""), 0)
+    if end != len(selector.replace(" ", "")):
+        raise ValueError(f"invalid fields selector: {selector!r}")
+    return tree
+
+
+def _parse_fields(text: str, at: int) -> tuple[FieldTree, int]:
+    tree: FieldTree = {}
+    while True:
+        match = _FIELD_PATH.match(text, at)
+        if match is None:
+            raise ValueError(f"invalid fields selector at {at}: {text!r}")
+        path, at = match.group().split("/"), match.end()
+        sub: FieldTree | None = None
+        if text.startswith("(", at):
+            sub, at = _parse_fields(text, at + 1)
+            if not text.startswith(")", at):
+                raise ValueError(f"unbalanced fields selector: {text!r}")
+            at += 1
+        node: FieldTree | None = tree
+        for key in path[:-1]:
+            if node is not None:
+                node = node[key] if key in node else node.setdefault(key, {})
+        if node is not None:  # None: a key already kept whole
+            node[path[-1]] = sub
+        if not text.startswith(",", at):
+            return tree, at
+        at += 1
+
+
+def select_fields(value: Any, tree: FieldTree | None) -> Any:
+    """``value`` with only the keys ``tree`` names (lists: each of their items)."""
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [select_fields(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "*" in tree:
+        return {key: select_fields(item, tree["*"]) for key, item in value.items()}
+    return {key: select_fields(value[key], sub) for key, sub in tree.items() if key in value}
 
 
 def function_is_chunk(request: Any) -> bool:
