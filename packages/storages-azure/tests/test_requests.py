@@ -66,6 +66,40 @@ def test_open_and_read_of_a_small_file_is_one_get_and_its_size_is_free(
     assert seen[0].startswith("GET "), seen
 
 
+def test_a_large_read_is_one_get_per_range_read_ahead_or_not(
+    counted: Azurite, counted_storage: AzureStorage
+) -> None:
+    data = bytes(range(256)) * (9 * 4096)  # 9 MiB: three ranges of 4 MiB
+    name = counted_storage.save("a/ranges.bin", ContentFile(data))
+    got = bytearray()
+
+    def read_all() -> None:
+        with counted_storage.open(name) as file:
+            while piece := file.read(64 * 1024):
+                got.extend(piece)
+
+    seen = requests_of(counted, read_all)
+    assert got == data
+    assert [s.split()[0] for s in seen] == ["GET"] * 3, seen
+
+
+def test_reading_the_start_of_a_large_file_fetches_nothing_ahead(
+    counted: Azurite, counted_storage: AzureStorage
+) -> None:
+    data = bytes(range(256)) * (9 * 4096)
+    name = counted_storage.save("a/head.bin", ContentFile(data))
+    out: list[bytes] = []
+
+    def read_head() -> None:
+        with counted_storage.open(name) as file:
+            out.append(file.read(1024))
+            out.append(file.read(4 * 1024 * 1024 - 1024))  # the rest of the first range
+
+    seen = requests_of(counted, read_head)
+    assert b"".join(out) == data[: 4 * 1024 * 1024]
+    assert len(seen) == 1, seen
+
+
 @pytest.mark.parametrize("operation", ["exists", "size", "get_modified_time", "delete"])
 def test_metadata_and_delete_are_one_request_each(
     counted: Azurite, counted_storage: AzureStorage, operation: str

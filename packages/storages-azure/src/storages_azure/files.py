@@ -15,13 +15,14 @@ import base64
 import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from storages_base.chunked import Part, PartRules, PartTarget, part_md5
 from storages_base.content import gzip_original_size
 from storages_base.errors import IntegrityError
 from storages_base.fileparts import PartView
+from storages_base.readahead import ReadAhead
 
 from .errors import azure_errors
 
@@ -249,17 +250,20 @@ class DownloadStream(io.RawIOBase):
     """A blob download (``StorageStreamDownloader``) as the raw stream storages-base reads.
 
     It is consumed through ``chunks()``, the SDK's streaming interface: one chunk (4 MiB)
-    is held at a time whatever the blob's size; closing it simply stops fetching. Each
-    chunk is checked against the MD5 Azure sent with it (``digests``) before any of its
-    bytes is returned.
+    is in use at a time whatever the blob's size, and from the second chunk on the next
+    one is fetched and checked in a thread while this one is handed out
+    (:class:`~storages_base.readahead.ReadAhead`: the same GETs, one after the other,
+    but Azure sends a range while the client checks the last one). Each chunk is checked
+    against the MD5 Azure sent with it (``digests``) before any of its bytes is
+    returned. Closing it stops fetching.
     """
 
     def __init__(self, downloader: Any, digests: RangeDigests | None = None, start: int = 0):
         super().__init__()
-        self._chunks: Any = downloader.chunks()
+        self._chunks: ReadAhead[bytes] | None = ReadAhead(
+            _checked(downloader.chunks(), digests, start)
+        )
         self._pending = memoryview(b"")
-        self._digests = digests
-        self._offset = start  # where the next chunk starts in the blob
 
     def readable(self) -> bool:
         return True
@@ -269,9 +273,6 @@ class DownloadStream(io.RawIOBase):
             chunk = next(self._chunks, None) if self._chunks is not None else None
             if chunk is None:
                 return 0
-            if self._digests is not None:
-                self._digests.check(self._offset, chunk)
-            self._offset += len(chunk)
             self._pending = memoryview(chunk)
         view = memoryview(buffer).cast("B")
         count = min(len(view), len(self._pending))
@@ -280,6 +281,17 @@ class DownloadStream(io.RawIOBase):
         return count
 
     def close(self) -> None:
+        if self._chunks is not None:
+            self._chunks.close()
         self._chunks = None
         self._pending = memoryview(b"")
         super().close()
+
+
+def _checked(chunks: Iterator[bytes], digests: RangeDigests | None, offset: int) -> Iterator[bytes]:
+    """The chunks of a download from ``offset``, each checked against its MD5 first."""
+    for chunk in chunks:
+        if digests is not None:
+            digests.check(offset, chunk)
+        offset += len(chunk)
+        yield chunk
