@@ -258,6 +258,12 @@ def test_error_answers_raise_what_paramiko_raises(storage, root):
     try:
         with pytest.raises(FileNotFoundError):
             wire.call(conn, codes.CMD_REMOVE, wire.string(str(root / "missing")))
+        assert (
+            wire.call_unless_missing(conn, codes.CMD_REMOVE, wire.string(str(root / "missing")))
+            is None
+        )
+        with pytest.raises(OSError, match="Failure"):  # REMOVE of a folder: not "missing"
+            wire.call_unless_missing(conn, codes.CMD_REMOVE, wire.string(str(root)))
         with pytest.raises(FileNotFoundError):
             files.open_to_read(conn, str(root / "missing"))
         handle = files.open_to_read(conn, str(root / "f.txt"))

@@ -131,11 +131,8 @@ def stat(conn: Connection, path: str) -> Attributes | None:
     ``SFTPAttributes`` with every field and extension parsed; the four fields a
     storage reads are unpacked here.
     """
-    try:
-        kind, body = wire.call(conn, CMD_STAT, wire.string(path))
-    except FileNotFoundError:
-        return None
-    return attributes(kind, body)
+    answer = wire.call_unless_missing(conn, CMD_STAT, wire.string(path))
+    return None if answer is None else attributes(*answer)
 
 
 def attributes(kind: int, body: bytes) -> Attributes:
@@ -163,9 +160,7 @@ def attributes(kind: int, body: bytes) -> Attributes:
 def remove(conn: Connection, path: str) -> None:
     """Delete a file, or an empty folder as FileSystemStorage does; a missing one is fine."""
     try:
-        wire.call(conn, CMD_REMOVE, wire.string(path))  # SFTPClient.remove's request
-    except FileNotFoundError:
-        return
+        wire.call_unless_missing(conn, CMD_REMOVE, wire.string(path))  # SFTPClient.remove's
     except OSError:
         # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
         if not conn.alive or not is_dir(conn, path):

@@ -20,12 +20,12 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 import paramiko
-from paramiko.sftp import CMD_STATUS
+from paramiko.sftp import CMD_STATUS, SFTP_NO_SUCH_FILE, SFTP_OK
 
 if TYPE_CHECKING:
     from .client import Connection
 
-__all__ = ["call", "receive", "send", "string"]
+__all__ = ["call", "call_unless_missing", "receive", "send", "string"]
 
 _UINT32 = struct.Struct(">I")
 #: An SFTP packet's length, type and request id (draft-ietf-secsh-filexfer-02, 3).
@@ -34,7 +34,6 @@ _HEADER = struct.Struct(">IBI")
 _TOO_LONG = 0xFFFFFF
 #: Bytes asked of the channel when the answer awaited is the only one outstanding.
 _READ_SIZE = 65536
-_STATUS_OK = 0
 _UNKNOWN = object()
 
 
@@ -62,12 +61,21 @@ def send(conn: Connection, kind: int, payload: bytes) -> int:
 
 
 def receive(conn: Connection, num: int) -> tuple[int, bytes]:
+    """The answer to request ``num`` (``_receive``); an error status is raised."""
+    answer = _receive(conn, num, missing_ok=False)
+    assert answer is not None
+    return answer
+
+
+def _receive(conn: Connection, num: int, *, missing_ok: bool) -> tuple[int, bytes] | None:
     """The answer to request ``num``: its type and what follows its id.
 
     An error status is raised as paramiko raises it (``FileNotFoundError``,
-    ``PermissionError``, ``OSError``, ``EOFError`` at the end of a file). Answers to
-    other requests that come first are handed to their file, or dropped if nothing
-    awaits them (a close sent without waiting), as ``SFTPClient._read_response`` does.
+    ``PermissionError``, ``OSError``, ``EOFError`` at the end of a file); with
+    ``missing_ok``, "no such file" is None instead (no exception built and caught
+    for an answer the caller expects). Answers to other requests that come first
+    are handed to their file, or dropped if nothing awaits them (a close sent
+    without waiting), as ``SFTPClient._read_response`` does.
     """
     sftp: Any = conn.sftp
     channel: Any = conn.channel
@@ -85,14 +93,23 @@ def receive(conn: Connection, num: int) -> tuple[int, bytes]:
             break
         if owner is not _UNKNOWN and owner is not type(None):
             owner._async_response(kind, paramiko.Message(data[5:]), answer)
-    if kind == CMD_STATUS and _UINT32.unpack_from(data, 5)[0] != _STATUS_OK:
-        sftp._convert_status(paramiko.Message(data[5:]))  # raises paramiko's error
+    if kind == CMD_STATUS:
+        (status,) = _UINT32.unpack_from(data, 5)
+        if status == SFTP_NO_SUCH_FILE and missing_ok:
+            return None
+        if status != SFTP_OK:
+            sftp._convert_status(paramiko.Message(data[5:]))  # raises paramiko's error
     return kind, data[5:]
 
 
 def call(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes]:
     """Send one request and wait for its answer (``send``, then ``receive``)."""
     return receive(conn, send(conn, kind, payload))
+
+
+def call_unless_missing(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes] | None:
+    """``call``, but None when the server answers "no such file"."""
+    return _receive(conn, send(conn, kind, payload), missing_ok=True)
 
 
 def _read_alone(channel: Any) -> bytes:
