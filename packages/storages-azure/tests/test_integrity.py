@@ -67,6 +67,17 @@ def test_a_corrupted_range_of_a_large_blob_raises_after_the_good_ranges_only(
     assert got == data[: 4 * MIB]
 
 
+def test_a_corrupted_range_fetched_ahead_raises_where_it_is_read(
+    counted: Azurite, storage: AzureStorage
+) -> None:
+    # The third range is fetched and checked in the read-ahead thread, while the second is
+    # handed out: its error comes when the reader reaches it, after every good byte.
+    data = secrets.token_bytes(9 * MIB)
+    name = storage.save("md5/ahead.bin", ContentFile(data))
+    got = read_until_error(storage, name, 0, False, False, True, proxy=counted)
+    assert got == data[: 8 * MIB]
+
+
 def test_a_corrupted_range_after_a_seek_raises(counted: Azurite, storage: AzureStorage) -> None:
     data = secrets.token_bytes(6 * MIB)
     name = storage.save("md5/seek.bin", ContentFile(data))
