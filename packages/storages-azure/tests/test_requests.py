@@ -5,6 +5,8 @@ These are the numbers of the README's "What each operation costs".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -176,3 +178,13 @@ def test_a_put_whose_response_is_lost_and_that_the_sdk_resends_keeps_its_name(
     assert storage.listdir("lost") == ([], ["response.txt"])
     # Another save of the name is another write: its clash is somebody else's blob.
     assert storage.save("lost/response.txt", ContentFile(b"twice")) != name
+
+
+def test_requests_are_prepared_without_the_session_merges(
+    make_storage: Callable[..., AzureStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests' per-request merges of the session's settings are skipped (about 37 us
+    of client CPU per request) when there is nothing to merge; signing is the SDK's."""
+    from storages_base.testing.quiet import check_requests_skip_session_merges
+
+    check_requests_skip_session_merges(lambda: make_storage(expiration_secs=600), monkeypatch)

@@ -252,3 +252,13 @@ def test_a_chunk_of_a_file_on_disk_sent_again_is_hashed_once(
     assert ranges.count("bytes 262144-524287/*") == 1  # the broken sending never arrived
     assert "bytes */*" in ranges  # the status query before sending it again
     assert storage.open("disk.bin").read() == data
+
+
+def test_requests_are_prepared_without_the_session_merges(
+    make_storage: Callable[..., GoogleCloudStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests' per-request merges of the session's settings are skipped (about 37 us
+    of client CPU per request) when there is nothing to merge; credentials still apply."""
+    from storages_base.testing.quiet import check_requests_skip_session_merges
+
+    check_requests_skip_session_merges(make_storage, monkeypatch)
