@@ -102,6 +102,20 @@ def test_reading_the_start_of_a_large_file_fetches_nothing_ahead(
     assert len(seen) == 1, seen
 
 
+def test_closing_a_read_with_a_range_on_its_way_fetches_no_more(
+    counted: Azurite, counted_storage: AzureStorage
+) -> None:
+    data = bytes(range(256)) * (16 * 4096)  # 16 MiB: four ranges
+    name = counted_storage.save("a/closed.bin", ContentFile(data))
+    mark = counted.mark()
+    with counted_storage.open(name) as file:
+        assert file.read(5 * 1024 * 1024) == data[: 5 * 1024 * 1024]  # the third is coming
+    # The range on its way when the file closed is the last one fetched.
+    assert len(counted.requests(mark)) <= 3
+    with counted_storage.open(name) as file:  # the storage reads on as before
+        assert file.read() == data
+
+
 @pytest.mark.parametrize("operation", ["exists", "size", "get_modified_time", "delete"])
 def test_metadata_and_delete_are_one_request_each(
     counted: Azurite, counted_storage: AzureStorage, operation: str
