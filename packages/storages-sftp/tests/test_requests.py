@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import struct
 from collections import Counter
 
@@ -277,3 +278,41 @@ def test_error_answers_raise_what_paramiko_raises(storage, root):
         assert conn.alive
     finally:
         storage.sessions.pool.release(conn)
+
+
+def test_a_listing_costs_paramikos_requests_and_gives_its_entries(storage, requests, root):
+    """OPENDIR, READDIR until the end (OpenSSH sends up to 100 entries at a time), CLOSE:
+    the requests of paramiko's listdir_attr, and the same names and kinds."""
+    for i in range(250):
+        storage.save(f"many/f{i:03d} ãö.txt", ContentFile(b"x"))
+    storage.save("many/sub/inner.txt", ContentFile(b"x"))
+    (root / "many" / "link").symlink_to(root / "many" / "sub")
+    requests.clear()
+    folders, names = storage.listdir("many")
+    assert requests == Counter({"OPENDIR": 1, "READDIR": 4, "CLOSE": 1})
+    conn = storage.sessions.pool.acquire()
+    try:
+        entries = conn.sftp.listdir_attr(str(root / "many"))
+    finally:
+        storage.sessions.pool.release(conn)
+    kinds = {e.filename: stat.S_ISDIR(e.st_mode) for e in entries}
+    assert sorted(folders) == sorted(n for n, d in kinds.items() if d) == ["sub"]
+    assert sorted(names) == sorted(n for n, d in kinds.items() if not d)
+    assert len(names) == 251  # the symlink to a folder is listed as a file, as before
+
+
+def test_attributes_with_extensions_are_read_past(storage):
+    """An ATTRS with extended pairs (as paramiko's encoder writes them): the fields are
+    read and the position lands after the last extension."""
+    from storages_sftp.client import _attributes_at
+
+    attrs = paramiko.SFTPAttributes()
+    attrs.st_size, attrs.st_mode, attrs.st_atime, attrs.st_mtime = 7, 0o100644, 11, 12
+    attrs.st_uid = attrs.st_gid = 0
+    attrs.attr = {"a@example.com": "1", "b@example.com": "two"}
+    message = paramiko.Message()
+    attrs._pack(message)
+    data = message.asbytes() + b"next"
+    parsed, pos = _attributes_at(data, 0)
+    assert (parsed.size, parsed.mode, parsed.atime, parsed.mtime) == (7, 0o100644, 11, 12)
+    assert data[pos:] == b"next"

@@ -21,7 +21,16 @@ from typing import Any, NamedTuple
 
 import paramiko
 from django.core.exceptions import ImproperlyConfigured
-from paramiko.sftp import CMD_ATTRS, CMD_CLOSE, CMD_REMOVE, CMD_STAT
+from paramiko.sftp import (
+    CMD_ATTRS,
+    CMD_CLOSE,
+    CMD_HANDLE,
+    CMD_NAME,
+    CMD_OPENDIR,
+    CMD_READDIR,
+    CMD_REMOVE,
+    CMD_STAT,
+)
 
 from storages_base.errors import StorageError, TransientError
 from storages_base.remote import ConnectionPool, Sessions
@@ -37,6 +46,7 @@ __all__ = [
     "SFTPPool",
     "attributes",
     "is_dir",
+    "list_folder",
     "remove",
     "stat",
 ]
@@ -120,7 +130,7 @@ class Attributes(NamedTuple):
 
 _UINT32, _UINT64, _TIMES = struct.Struct(">I"), struct.Struct(">Q"), struct.Struct(">II")
 #: The flags of an ATTRS (paramiko's ``SFTPAttributes.FLAG_*``).
-_SIZE, _UIDGID, _PERMISSIONS, _AMTIME = 1, 2, 4, 8
+_SIZE, _UIDGID, _PERMISSIONS, _AMTIME, _EXTENDED = 1, 2, 4, 8, 0x80000000
 
 
 def stat(conn: Connection, path: str) -> Attributes | None:
@@ -136,25 +146,73 @@ def stat(conn: Connection, path: str) -> Attributes | None:
 
 
 def attributes(kind: int, body: bytes) -> Attributes:
-    """The ATTRS answer ``body`` (SFTP version 3, draft-ietf-secsh-filexfer-02 section 5):
-    flags, then each field its flag announces, in this order; the extensions after
-    them are not read."""
+    """The attributes of an ATTRS answer (see ``_attributes_at``)."""
     if kind != CMD_ATTRS:
         raise paramiko.SFTPError("Expected attributes")
-    (flags,) = _UINT32.unpack_from(body)
-    pos = 4
+    return _attributes_at(body, 0)[0]
+
+
+def _attributes_at(data: bytes, pos: int) -> tuple[Attributes, int]:
+    """The ATTRS at ``pos`` and the position after it (SFTP version 3,
+    draft-ietf-secsh-filexfer-02 section 5): flags, then each field its flag announces,
+    in this order; the extensions (name and value strings) are skipped."""
+    (flags,) = _UINT32.unpack_from(data, pos)
+    pos += 4
     size = mode = atime = mtime = None
     if flags & _SIZE:
-        (size,) = _UINT64.unpack_from(body, pos)
+        (size,) = _UINT64.unpack_from(data, pos)
         pos += 8
     if flags & _UIDGID:
         pos += 8
     if flags & _PERMISSIONS:
-        (mode,) = _UINT32.unpack_from(body, pos)
+        (mode,) = _UINT32.unpack_from(data, pos)
         pos += 4
     if flags & _AMTIME:
-        atime, mtime = _TIMES.unpack_from(body, pos)
-    return Attributes(mode, size, atime, mtime)
+        atime, mtime = _TIMES.unpack_from(data, pos)
+        pos += 8
+    if flags & _EXTENDED:
+        (count,) = _UINT32.unpack_from(data, pos)
+        pos += 4
+        for _ in range(2 * count):
+            pos += 4 + _UINT32.unpack_from(data, pos)[0]
+    return Attributes(mode, size, atime, mtime), pos
+
+
+def list_folder(conn: Connection, path: str) -> list[tuple[str, bool]]:
+    """The names in folder ``path`` and whether each is a folder; [] if it is missing.
+
+    ``SFTPClient.listdir_attr``'s requests (OPENDIR, READDIR until the end, CLOSE),
+    through :mod:`.wire`: each entry's name is decoded and its mode read, where
+    paramiko decodes the ``ls -l`` line too and builds an ``SFTPAttributes`` with every
+    field (about 2 us an entry).
+    """
+    answer = wire.call_unless_missing(conn, CMD_OPENDIR, wire.string(path))
+    if answer is None:
+        return []
+    kind, body = answer
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = wire.string(body[4 : 4 + _UINT32.unpack_from(body)[0]])
+    entries = []
+    while True:
+        try:
+            kind, body = wire.call(conn, CMD_READDIR, handle)
+        except EOFError:  # the end of the listing
+            break
+        if kind != CMD_NAME:
+            raise paramiko.SFTPError("Expected name response")
+        (count,) = _UINT32.unpack_from(body)
+        pos = 4
+        for _ in range(count):
+            (length,) = _UINT32.unpack_from(body, pos)
+            name = body[pos + 4 : pos + 4 + length].decode()  # strict UTF-8, as paramiko
+            pos += 4 + length
+            pos += 4 + _UINT32.unpack_from(body, pos)[0]  # the ls -l line
+            attrs, pos = _attributes_at(body, pos)
+            if name != "." and name != "..":
+                entries.append((name, stat_mode.S_ISDIR(attrs.mode or 0)))
+    wire.call(conn, CMD_CLOSE, handle)
+    return entries
 
 
 def remove(conn: Connection, path: str) -> None:

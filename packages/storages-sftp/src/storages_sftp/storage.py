@@ -31,6 +31,7 @@ from .client import (
     SFTPPool,
     connect,
     host_key_policy,
+    list_folder,
     remove,
     stat,
 )
@@ -240,11 +241,7 @@ class SFTPStorage(FileServerStorage):
         return PathInfo(folder=False, stat=_stat(attrs))
 
     def _list_path(self, conn: Connection, path: str) -> list[tuple[str, bool]]:
-        try:
-            entries = conn.sftp.listdir_attr(path)
-        except FileNotFoundError:
-            return []
-        return [(e.filename, stat_mode.S_ISDIR(e.st_mode or 0)) for e in entries]
+        return list_folder(conn, path)
 
     def _remove_path(self, conn: Connection, path: str) -> None:
         remove(conn, path)
