@@ -1,9 +1,9 @@
 """How many SFTP requests each operation costs (deterministic, so asserted).
 
-Every byte the client sends on an SFTP channel is read back into packets as it is
-sent (``paramiko.Channel.send`` wrapped: paramiko's own requests and
-``storages_sftp.wire``'s both go through it), so each request is counted by its type
-on the wire; the session's opening INIT is left out. Nothing is mocked.
+Every SSH message the client sends goes through ``Transport._send_user_message``
+(paramiko's ``Channel.send`` and ``storages_sftp.wire`` alike); it is wrapped to read
+the SFTP packets out of each channel's data as it is sent, so each request is counted
+by its type on the wire; the session's opening INIT is left out. Nothing is mocked.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import paramiko
 import pytest
 from django.core.files.base import ContentFile
 from paramiko import sftp as codes
+from paramiko.common import MSG_CHANNEL_DATA
 
 NAMES = {
     getattr(codes, name): name[4:]
@@ -26,24 +27,34 @@ NAMES = {
 }
 
 
+def _channel_data(message) -> tuple[int, bytes] | None:
+    """The channel and data of a CHANNEL_DATA message; None for any other message."""
+    raw = message.asbytes()
+    if raw[0] != MSG_CHANNEL_DATA:
+        return None
+    channel, length = struct.unpack_from(">II", raw, 1)
+    return channel, raw[9 : 9 + length]
+
+
 @pytest.fixture
 def requests(monkeypatch):
     seen: Counter[str] = Counter()
-    streams: dict[int, bytearray] = {}
-    original = paramiko.Channel.send
+    streams: dict[tuple[int, int], bytearray] = {}
+    original = paramiko.Transport._send_user_message
 
-    def recording(self, data):
-        sent = original(self, data)
-        stream = streams.setdefault(id(self), bytearray())
-        stream += bytes(data[:sent])
-        while len(stream) >= 5 and len(stream) >= 4 + struct.unpack_from(">I", stream)[0]:
-            kind = NAMES.get(stream[4], str(stream[4]))
-            if kind != "INIT":
-                seen[kind] += 1
-            del stream[: 4 + struct.unpack_from(">I", stream)[0]]
-        return sent
+    def recording(self, message):
+        data = _channel_data(message)
+        if data is not None:
+            stream = streams.setdefault((id(self), data[0]), bytearray())
+            stream += data[1]
+            while len(stream) >= 5 and len(stream) >= 4 + struct.unpack_from(">I", stream)[0]:
+                kind = NAMES.get(stream[4], str(stream[4]))
+                if kind != "INIT":
+                    seen[kind] += 1
+                del stream[: 4 + struct.unpack_from(">I", stream)[0]]
+        return original(self, message)
 
-    monkeypatch.setattr(paramiko.Channel, "send", recording)
+    monkeypatch.setattr(paramiko.Transport, "_send_user_message", recording)
     return seen
 
 
@@ -83,18 +94,20 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     """Two round trips and three requests for a whole read (the classic backend's open, read,
     read to EOF: three of each); the close goes out at close(), as the classic's."""
     storage.save("f.txt", ContentFile(b"hello"))
-    events: list[str] = []  # each packet sent on the channel, and "wait" for its reads
-    send, recv = paramiko.Channel.send, paramiko.Channel.recv
+    events: list[str] = []  # each request sent, and "wait" for the channel reads after it
+    send, recv = paramiko.Transport._send_user_message, paramiko.Channel.recv
 
-    def sending(self, data):
-        events.append(NAMES.get(data[4], str(data[4])))  # one whole request per send here
-        return send(self, data)
+    def sending(self, message):
+        data = _channel_data(message)
+        if data is not None:
+            events.append(NAMES.get(data[1][4], str(data[1][4])))  # one request per message
+        return send(self, message)
 
     def waiting(self, count):
         events[len(events) :] = [] if events[-1:] == ["wait"] else ["wait"]
         return recv(self, count)
 
-    monkeypatch.setattr(paramiko.Channel, "send", sending)
+    monkeypatch.setattr(paramiko.Transport, "_send_user_message", sending)
     monkeypatch.setattr(paramiko.Channel, "recv", waiting)
     with storage.open("f.txt") as f:
         assert f.read() == b"hello"
@@ -316,3 +329,28 @@ def test_attributes_with_extensions_are_read_past(storage):
     parsed, pos = _attributes_at(data, 0)
     assert (parsed.size, parsed.mode, parsed.atime, parsed.mtime) == (7, 0o100644, 11, 12)
     assert data[pos:] == b"next"
+
+
+def test_requests_charge_the_servers_window_as_paramikos_do(storage, root):
+    """wire sends a request as one CHANNEL_DATA message, charging the server's window as
+    paramiko's Channel.send does (the same bytes for the same request), and keeps going
+    past the window's first 2 MiB (4 MB of stat requests, all answered)."""
+    from storages_sftp import client
+
+    storage.exists("warm")
+    conn = storage.sessions.pool.acquire()
+    try:
+        path = str(root / ("missing/" * 480))  # about 3.8 KB
+        window = conn.channel.out_window_size
+        assert client.stat(conn, path) is None
+        ours = window - conn.channel.out_window_size
+        with pytest.raises(FileNotFoundError):
+            conn.sftp.stat(path)
+        paramikos = window - ours - conn.channel.out_window_size
+        assert ours == paramikos == 13 + len(path.encode())
+        answers = [client.stat(conn, path) for _ in range(1000)]
+        assert answers == [None] * 1000
+        assert 1000 * len(path) > 1.5 * window
+        assert conn.alive
+    finally:
+        storage.sessions.pool.release(conn)
