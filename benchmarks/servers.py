@@ -17,7 +17,9 @@ corrections, the same for both columns:
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -99,6 +101,7 @@ def _run_gcs(port: int) -> None:
     _handlers_one_at_a_time()
     _resumable_uploads_append_in_place(Storage)
     _no_metadata_dump(Storage)
+    _multipart_uploads_split()
     httpd = ThreadingHTTPServer(
         ("127.0.0.1", port), partial(RequestHandler, Storage(use_memory_fs=True))
     )
@@ -156,6 +159,74 @@ def _partial_responses() -> None:
         (regex, {method: with_fields(f) for method, f in routes.items()})
         for regex, routes in server.HANDLERS
     )
+
+
+def _multipart_uploads_split() -> None:
+    """A multipart upload's body (the object's JSON, then its bytes) is split at its
+    boundary. The emulator parsed it with ``email``'s line-by-line feed parser, compiling
+    a regex for each upload's new boundary: about 0.4 ms of its CPU per 10 KiB upload, a
+    third of its time per small upload, which GCS does not charge the client. The same
+    parts come out (``split_related``); any body but two parts without a transfer
+    encoding goes the emulator's own way."""
+    from gcp_storage_emulator import server
+
+    def read_data(handler: Any, query: Any) -> Any:
+        content_type = handler.headers.get("Content-Type") or ""
+        if not content_type.startswith("multipart/related"):
+            return emulator_read_data(handler, query)
+        raw = server._decode_raw_data(server._read_raw_data(handler), handler)
+        if not raw:
+            return None
+        return split_related(content_type, raw) or _email_related(content_type, raw)
+
+    emulator_read_data = server._read_data
+    server._read_data = read_data
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
+
+
+def split_related(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """The emulator's reading of a two-part ``multipart/related`` upload, or None."""
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        return None
+    pieces = raw.split(b"--" + found.group(1).encode("latin-1"))
+    if len(pieces) != 4 or not pieces[3].startswith(b"--"):
+        return None
+    parts = []
+    for piece in pieces[1:3]:
+        head, blank, body = piece.partition(b"\r\n\r\n")
+        if not blank or not head.startswith(b"\r\n") or not body.endswith(b"\r\n"):
+            return None
+        headers = {}
+        for line in head[2:].decode("latin-1").split("\r\n"):
+            name, colon, value = line.partition(":")
+            if not colon:
+                return None
+            headers[name.strip().lower()] = value.strip()
+        if "content-transfer-encoding" in headers:
+            return None
+        parts.append((headers, body[:-2]))
+    kind = parts[1][0].get("content-type", "text/plain").split(";")[0].strip().lower()
+    return {
+        "meta": json.loads(parts[0][1]),
+        "content": parts[1][1],
+        "content-type": kind if kind.count("/") == 1 else "text/plain",
+    }
+
+
+def _email_related(content_type: str, raw: bytes) -> dict[str, Any]:
+    """The emulator's own reading (``gcp_storage_emulator.server._read_data``)."""
+    from email.parser import BytesParser
+
+    message = BytesParser().parsebytes(f"Content-Type:{content_type}\r\n".encode() + raw)
+    payload = message.get_payload()
+    return {
+        "meta": json.loads(payload[0].get_payload()),
+        "content": payload[1].get_payload(decode=True),
+        "content-type": payload[1].get_content_type(),
+    }
 
 
 def _handlers_one_at_a_time() -> None:
