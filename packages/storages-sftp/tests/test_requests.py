@@ -12,6 +12,7 @@ import contextlib
 import os
 import stat
 import struct
+import time
 from collections import Counter
 
 import paramiko
@@ -92,7 +93,8 @@ def test_reading_a_small_file_costs_four_requests(storage, requests):
 
 def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     """Two round trips and three requests for a whole read (the classic backend's open, read,
-    read to EOF: three of each); the close goes out at close(), as the classic's."""
+    read to EOF: three of each); the close goes out at close(), as the classic's, and
+    is not waited for (the classic waits: a third round trip)."""
     storage.save("f.txt", ContentFile(b"hello"))
     events: list[str] = []  # each request sent, and "wait" for the channel reads after it
     send, recv = paramiko.Transport._send_user_message, paramiko.Channel.recv
@@ -113,7 +115,7 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
         assert f.read() == b"hello"
         assert (f.size, storage.get_modified_time("f.txt").year > 2000) == (5, True)
         assert events == ["OPEN", "wait", "READ", "FSTAT", "wait"]
-    assert events[5:] == ["CLOSE", "wait"]
+    assert events[5:] == ["CLOSE"]
 
 
 def _open_handles(local_sshd, path) -> int:
@@ -149,6 +151,28 @@ def test_a_file_read_to_the_end_gives_its_connection_back_before_close(
     assert _open_handles(local_sshd, root / "f.txt") == 0
     assert (logins, storage.sessions.pool.idle) == ([], 1)
     assert requests == Counter({"OPEN": 1, "READ": 1, "FSTAT": 1, "STAT": 2, "CLOSE": 1})
+
+
+def test_closing_a_file_read_to_the_end_does_not_wait_for_the_server(
+    storage, requests, root, local_sshd
+):
+    """The CLOSE goes out at close(); the server closes the handle by itself, and the
+    answer, read by the connection's next request, changes nothing for it."""
+    storage.save("f.txt", ContentFile(b"hello"))
+    f = storage.open("f.txt")
+    assert f.read() == b"hello"
+    requests.clear()
+    f.close()
+    assert requests == Counter({"CLOSE": 1})
+    deadline = time.monotonic() + 5
+    while _open_handles(local_sshd, root / "f.txt") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _open_handles(local_sshd, root / "f.txt") == 0
+    with pytest.raises(FileNotFoundError):
+        storage.size("missing.txt")  # the close's answer first, then this one's error
+    assert storage.size("f.txt") == 5
+    assert storage.sessions.pool.idle == 1
+    assert requests == Counter({"CLOSE": 1, "STAT": 2})
 
 
 def test_a_close_while_another_thread_holds_the_connection_goes_out_with_its_next_use(

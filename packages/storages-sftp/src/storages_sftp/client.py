@@ -459,17 +459,20 @@ class SFTPPool(Sessions[Connection]):
     def close_handle(self, conn: Connection, handle: bytes) -> None:
         """Close the handle of a file read to the end (``SFTPReader``), on its connection.
 
-        If ``conn`` is idle, it is taken from the pool for the request (a round trip,
-        as the classic's close()). If another thread holds it, none of this thread's
-        packets may cut into that thread's: the next borrower of ``conn`` sends the
-        close (``Connection.check``). An error is ignored, as it was when a reader
-        closed its file: the server drops a connection's handles with it.
+        If ``conn`` is idle, it is taken from the pool to send the request, whose answer
+        is not waited for (as paramiko's finaliser closes a file): closing a file opened
+        for reading can only succeed or leave the handle to the end of the connection,
+        and the server answers requests in order, so the next one on ``conn`` finds the
+        handle closed; its reader skips the answer. If another thread holds ``conn``,
+        none of this thread's packets may cut into that thread's: the next borrower
+        sends the close (``Connection.check``). An error is ignored, as it was when a
+        reader closed its file: the server drops a connection's handles with it.
         """
         if not self.pool.claim(conn):
             conn.pending_closes.append(handle)
             return
         try:
-            wire.call(conn, CMD_CLOSE, wire.string(handle))
+            wire.send(conn, CMD_CLOSE, wire.string(handle))
         except Exception:
             if not conn.alive:
                 self.pool.discard(conn)
