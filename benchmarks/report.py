@@ -43,24 +43,6 @@ def ratio(classic: list[float], ours: list[float]) -> str:
     return f"{statistics.median(classic) / statistics.median(ours):.1f}x"
 
 
-#: Calls of one operation in a run from which its figure is their median, not their mean.
-MEDIAN_OF_CALLS = 5
-
-
-def per_call(measured: dict[str, Any], what: str) -> float:
-    """Seconds (``what``: "wall" or "cpu") one call of a metric took in one run.
-
-    An operation measured call by call (``ops-*``: 50 calls a run) is the median call: on
-    two cores shared with the servers and other processes, one call held up by a
-    preemption moves a mean of 50 by several percent, on either side at random. Blocks
-    of many calls (``url()`` x 2,000) and single runs (a collectstatic) are total / count.
-    """
-    calls = measured.get("calls")
-    if calls and len(calls) >= MEDIAN_OF_CALLS:
-        return statistics.median(call[0 if what == "wall" else 1] for call in calls)
-    return float(measured[what]) / measured["n"]
-
-
 def render(title: str, runs: list[dict[str, Any]]) -> str:
     """The scenario's table: per metric, both sides' wall and CPU time, ratio and requests."""
     metrics = list(dict.fromkeys(m for run in runs for m in run["metrics"]))
@@ -73,8 +55,8 @@ def render(title: str, runs: list[dict[str, Any]]) -> str:
             values = [r["metrics"][metric] for r in rows]
             n = values[0]["n"] if values else 1
             cells[side] = {
-                "wall": [per_call(v, "wall") for v in values],
-                "cpu": [per_call(v, "cpu") for v in values],
+                "wall": [v["wall"] / v["n"] for v in values],
+                "cpu": [v["cpu"] / v["n"] for v in values],
                 "req": fmt_requests(rows[-1]["requests"].get(metric, {}), n) if rows else "-",
             }
             if not rows and any(metric in r["info"].get("unsupported", ()) for r in runs):
@@ -177,12 +159,11 @@ Python {platform.python_version()}, {versions}, django-storages {classic.stdout.
 {os.cpu_count()} cores, load average {started}{os.getloadavg()[0]:.2f} at the end.
 {repeats} runs per side (at least 5 for the per-operation scenarios, 1 for the large SFTP
 read), alternating which side goes first; each cell is
-median (min..max) of the runs, per call or per operation (a run of an operation measured
-call by call, as the per-operation scenarios' 50 calls are, counts as its median call).
-Ratio = classic / ours (above 1: ours is faster). Requests are counted on the server side
-(a proxy in front of the server, or sftp-server's log), per operation. The servers run in
-their own processes, their files in memory; moto has four corrections that apply to both
-sides (see benchmarks/README.md). Peak memory is the client process's VmHWM.
+median (min..max) of the runs, per call or per operation. Ratio = classic / ours (above 1:
+ours is faster). Requests are counted on the server side (a proxy in front of the server, or
+sftp-server's log), per operation. The servers run in their own processes, their files in
+memory; moto has four corrections that apply to both sides (see benchmarks/README.md). Peak
+memory is the client process's VmHWM.
 Equal terms: both sides run the same interpreter ({environments["ours"]["executable"]}) and
 the same versions of {pinned}; before measuring, the harness compiled the bytecode of every
 package of both environments the same way (`compileall`), so neither side compiles its SDK
@@ -203,7 +184,7 @@ Runs = dict[str, list[dict[str, Any]]]  # scenario name -> its runs
 def median(runs: list[dict[str, Any]], side: str, metric: str, what: str = "cpu") -> float | None:
     """Median per-operation wall or CPU seconds of ``metric`` on ``side``."""
     values = [
-        per_call(r["metrics"][metric], what)
+        r["metrics"][metric][what] / r["metrics"][metric]["n"]
         for r in runs
         if r["side"] == side and metric in r["metrics"]
     ]

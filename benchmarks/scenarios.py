@@ -54,8 +54,6 @@ def measure(name: str, n: int = 1):  # type: ignore[no-untyped-def]
     metric["wall"] += wall
     metric["cpu"] += cpu
     metric["n"] += n
-    if n == 1:  # one call: kept, for the median call of a run (report.per_call)
-        metric.setdefault("calls", []).append([wall, cpu])
 
 
 def check(name: str, ok: bool, detail: str = "") -> None:
