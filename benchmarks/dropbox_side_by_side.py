@@ -12,10 +12,8 @@ API calls are counted by the server. Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -152,17 +150,7 @@ def main() -> None:
             order = ["classic", "ours"] if number % 2 == 0 else ["ours", "classic"]
             for side in order:
                 command = [pythons[side], "-c", SIDE, side, server.host, server.ca_path, token]
-                done = subprocess.run(
-                    [*command, str(large)],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    timeout=1800,
-                )
-                if done.returncode:
-                    raise SystemExit(f"{side} failed:\n{done.stderr}")
-                runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                runs[side].append(environments.run_side([*command, str(large)], env, side))
         for side, side_runs in runs.items():  # times: the median of the passes
             results[side] = dict(side_runs[0])
             for key in side_runs[0]:

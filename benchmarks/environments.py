@@ -84,3 +84,15 @@ def equal_terms(
         only = set(described[side]["optional"]) - set(described[other]["optional"])
         described[side]["hidden"] = sorted(only)
     return described
+
+
+def run_side(command: list[str], env: dict[str, str], what: str) -> dict[str, Any]:
+    """Run one side's measuring process; the JSON object its last line prints.
+
+    A side that fails stops the benchmark with its stderr (``what`` names it)."""
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, timeout=1800
+    )
+    if done.returncode:
+        raise SystemExit(f"{what} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -18,7 +18,6 @@ Memory is the process's peak RSS above its size before the step. Prints a Markdo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -164,18 +163,10 @@ def main() -> None:
                 for side, python in pythons.items():
                     populate(kind, side, root, port)
                     env = {**os.environ, "TMPDIR": work}  # LOCAL's lock files
-                    done = subprocess.run(
-                        [python, "-c", SIDE, side, kind, root, str(port), str(args.large_mib)],
-                        env=env,
-                        capture_output=True,
-                        text=True,
-                        check=False,
-                        timeout=1800,
+                    command = [python, "-c", SIDE, side, kind, root, str(port)]
+                    results.setdefault(kind, {})[side] = environments.run_side(
+                        [*command, str(args.large_mib)], env, f"{kind} {side}"
                     )
-                    if done.returncode:
-                        raise SystemExit(f"{kind} {side} failed:\n{done.stderr}")
-                    lines = done.stdout.strip().splitlines()
-                    results.setdefault(kind, {})[side] = json.loads(lines[-1])
     finally:
         moto.terminate()
         moto.wait(10)
