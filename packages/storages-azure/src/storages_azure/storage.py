@@ -40,6 +40,7 @@ from .client import (
     build_container_client,
     build_custom_service_client,
     build_service_client,
+    list_level,
     url_account_of,
 )
 from .errors import azure_errors, code_of, status_of
@@ -304,12 +305,9 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         folders: list[str] = []
         files: list[str] = []
         with azure_errors("listdir", prefix, self.azure_container):
-            listing = self.client.walk_blobs(
-                name_starts_with=prefix or None, delimiter="/", results_per_page=self.list_page_size
-            )
-            for item in listing:
-                rest = item.name[len(prefix) :]
-                if rest.endswith("/"):
+            for name, is_folder in list_level(self.client, prefix, self.list_page_size):
+                rest = name[len(prefix) :]
+                if is_folder:
                     folders.append(rest.rstrip("/"))
                 elif rest:
                     files.append(rest)
