@@ -10,6 +10,9 @@ counted under the current phase, so both columns are counted by the same code.
   command verb (data connections go straight to the server, as PASV tells the client).
 - ``LogCounter``: for SFTP, whose traffic is encrypted, counts the requests sshd's
   ``internal-sftp`` writes to its log between two phase marks.
+- ``Turns``: two client processes (one per side) run in lockstep, one at a time, the turn
+  passing to the other side at each mark (``GET /turn/<side>/<phase>``); their requests
+  are counted per side.
 """
 
 from __future__ import annotations
@@ -56,13 +59,75 @@ class Counts:
             if self.log is not None:
                 self.log_marks.append(("idle", self.log.offset()))
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
-        """Counts per phase, including the SFTP log lines seen since the last reset."""
+    def snapshot(self, side: str | None = None) -> dict[str, dict[str, int]]:
+        """Counts per phase, including the SFTP log lines seen since the last reset; with
+        ``side``, that side's phases only (``Turns`` names a phase ``<side>\t<phase>``)."""
         with self.lock:
             result = {phase: dict(counter) for phase, counter in self.by_phase.items()}
             if self.log is not None:
                 self.log.add_to(result, [*self.log_marks, ("end", self.log.offset())])
+        if side is None:
             return result
+        prefix = side + "\t"
+        return {k.removeprefix(prefix): v for k, v in result.items() if k.startswith(prefix)}
+
+
+class Turns:
+    """Two client processes, one per side, measured in lockstep.
+
+    Measured one after the other, two sides meet different moments of a shared machine
+    (another process's burst, the CPU's clock): on 2 cores the same one-request operation
+    moved 30-60% between runs, more than the gap being measured. Here both processes run at
+    once but only the side holding the turn runs: a mark of a phase other than ``between``
+    hands the turn to the other side and waits for it to come back, so the two sides'
+    calls alternate one by one, each with the machine to itself, and a moment's load falls
+    on both. The first turn waits until both processes have reached their first mark
+    (neither measures while the other imports); a side that exits gives up the turn.
+    """
+
+    WAIT = 600.0  # seconds; a side that hangs does not hold the other for ever
+
+    def __init__(self, counts: Counts) -> None:
+        self.counts = counts
+        self.cond = threading.Condition()
+        self.start([])
+
+    def start(self, order: list[str]) -> None:
+        """A new pair of processes; ``order[0]`` gets the first turn."""
+        with self.cond:
+            self.order = list(order)
+            self.arrived: set[str] = set()
+            self.gone: set[str] = set()
+            self.holder: str | None = None
+
+    def mark(self, side: str, phase: str) -> None:
+        with self.cond:
+            if phase != "between":
+                if self.holder == side:
+                    self._pass_from(side)
+                self.arrived.add(side)
+                self._first_turn()
+                self.cond.wait_for(lambda: self.holder == side, timeout=self.WAIT)
+            self.counts.switch(f"{side}\t{phase}")
+
+    def exited(self, side: str) -> None:
+        """``side``'s process has ended: the turn stays with the other side."""
+        with self.cond:
+            self.gone.add(side)
+            if self.holder == side:
+                self._pass_from(side)
+            self._first_turn()
+
+    def _pass_from(self, side: str) -> None:
+        others = [s for s in self.order if s != side and s not in self.gone]
+        self.holder = others[0] if others else None
+        self.cond.notify_all()
+
+    def _first_turn(self) -> None:
+        if self.holder is None and self.arrived | self.gone >= set(self.order):
+            waiting = [s for s in self.order if s not in self.gone]
+            self.holder = waiting[0] if waiting else None
+            self.cond.notify_all()
 
 
 def _kind(path: str) -> str:
@@ -84,14 +149,18 @@ def _kind(path: str) -> str:
     return "bucket" + (f"?{sub[0]}" if sub else "")
 
 
-def start_control(counts: Counts) -> ThreadingHTTPServer:
-    """The control port: ``/phase/<name>``, ``/reset`` and ``/counts`` (JSON)."""
+def start_control(counts: Counts, turns: Turns | None = None) -> ThreadingHTTPServer:
+    """The control port: ``/phase/<name>``, ``/turn/<side>/<name>`` (``Turns``), ``/reset``
+    and ``/counts`` (JSON)."""
 
     class Control(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = b"ok"
             if self.path.startswith("/phase/"):
                 counts.switch(unquote(self.path[len("/phase/") :]))
+            elif self.path.startswith("/turn/") and turns is not None:
+                side, _, phase = self.path[len("/turn/") :].partition("/")
+                turns.mark(side, unquote(phase))
             elif self.path == "/reset":
                 counts.reset()
             elif self.path == "/counts":

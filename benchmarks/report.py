@@ -37,10 +37,8 @@ def fmt_requests(counter: dict[str, int], n: int) -> str:
     return f"{total / n:g} ({parts})"
 
 
-def ratio(classic: list[float], ours: list[float]) -> str:
-    if not classic or not ours or not statistics.median(ours):
-        return "-"
-    return f"{statistics.median(classic) / statistics.median(ours):.1f}x"
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
 
 
 def render(title: str, runs: list[dict[str, Any]]) -> str:
@@ -62,10 +60,10 @@ def render(title: str, runs: list[dict[str, Any]]) -> str:
             if not rows and any(metric in r["info"].get("unsupported", ()) for r in runs):
                 cells[side]["req"] = "not supported"
         o, c = cells["ours"], cells["classic"]
+        wall, cpu = side_ratio(runs, (metric,), "wall"), side_ratio(runs, (metric,), "cpu")
         lines.append(
-            f"| {metric} | {spread(o['wall'])} | {spread(c['wall'])}"
-            f" | {ratio(c['wall'], o['wall'])}"
-            f" | {spread(o['cpu'])} | {spread(c['cpu'])} | {ratio(c['cpu'], o['cpu'])}"
+            f"| {metric} | {spread(o['wall'])} | {spread(c['wall'])} | {fmt_ratio(wall)}"
+            f" | {spread(o['cpu'])} | {spread(c['cpu'])} | {fmt_ratio(cpu)}"
             f" | {o['req']} | {c['req']} |"
         )
     lines += ["", memory_line(runs), checks_line(runs), ""]
@@ -160,7 +158,10 @@ Python {platform.python_version()}, {versions}, django-storages {classic.stdout.
 {repeats} runs per side (at least 9 for the per-operation scenarios, 1 for the large SFTP
 read), alternating which side goes first; each cell is
 median (min..max) of the runs, per call or per operation. Ratio = classic / ours (above 1:
-ours is faster). Requests are counted on the server side (a proxy in front of the server, or
+ours is faster). The per-operation scenarios (2.) run both sides' processes at once in
+lockstep: only one runs at a time and their measured calls alternate one by one, so a
+moment's load on the shared machine falls on both; their ratio is the median of the runs'
+pairwise ratios. Requests are counted on the server side (a proxy in front of the server, or
 sftp-server's log), per operation. The servers run in their own processes, their files in
 memory; moto has four corrections that apply to both sides (see benchmarks/README.md). Peak
 memory is the client process's VmHWM.
@@ -201,9 +202,40 @@ def requests(runs: list[dict[str, Any]], side: str, metric: str, kind: str = "")
     return None
 
 
+def per_pair(runs: list[dict[str, Any]], metric: str, what: str) -> dict[int, dict[str, float]]:
+    """Per-operation seconds of ``metric`` by lockstep pair (``run.py``'s ``LOCKSTEP``:
+    both sides' processes at once, their calls alternating) and side."""
+    pairs: dict[int, dict[str, float]] = {}
+    for r in runs:
+        if "pair" in r and metric in r["metrics"]:
+            value = r["metrics"][metric][what] / r["metrics"][metric]["n"]
+            pairs.setdefault(r["pair"], {})[r["side"]] = value
+    return {pair: sides for pair, sides in pairs.items() if len(sides) == 2}
+
+
+def side_ratio(runs: list[dict[str, Any]], group: tuple[str, ...], what: str) -> float | None:
+    """classic / ours for the metrics of ``group`` together: the median of the lockstep
+    pairs' own ratios (both sides met the same moments of the machine), else the ratio of
+    the sides' medians (runs made one after the other)."""
+    columns = [per_pair(runs, metric, what) for metric in group]
+    shared = set.intersection(*(set(column) for column in columns)) if columns else set()
+    ratios = []
+    for pair in sorted(shared):
+        ours = sum(column[pair]["ours"] for column in columns)
+        classic = sum(column[pair]["classic"] for column in columns)
+        if ours and classic:
+            ratios.append(classic / ours)
+    if ratios:
+        return statistics.median(ratios)
+    mine = [median(runs, "ours", m, what) for m in group]
+    theirs = [median(runs, "classic", m, what) for m in group]
+    if all(mine) and all(theirs):  # both sides measured (not "not supported")
+        return sum(theirs) / sum(mine)  # type: ignore[arg-type]
+    return None
+
+
 def _ratio(runs: list[dict[str, Any]], metric: str, what: str) -> float | None:
-    ours, classic = median(runs, "ours", metric, what), median(runs, "classic", metric, what)
-    return classic / ours if ours and classic else None
+    return side_ratio(runs, (metric,), what)
 
 
 def _at_least(runs: Any, metric: str, factor: float, what: str = "cpu") -> tuple[str, bool]:
@@ -459,17 +491,16 @@ TOGETHER = {"open+read+close": ("open+read", "close")}
 
 
 def operation_ratios(runs: list[dict[str, Any]], what: str = "wall") -> dict[str, float]:
-    """classic / ours per operation (median per operation), open+read+close together."""
+    """classic / ours per operation (``side_ratio``), open+read+close together."""
     metrics = list(dict.fromkeys(m for r in runs for m in r["metrics"]))
     parts = {part for group in TOGETHER.values() for part in group}
     groups = {m: (m,) for m in metrics if m not in parts}
     groups |= {name: group for name, group in TOGETHER.items() if set(group) <= set(metrics)}
     ratios = {}
     for name, group in groups.items():
-        ours = [median(runs, "ours", m, what) for m in group]
-        classic = [median(runs, "classic", m, what) for m in group]
-        if all(ours) and all(classic):  # both sides measured (not "not supported")
-            ratios[name] = sum(classic) / sum(ours)  # type: ignore[arg-type]
+        value = side_ratio(runs, group, what)
+        if value is not None:
+            ratios[name] = value
     return ratios
 
 

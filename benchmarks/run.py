@@ -10,12 +10,14 @@ first, and prints and writes ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +127,10 @@ def _aws_checksums_step(server: str) -> list[Step]:
 #: now and then for every call (the classic's garbage collections: S3 ``exists`` 1.3x
 #: of our CPU by means, 1.0x by medians), which a user's total time includes.
 OPS_MIN_REPEATS = 9
+#: Scripts whose two sides run at once, their measured calls alternating one by one
+#: (``proxy.Turns``): the per-operation scenario, whose one-request rows differ by less
+#: than a shared machine's drift between two runs made one after the other.
+LOCKSTEP = {"ops"}
 
 
 def _collectstatic(kind: str, files: int, title: str, server: str = "s3") -> list[Step]:
@@ -365,7 +371,9 @@ class Harness:
     def __enter__(self) -> Harness:
         self.workdir = Path(tempfile.mkdtemp(prefix="storages-bench-", dir=_memory_dir()))
         self.counts = proxy.Counts()
-        self.control = proxy.start_control(self.counts)
+        self.turns = proxy.Turns(self.counts)
+        self.pairs = itertools.count()  # run_pair's runs, numbered
+        self.control = proxy.start_control(self.counts, self.turns)
         self.moto = servers.start_moto(self.workdir)
         self.s3_proxy = proxy.start_http_proxy(self.moto.port, self.counts)
         self.ftp_root = self.workdir / "ftp"
@@ -429,22 +437,29 @@ class Harness:
             "known_host_file": info["known_hosts"],
         }
 
-    def empty(self, server: str, side: str) -> None:
+    def empty(self, server: str, sides: list[str]) -> None:
+        """A new empty store for each of ``sides`` (moto and the GCS emulator are wiped)."""
         if server == "azure":
             self.azure_round += 1
-            servers.azurite_container(self.azurite, f"bench-{side}-{self.azure_round}")
-            return
-        if server == "s3":
+        elif server == "s3":
             moto = f"http://127.0.0.1:{self.moto.port}"
             urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST"))
+        elif server == "gcs":
+            urllib.request.urlopen(f"http://127.0.0.1:{self.gcs.port}/wipe").read()
+        for side in sides:
+            self._new_store(server, side)
+
+    def _new_store(self, server: str, side: str) -> None:
+        if server == "azure":
+            servers.azurite_container(self.azurite, f"bench-{side}-{self.azure_round}")
+        elif server == "s3":
+            moto = f"http://127.0.0.1:{self.moto.port}"
             request = urllib.request.Request(f"{moto}/bench-{side}", method="PUT")
             urllib.request.urlopen(request).read()
         elif server == "gcs":
-            gcs = f"http://127.0.0.1:{self.gcs.port}"
-            urllib.request.urlopen(f"{gcs}/wipe").read()
             body = json.dumps({"name": f"bench-{side}"}).encode()
             request = urllib.request.Request(
-                f"{gcs}/storage/v1/b?project=bench",
+                f"http://127.0.0.1:{self.gcs.port}/storage/v1/b?project=bench",
                 data=body,
                 headers={"Content-Type": "application/json"},
                 method="POST",
@@ -474,7 +489,8 @@ class Harness:
         return ""
 
     def run(self, name: str, steps: list[Step], pythons: dict[str, str], repeats: int) -> list:
-        """Every step once per side per repeat, alternating the side that goes first."""
+        """Every step once per side per repeat, alternating the side that goes first; a
+        ``LOCKSTEP`` step runs both sides at once, in turns (``proxy.Turns``)."""
         runs: list[dict[str, Any]] = []
         total = max(repeats, OPS_MIN_REPEATS) if any(s.script == "ops" for s in steps) else repeats
         for repeat in range(total):
@@ -483,16 +499,65 @@ class Harness:
                 for step in steps:
                     if step.max_repeats is not None and repeat >= step.max_repeats:
                         continue
-                    print(f"  {name} {repeat + 1}/{total} {side} {step.config}", flush=True)
-                    runs.append({"side": side, **self.run_step(step, side, pythons[side])})
+                    if step.script in LOCKSTEP and side != sides[0]:
+                        continue  # ran with the first side
+                    what = " and ".join(sides) if step.script in LOCKSTEP else side
+                    print(f"  {name} {repeat + 1}/{total} {what} {step.config}", flush=True)
+                    if step.script in LOCKSTEP:
+                        runs += self.run_pair(step, sides, pythons)
+                    else:
+                        runs.append({"side": side, **self.run_step(step, side, pythons[side])})
         return runs
 
     def run_step(self, step: Step, side: str, python: str) -> dict[str, Any]:
         if step.fresh:
-            self.empty(step.server, side)
+            self.empty(step.server, [side])
+        argv, env = self._client(step, side, python)
+        self.counts.reset()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=self.workdir)
+        return _result(side, step, done, self.counts.snapshot())
+
+    def run_pair(
+        self, step: Step, order: list[str], pythons: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Both sides' processes at once, in lockstep: their measured calls alternate one by
+        one (``proxy.Turns``), ``order[0]`` first; a run per side."""
+        if step.fresh:
+            self.empty(step.server, order)
+        clients = {side: self._client(step, side, pythons[side], lockstep=True) for side in order}
+        self.counts.reset()
+        self.turns.start(order)
+        done: dict[str, subprocess.CompletedProcess[str]] = {}
+
+        def client(side: str) -> None:
+            argv, env = clients[side]
+            try:
+                done[side] = subprocess.run(
+                    argv, env=env, capture_output=True, text=True, cwd=self.workdir
+                )
+            finally:
+                self.turns.exited(side)
+
+        threads = [threading.Thread(target=client, args=(side,)) for side in order]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        counts = {side: self.counts.snapshot(side) for side in order}
+        pair = next(self.pairs)
+        return [
+            {"side": side, "pair": pair, **_result(side, step, done[side], counts[side])}
+            for side in order
+        ]
+
+    def _client(
+        self, step: Step, side: str, python: str, lockstep: bool = False
+    ) -> tuple[list[str], dict[str, str]]:
+        """The command line and environment of one side's client process."""
         config = {
             **step.config,
             "side": side,
+            "lockstep": lockstep,
             "classes": CLASSES[side],
             "options": self.options(step.server, side),
             "control": f"http://127.0.0.1:{self.control.server_address[1]}",
@@ -503,23 +568,22 @@ class Harness:
         }
         if step.server == "gcs":
             config["gcs_service_account"] = self.gcs_sa
-        self.counts.reset()
         env = {**os.environ, "BENCH_CONFIG": json.dumps(config), "PYTHONDONTWRITEBYTECODE": "1"}
         if step.server == "gcs":  # the SDK's own switch, on both sides
             env["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{self.gcs_proxy.server_address[1]}"
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        done = subprocess.run(
-            [python, str(HERE / "scenarios.py"), step.script],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=self.workdir,
-        )
-        if done.returncode:
-            raise StepFailed(f"{side} {step.script} failed:\n{done.stderr[-3000:]}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        result["requests"] = self.counts.snapshot()
-        return result
+        return [python, str(HERE / "scenarios.py"), step.script], env
+
+
+def _result(
+    side: str, step: Step, done: subprocess.CompletedProcess[str], requests: dict[str, Any]
+) -> dict[str, Any]:
+    """A client process's JSON line, with the requests the servers saw for it."""
+    if done.returncode:
+        raise StepFailed(f"{side} {step.script} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["requests"] = requests
+    return result
 
 
 def _service_account() -> dict[str, str]:

@@ -32,8 +32,15 @@ URL_NAMES = [f"media/photos/{i // 100:03d}/IMG_{i:05d} ãlöhâ.jpg" for i in ra
 
 
 def mark(phase: str) -> None:
-    """Tell the counting proxy (server side) which phase the following requests belong to."""
-    urllib.request.urlopen(f"{CONFIG['control']}/phase/{quote(phase)}").read()
+    """Tell the counting proxy (server side) which phase the following requests belong to.
+
+    In lockstep (``proxy.Turns``: the per-operation scenario, both sides at once) the mark
+    of a measured phase also waits for this side's turn."""
+    if CONFIG.get("lockstep"):
+        url = f"{CONFIG['control']}/turn/{CONFIG['side']}/{quote(phase)}"
+    else:
+        url = f"{CONFIG['control']}/phase/{quote(phase)}"
+    urllib.request.urlopen(url).read()
 
 
 @contextmanager
