@@ -40,7 +40,7 @@ class Counts:
         self.lock = threading.Lock()
         self.phase = "idle"
         self.by_phase: dict[str, Counter[str]] = {}
-        self.log_marks: list[tuple[str, int]] = []
+        self.log_marks: list[tuple[str, dict[Path, int]]] = []
         self.log: LogCounter | None = None
 
     def switch(self, phase: str) -> None:
@@ -302,23 +302,40 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
 
 
 class LogCounter:
-    """Counts SFTP requests in sftp-server's log (``-l DEBUG3``: ``request N: <verb>``)."""
+    """Counts SFTP requests in sftp-server's logs (``-l DEBUG3``: ``request N: <verb>``).
+
+    Each SSH session's sftp-server writes a log of its own (``sftp-<pid>.log`` in
+    ``folder``), whose owner is the side whose root folder its paths name (``roots``). A
+    line counts in the phase its own side was in when the line was written: with two sides
+    in lockstep, a request one side sent without waiting for its answer (an SFTP CLOSE)
+    may be logged after the other side has taken its turn.
+    """
 
     REQUEST = re.compile(rb"debug\d: request \d+: (?!sent )(\w+)")
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, folder: Path, roots: dict[str, str]) -> None:
+        self.folder, self.roots = folder, roots
 
-    def offset(self) -> int:
-        return self.path.stat().st_size if self.path.exists() else 0
+    def offset(self) -> dict[Path, int]:
+        """The size of every session's log now."""
+        return {path: path.stat().st_size for path in self.folder.glob("sftp-*.log")}
 
-    def add_to(self, result: dict[str, dict[str, int]], marks: list[tuple[str, int]]) -> None:
-        data = self.path.read_bytes() if self.path.exists() else b""
-        for (phase, start), (_, end) in itertools.pairwise(marks):
-            for match in self.REQUEST.finditer(data[start:end]):
-                verb = match.group(1).decode()
-                bucket = result.setdefault(phase, {})
-                bucket[verb] = bucket.get(verb, 0) + 1
+    def add_to(
+        self, result: dict[str, dict[str, int]], marks: list[tuple[str, dict[Path, int]]]
+    ) -> None:
+        for path in self.folder.glob("sftp-*.log"):
+            data = path.read_bytes()
+            owner = next((s for s, root in self.roots.items() if root.encode() in data), None)
+            own = [
+                (phase, sizes.get(path, 0))
+                for phase, sizes in marks
+                if "\t" not in phase or owner is None or phase.startswith(owner + "\t")
+            ]
+            for (phase, start), (_, end) in itertools.pairwise(own):
+                for match in self.REQUEST.finditer(data[start:end]):
+                    bucket = result.setdefault(phase, {})
+                    verb = match.group(1).decode()
+                    bucket[verb] = bucket.get(verb, 0) + 1
 
 
 def _serve(server):  # type: ignore[no-untyped-def]

@@ -382,9 +382,10 @@ class Harness:
         self.ftp_proxy = proxy.start_ftp_proxy(self.ftp.port, self.counts)
         (self.workdir / "sshd").mkdir()
         self.sshd = servers.start_sshd(self.workdir / "sshd")
-        if self.sshd:
-            self.counts.log = proxy.LogCounter(self.workdir / "sshd" / "sftp.log")
         self.sftp_root = self.workdir / "sftp"
+        if self.sshd:
+            roots = {side: f'"{self.sftp_root / side}/' for side in CLASSES}
+            self.counts.log = proxy.LogCounter(self.workdir / "sshd", roots)
         self.sftp_root.mkdir()
         self.azurite = servers.start_azurite(self.workdir)
         self.azure_proxy = (

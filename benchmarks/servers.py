@@ -340,7 +340,8 @@ def start_sshd(d: Path) -> tuple[Any, dict[str, object]] | None:
 
     if not Path(SSHD_BINARY).exists():
         return None
-    server = SSHServer(d, subsystem=f"{SFTP_SERVER} -e -l DEBUG3 2>>{d}/sftp.log")
+    # a log per session (the shell's $$): proxy.LogCounter tells the two sides' apart
+    server = SSHServer(d, subsystem=f"{SFTP_SERVER} -e -l DEBUG3 2>>{d}/sftp-$$.log")
     server.start()
     address = server.address()
     params = {"username": address["username"], "key_filename": address["key_filename"]}
