@@ -409,13 +409,16 @@ class StorageFile(File):  # type: ignore[type-arg]
     @property
     def size(self) -> int:
         """Bytes written so far while writing; the stored size otherwise."""
-        if self._writing and not self.closed:
+        stat = self._stat
+        if self._reading and stat is not None:  # the read's own stat: nothing to ask
+            return stat.size
+        if not self._reading and not self.closed:
             self._io.flush()
             assert self._raw is not None
             return _written_size(self._raw)
-        if self._stat is None:
-            self._stat = self._storage._stat(self._key)
-        return self._stat.size
+        if stat is None:
+            self._stat = stat = self._storage._stat(self._key)
+        return stat.size
 
     @property
     def closed(self) -> bool:
