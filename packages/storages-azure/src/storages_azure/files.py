@@ -39,6 +39,7 @@ __all__ = [
     "BlockBlobParts",
     "DownloadStream",
     "RangeDigests",
+    "checked_chunks",
 ]
 
 #: Azure's limits for block blobs: 50,000 blocks of up to 4000 MiB.
@@ -224,9 +225,12 @@ class RangeDigests:
     def record(self, response: Any) -> None:
         """The hook: keep the MD5 of a successful response, if Azure sent one."""
         http = response.http_response
-        digest = http.headers.get("Content-MD5")
-        if digest and http.status_code < 300:
-            found = _RANGE_START.match(http.headers.get("Content-Range") or "")
+        self.record_headers(http.headers, http.status_code)
+
+    def record_headers(self, headers: Any, status: int) -> None:
+        digest = headers.get("Content-MD5")
+        if digest and status < 300:
+            found = _RANGE_START.match(headers.get("Content-Range") or "")
             self._by_start[int(found.group(1)) if found else 0] = digest
 
     def check(self, start: int, chunk: bytes | bytearray) -> None:
@@ -247,22 +251,20 @@ class RangeDigests:
 
 
 class DownloadStream(io.RawIOBase):
-    """A blob download (``StorageStreamDownloader``) as the raw stream storages-base reads.
+    """A blob download, as checked chunks, as the raw stream storages-base reads.
 
-    It is consumed through ``chunks()``, the SDK's streaming interface: one chunk (4 MiB)
-    is in use at a time whatever the blob's size, and from the second chunk on the next
-    one is fetched and checked in a thread while this one is handed out
+    ``chunks`` is the chunk the first GET brought, then the ones after it fetched as the
+    reader gets there (the SDK downloader's ``chunks()``, its streaming interface: one
+    chunk of 4 MiB in use at a time whatever the blob's size); from the second chunk on
+    the next one is fetched and checked in a thread while this one is handed out
     (:class:`~storages_base.readahead.ReadAhead`: the same GETs, one after the other,
-    but Azure sends a range while the client checks the last one). Each chunk is checked
-    against the MD5 Azure sent with it (``digests``) before any of its bytes is
-    returned. Closing it stops fetching.
+    but Azure sends a range while the client checks the last one). Closing it stops
+    fetching.
     """
 
-    def __init__(self, downloader: Any, digests: RangeDigests | None = None, start: int = 0):
+    def __init__(self, chunks: Iterator[bytes]):
         super().__init__()
-        self._chunks: ReadAhead[bytes] | None = ReadAhead(
-            _checked(downloader.chunks(), digests, start)
-        )
+        self._chunks: ReadAhead[bytes] | None = ReadAhead(chunks)
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
@@ -288,7 +290,9 @@ class DownloadStream(io.RawIOBase):
         super().close()
 
 
-def _checked(chunks: Iterator[bytes], digests: RangeDigests | None, offset: int) -> Iterator[bytes]:
+def checked_chunks(
+    chunks: Iterator[bytes], digests: RangeDigests | None, offset: int
+) -> Iterator[bytes]:
     """The chunks of a download from ``offset``, each checked against its MD5 first."""
     for chunk in chunks:
         if digests is not None:

@@ -10,10 +10,13 @@ characters).
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -40,6 +43,7 @@ from .client import (
     build_container_client,
     build_custom_service_client,
     build_service_client,
+    get_range,
     list_level,
     url_account_of,
 )
@@ -52,6 +56,7 @@ from .files import (
     BlockBlobParts,
     DownloadStream,
     RangeDigests,
+    checked_chunks,
 )
 from .options import AZURE_OPTIONS
 from .uploads import presigned_upload
@@ -130,6 +135,8 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
             int(self.client_options.get(size, READ_CHUNK_SIZE)) <= MAX_RANGE_MD5
             for size in ("max_single_get_size", "max_chunk_get_size")
         )
+        #: The first GET of a read asks for this much (the SDK's first range).
+        self._first_read = int(self.client_options.get("max_single_get_size", READ_CHUNK_SIZE))
         self.upload_max_conn = max(1, int(self.upload_max_conn or 1))
         if self.expiration_secs is not None:
             self.url_reuse_window = reuse_window(
@@ -248,27 +255,64 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         return self._blob_clients.get(key)
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
-        """GET the blob from ``offset``: one request gives the first chunk and the stat.
-        Each range comes with its MD5 (Azure computes it for ranges of up to 4 MiB), which
-        the stream checks before handing the range out."""
+        """GET the blob from ``offset``: one request gives the first chunk and the stat
+        (``client.get_range``). Each range comes with its MD5 (Azure computes it for
+        ranges of up to 4 MiB), checked before any of its bytes is handed out (by read);
+        a blob larger than the first chunk goes on with the SDK's downloader, from the
+        end of that chunk, only while the blob is the one first read (its ETag)."""
         name = self._name_for_key(key)
-        digests = RangeDigests(name)
+        blob = self._blob(key)
         try:
             with azure_errors("open", name, self.azure_container):
-                download = self._blob(key).download_blob(
-                    offset=offset or None,
-                    max_concurrency=1,
-                    decompress=False,
-                    headers=RANGE_MD5_HEADERS if self._range_md5 else None,
-                    raw_response_hook=digests.record,
-                )
+                body, headers = get_range(blob, offset, self._first_read, md5=self._range_md5)
         except StorageError as exc:
             if offset and _is_invalid_range(exc.__cause__):
                 return io.BytesIO(b""), None  # at or past the end: nothing left to read
             raise
-        properties = download.properties
-        stream = DownloadStream(download, digests, offset)
-        return cast(IO[bytes], stream), self._stat_from(key, properties)
+        digests = RangeDigests(name)
+        digests.record_headers(headers, 200)
+        stat = self._stat_from_headers(key, headers)
+        stored = _stored_size(headers, len(body))
+        chunks = checked_chunks(iter((body,)), digests, offset)  # checked when read
+        if offset + len(body) < stored:
+            rest = self._read_rest(blob, name, offset + len(body), digests, stat.etag)
+            chunks = itertools.chain(chunks, rest)
+        return cast(IO[bytes], DownloadStream(chunks)), stat
+
+    def _read_rest(
+        self, blob: Any, name: str, offset: int, digests: RangeDigests, etag: str | None
+    ) -> Iterator[bytes]:
+        """The chunks of a blob past its first, asked for when the reader gets there."""
+        from azure.core import MatchConditions
+
+        with azure_errors("open", name, self.azure_container):
+            download = blob.download_blob(
+                offset=offset,
+                max_concurrency=1,
+                decompress=False,
+                headers=RANGE_MD5_HEADERS if self._range_md5 else None,
+                raw_response_hook=digests.record,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        yield from checked_chunks(download.chunks(), digests, offset)
+
+    def _stat_from_headers(self, key: str, headers: Any) -> Stat:
+        """The stat of a blob from the headers of a GET of it (``_stat_from``'s fields)."""
+        stat = Stat(
+            size=_stored_size(headers, 0),
+            modified=_http_date(headers.get("Last-Modified")),
+            created=_http_date(headers.get("x-ms-creation-time")),
+            etag=headers.get("ETag"),
+            content_type=headers.get("Content-Type"),
+            content_encoding=headers.get("Content-Encoding"),
+        )
+        if stat.content_encoding != "gzip":
+            return stat
+        size = headers.get(f"x-ms-meta-{UNCOMPRESSED_SIZE}")
+        if size and size.isdigit():
+            return replace(stat, size=int(size))
+        return replace(stat, size=self._gzip_size_from_trailer(key, stat.size))
 
     def _stat(self, key: str) -> Stat:
         with azure_errors("stat", self._name_for_key(key), self.azure_container):
@@ -426,6 +470,20 @@ class BlobClients:
             while len(self._clients) > self._size:
                 self._clients.popitem(last=False)
         return client
+
+
+def _stored_size(headers: Any, default: int) -> int:
+    """The blob's stored size: the total of ``Content-Range`` (a ranged GET), else the
+    ``Content-Length`` of a whole-blob GET."""
+    total = (headers.get("Content-Range") or "").rpartition("/")[2]
+    if total.isdigit():
+        return int(total)
+    length = headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else default
+
+
+def _http_date(value: str | None) -> datetime | None:
+    return parsedate_to_datetime(value) if value else None
 
 
 def _count_attempt(request: WriteRequest) -> None:
