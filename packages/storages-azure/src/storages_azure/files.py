@@ -250,6 +250,9 @@ class RangeDigests:
             )
 
 
+_EMPTY = memoryview(b"")
+
+
 class DownloadStream(io.RawIOBase):
     """A blob download, as checked chunks, as the raw stream storages-base reads.
 
@@ -279,7 +282,8 @@ class DownloadStream(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         count = min(len(view), len(self._pending))
         view[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
+        # an empty slice would keep the whole chunk alive while the next one is fetched
+        self._pending = self._pending[count:] if count < len(self._pending) else _EMPTY
         return count
 
     def close(self) -> None:

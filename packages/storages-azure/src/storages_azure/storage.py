@@ -43,6 +43,7 @@ from .client import (
     build_container_client,
     build_custom_service_client,
     build_service_client,
+    delete_blob,
     get_range,
     list_level,
     url_account_of,
@@ -50,7 +51,6 @@ from .client import (
 from .errors import azure_errors, code_of, status_of
 from .files import (
     MAX_RANGE_MD5,
-    RANGE_MD5_HEADERS,
     UNCOMPRESSED_SIZE,
     WRITE_TOKEN,
     BlockBlobParts,
@@ -137,6 +137,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         )
         #: The first GET of a read asks for this much (the SDK's first range).
         self._first_read = int(self.client_options.get("max_single_get_size", READ_CHUNK_SIZE))
+        self._chunk_read = int(self.client_options.get("max_chunk_get_size", READ_CHUNK_SIZE))
         self.upload_max_conn = max(1, int(self.upload_max_conn or 1))
         if self.expiration_secs is not None:
             self.url_reuse_window = reuse_window(
@@ -258,7 +259,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         """GET the blob from ``offset``: one request gives the first chunk and the stat
         (``client.get_range``). Each range comes with its MD5 (Azure computes it for
         ranges of up to 4 MiB), checked before any of its bytes is handed out (by read);
-        a blob larger than the first chunk goes on with the SDK's downloader, from the
+        a blob larger than the first chunk goes on in ranges of the same kind, from the
         end of that chunk, only while the blob is the one first read (its ETag)."""
         name = self._name_for_key(key)
         blob = self._blob(key)
@@ -275,27 +276,28 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         stored = _stored_size(headers, len(body))
         chunks = checked_chunks(iter((body,)), digests, offset)  # checked when read
         if offset + len(body) < stored:
-            rest = self._read_rest(blob, name, offset + len(body), digests, stat.etag)
+            rest = self._read_rest(blob, name, offset + len(body), stored, digests, stat.etag)
             chunks = itertools.chain(chunks, rest)
         return cast(IO[bytes], DownloadStream(chunks)), stat
 
     def _read_rest(
-        self, blob: Any, name: str, offset: int, digests: RangeDigests, etag: str | None
+        self, blob: Any, name: str, offset: int, end: int, digests: RangeDigests, etag: str | None
     ) -> Iterator[bytes]:
-        """The chunks of a blob past its first, asked for when the reader gets there."""
-        from azure.core import MatchConditions
-
-        with azure_errors("open", name, self.azure_container):
-            download = blob.download_blob(
-                offset=offset,
-                max_concurrency=1,
-                decompress=False,
-                headers=RANGE_MD5_HEADERS if self._range_md5 else None,
-                raw_response_hook=digests.record,
-                etag=etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-        yield from checked_chunks(download.chunks(), digests, offset)
+        """The ranges of a blob past its first, each fetched when the reader gets there
+        (``DownloadStream`` reads one ahead), only from the version first read (its
+        ETag: a blob replaced meanwhile is refused, never spliced)."""
+        size = self._chunk_read
+        while offset < end:
+            with azure_errors("open", name, self.azure_container):
+                body, headers = get_range(
+                    blob, offset, min(size, end - offset), md5=self._range_md5, if_match=etag
+                )
+            if not body:
+                return
+            digests.record_headers(headers, 200)
+            digests.check(offset, body)
+            offset += len(body)
+            yield body
 
     def _stat_from_headers(self, key: str, headers: Any) -> Stat:
         """The stat of a blob from the headers of a GET of it (``_stat_from``'s fields)."""
@@ -413,7 +415,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
 
     def _delete(self, key: str) -> None:
         with azure_errors("delete", self._name_for_key(key), self.azure_container):
-            self._blob(key).delete_blob(delete_snapshots="include")
+            delete_blob(self._blob(key))
 
     # -- URLs ----------------------------------------------------------------------------
 
