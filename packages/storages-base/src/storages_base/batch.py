@@ -54,6 +54,9 @@ _SLOTS_PER_THREAD = 4
 
 #: The batches open in this context, innermost last.
 _ACTIVE: ContextVar[tuple[Batch, ...]] = ContextVar("storages_base_batches", default=())
+#: The batches open in this context, any storage's (empty outside them): asked first by
+#: the commonest operations, which skip every batch check when none is open (a C call).
+batches_open = _ACTIVE.get
 
 
 class Batch:

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import IO, Any, TypeVar
 
 from .clients import client_property
@@ -189,7 +190,7 @@ class FileServerStorage(ClosingStorage, BaseStorage):
     def _delete(self, key: str) -> None:
         path = self._path(key.rstrip("/"))
         try:
-            self._run(lambda conn: self._remove_path(conn, path), key, "delete")
+            self._run(partial(self._remove_path, path=path), key, "delete")
         except StorageError as exc:
             # The server's answer to removing a folder that holds files is vague (SFTP's
             # "Failure", FTP's 550, read as "not found"): say what it was, after one more look.

@@ -45,6 +45,7 @@ __all__ = [
     "ConnectionSettings",
     "SFTPPool",
     "attributes",
+    "exists",
     "is_dir",
     "list_folder",
     "remove",
@@ -105,7 +106,8 @@ class Connection:
 
     def check(self) -> None:
         """Run before the connection is lent: refuse a dead one, send the closes held back."""
-        if not self.alive:
+        transport, channel = self._transport, self.channel  # ``alive``, one call fewer
+        if transport is None or not transport.is_active() or channel is None or channel.closed:
             raise TransientError("the SSH connection was closed", backend=BACKEND)
         while self.pending_closes:
             # Not waited for: the answer comes ahead of the borrower's first one, which
@@ -142,7 +144,21 @@ def stat(conn: Connection, path: str) -> Attributes | None:
     storage reads are unpacked here.
     """
     answer = wire.call_unless_missing(conn, CMD_STAT, wire.string(path))
-    return None if answer is None else attributes(*answer)
+    if answer is None:
+        return None
+    if answer[0] != CMD_ATTRS:  # ``attributes``, one call fewer
+        raise paramiko.SFTPError("Expected attributes")
+    return _attributes_at(answer[1], 0)[0]
+
+
+def exists(conn: Connection, path: str) -> bool:
+    """Whether ``path`` exists: ``stat`` without reading the attributes."""
+    answer = wire.call_unless_missing(conn, CMD_STAT, wire.string(path))
+    if answer is None:
+        return False
+    if answer[0] != CMD_ATTRS:
+        raise paramiko.SFTPError("Expected attributes")
+    return True
 
 
 def attributes(kind: int, body: bytes) -> Attributes:

@@ -12,6 +12,7 @@ import contextlib
 import stat as stat_mode
 import weakref
 from datetime import datetime, timezone
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 import paramiko
@@ -30,6 +31,7 @@ from .client import (
     ConnectionSettings,
     SFTPPool,
     connect,
+    exists,
     host_key_policy,
     list_folder,
     remove,
@@ -218,17 +220,19 @@ class SFTPStorage(FileServerStorage):
     def _size(self, key: str) -> int:
         return self._file_attributes(key).size or 0  # no Stat, no datetimes (about 2 us)
 
+    def _modified(self, key: str) -> datetime | None:
+        return _time(self._file_attributes(key).mtime)  # no Stat, no access time
+
     def _file_attributes(self, key: str) -> Attributes:
-        path = self._path(key)
-        attrs = self._run(lambda conn: stat(conn, path), key, "stat")
+        # partial, not a lambda: one Python frame fewer per call (benchmarks/README.md)
+        attrs = self._run(partial(stat, path=self._path(key)), key, "stat")
         if attrs is None or stat_mode.S_ISDIR(attrs.mode or 0):
             raise self._not_found(key, "stat")
         return attrs
 
     def _exists(self, key: str) -> bool:
         # A folder exists too, as on django-storages and FileSystemStorage.
-        path = self._path(key.rstrip("/"))
-        return self._run(lambda conn: stat(conn, path), key, "exists") is not None
+        return self._run(partial(exists, path=self._path(key.rstrip("/"))), key, "exists")
 
     # -- the file-server primitives ----------------------------------------------------------
 
@@ -243,8 +247,8 @@ class SFTPStorage(FileServerStorage):
     def _list_path(self, conn: Connection, path: str) -> list[tuple[str, bool]]:
         return list_folder(conn, path)
 
-    def _remove_path(self, conn: Connection, path: str) -> None:
-        remove(conn, path)
+    #: ``remove`` itself: one Python frame fewer per delete.
+    _remove_path = staticmethod(remove)
 
     def _store_path(
         self, conn: Connection, path: str, source: UploadSource, request: WriteRequest
