@@ -6,11 +6,16 @@ setup_django()
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import struct  # noqa: E402
+from collections import Counter  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import paramiko  # noqa: E402
 import pytest  # noqa: E402
+from paramiko import sftp as codes  # noqa: E402
+from paramiko.common import MSG_CHANNEL_DATA  # noqa: E402
 
 from storages_sftp import SFTPStorage  # noqa: E402
 from storages_sftp.testing import SSHD_BINARY, SSHServer  # noqa: E402
@@ -88,3 +93,42 @@ def storage_factory(sshd: dict[str, Any], root: Path) -> Iterator[Callable[..., 
 @pytest.fixture
 def storage(storage_factory: Callable[..., SFTPStorage]) -> SFTPStorage:
     return storage_factory()
+
+
+NAMES = {
+    getattr(codes, name): name[4:]
+    for name in dir(codes)
+    if name.startswith("CMD_") and isinstance(getattr(codes, name), int)
+}
+
+
+def channel_data(message: Any) -> tuple[int, bytes] | None:
+    """The channel and data of a CHANNEL_DATA message; None for any other message."""
+    raw = message.asbytes()
+    if raw[0] != MSG_CHANNEL_DATA:
+        return None
+    channel, length = struct.unpack_from(">II", raw, 1)
+    return channel, raw[9 : 9 + length]
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """The SFTP requests sent from now on, by type, read on the wire (test_requests)."""
+    seen: Counter[str] = Counter()
+    streams: dict[tuple[int, int], bytearray] = {}
+    original = paramiko.Transport._send_user_message
+
+    def recording(self: paramiko.Transport, message: Any) -> None:
+        data = channel_data(message)
+        if data is not None:
+            stream = streams.setdefault((id(self), data[0]), bytearray())
+            stream += data[1]
+            while len(stream) >= 5 and len(stream) >= 4 + struct.unpack_from(">I", stream)[0]:
+                kind = NAMES.get(stream[4], str(stream[4]))
+                if kind != "INIT":
+                    seen[kind] += 1
+                del stream[: 4 + struct.unpack_from(">I", stream)[0]]
+        return original(self, message)
+
+    monkeypatch.setattr(paramiko.Transport, "_send_user_message", recording)
+    return seen

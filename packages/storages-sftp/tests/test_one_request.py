@@ -26,8 +26,7 @@ from storages_base.errors import PermissionDeniedError
 from storages_sftp import SFTPStorage, client
 from storages_sftp.testing import SSHServer
 
-from .conftest import params_for
-from .test_requests import _channel_data, requests  # noqa: F401  (a fixture)
+from .conftest import channel_data, params_for
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ def _on_first(kind: int, monkeypatch: pytest.MonkeyPatch, action: Callable[[Any]
     armed = [True]
 
     def sending(self: paramiko.Transport, message: Any) -> None:
-        data = _channel_data(message)
+        data = channel_data(message)
         if armed[0] and data is not None and data[1][4] == kind:
             armed[0] = False
             action(self)
@@ -75,7 +74,7 @@ def _lose_first_answer(kind: int, monkeypatch: pytest.MonkeyPatch) -> None:
     state = {"sent": False, "lost": False}
 
     def sending(self: paramiko.Transport, message: Any) -> None:
-        data = _channel_data(message)
+        data = channel_data(message)
         if not state["sent"] and data is not None and data[1][4] == kind:
             state["sent"] = True
         return send(self, message)
@@ -96,7 +95,8 @@ def test_one_request_each_on_the_idle_connection(storage, requests, logins):
     conn = _warm(storage)
     logins.clear()
     requests.clear()
-    assert storage.exists("f.txt") and not storage.exists("missing.txt")
+    assert storage.exists("f.txt")
+    assert not storage.exists("missing.txt")
     assert storage.size("f.txt") == 5
     assert storage.get_modified_time("f.txt").year > 2000
     storage.delete("f.txt")
@@ -137,8 +137,10 @@ def test_a_connection_dropped_mid_delete_is_retried_once_on_a_new_one(
     storage.delete("f.txt")
     assert not (root / "f.txt").exists()
     assert requests == Counter({"REMOVE": 2})
-    assert len(logins) == 1 and not dropped.alive
-    assert _idle(storage) != [dropped] and len(_idle(storage)) == 1
+    assert len(logins) == 1
+    assert not dropped.alive
+    assert _idle(storage) != [dropped]
+    assert len(_idle(storage)) == 1
 
 
 def test_a_connection_dropped_mid_stat_is_retried_once_and_answers(
@@ -151,7 +153,8 @@ def test_a_connection_dropped_mid_stat_is_retried_once_and_answers(
     requests.clear()
     assert storage.size("f.txt") == 5
     assert requests == Counter({"STAT": 2})
-    assert len(logins) == 1 and _idle(storage) != [dropped]
+    assert len(logins) == 1
+    assert _idle(storage) != [dropped]
 
 
 def test_a_connection_dead_while_idle_is_never_used(storage, requests, logins):
@@ -164,7 +167,8 @@ def test_a_connection_dead_while_idle_is_never_used(storage, requests, logins):
     requests.clear()
     storage.delete("f.txt")
     assert requests == Counter({"REMOVE": 1})
-    assert len(logins) == 1 and _idle(storage) != [dead]
+    assert len(logins) == 1
+    assert _idle(storage) != [dead]
     assert not storage.exists("f.txt")
 
 
@@ -180,7 +184,7 @@ def test_a_connection_that_stays_down_gives_a_transient_error_after_the_retries(
     send = paramiko.Transport._send_user_message
 
     def cut(self: paramiko.Transport, message: Any) -> None:
-        data = _channel_data(message)
+        data = channel_data(message)
         if data is not None and data[1][4] == codes.CMD_REMOVE:
             self.sock.shutdown(socket.SHUT_RDWR)
         return send(self, message)

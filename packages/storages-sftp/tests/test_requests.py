@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import struct
 import time
 from collections import Counter
 
@@ -19,44 +18,8 @@ import paramiko
 import pytest
 from django.core.files.base import ContentFile
 from paramiko import sftp as codes
-from paramiko.common import MSG_CHANNEL_DATA
 
-NAMES = {
-    getattr(codes, name): name[4:]
-    for name in dir(codes)
-    if name.startswith("CMD_") and isinstance(getattr(codes, name), int)
-}
-
-
-def _channel_data(message) -> tuple[int, bytes] | None:
-    """The channel and data of a CHANNEL_DATA message; None for any other message."""
-    raw = message.asbytes()
-    if raw[0] != MSG_CHANNEL_DATA:
-        return None
-    channel, length = struct.unpack_from(">II", raw, 1)
-    return channel, raw[9 : 9 + length]
-
-
-@pytest.fixture
-def requests(monkeypatch):
-    seen: Counter[str] = Counter()
-    streams: dict[tuple[int, int], bytearray] = {}
-    original = paramiko.Transport._send_user_message
-
-    def recording(self, message):
-        data = _channel_data(message)
-        if data is not None:
-            stream = streams.setdefault((id(self), data[0]), bytearray())
-            stream += data[1]
-            while len(stream) >= 5 and len(stream) >= 4 + struct.unpack_from(">I", stream)[0]:
-                kind = NAMES.get(stream[4], str(stream[4]))
-                if kind != "INIT":
-                    seen[kind] += 1
-                del stream[: 4 + struct.unpack_from(">I", stream)[0]]
-        return original(self, message)
-
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", recording)
-    return seen
+from .conftest import NAMES, channel_data
 
 
 def test_saving_a_small_file_on_a_warm_connection_costs_four_requests(storage, requests):
@@ -100,7 +63,7 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     send, recv = paramiko.Transport._send_user_message, paramiko.Channel.recv
 
     def sending(self, message):
-        data = _channel_data(message)
+        data = channel_data(message)
         if data is not None:
             events.append(NAMES.get(data[1][4], str(data[1][4])))  # one request per message
         return send(self, message)
