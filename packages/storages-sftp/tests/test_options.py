@@ -85,7 +85,7 @@ def test_no_base_url_means_no_urls():
 
 def test_building_a_storage_opens_no_connection():
     storage = SFTPStorage(host="sftp.example.invalid")  # would fail if contacted
-    assert "_pool" not in storage.__dict__
+    assert "sessions" not in storage.__dict__
     assert storage.url("a.txt") == "/media/a.txt"
 
 

@@ -164,7 +164,7 @@ def test_params_never_appear_in_repr_or_deconstruct(storage_factory):
     assert "hunter2" not in repr(storage)
     assert "params=***" in repr(storage)
     assert "hunter2" not in str(storage.deconstruct())
-    assert "hunter2" not in repr(storage._pool.settings)
+    assert "hunter2" not in repr(storage.sessions.settings)
 
 
 def test_interactive_asks_for_a_password_once_when_keys_fail(

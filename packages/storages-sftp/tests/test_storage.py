@@ -229,10 +229,10 @@ def test_saving_unseekable_streams_works(storage, root):
 def test_the_storage_is_a_context_manager_that_closes_its_connections(storage_factory):
     with storage_factory() as storage:
         storage.save("f.txt", ContentFile(b"x"))
-        pool = storage._pool
+        pool = storage.sessions
         assert pool.pool.idle == 1
     assert pool.pool.idle == 0
-    assert "_pool" not in storage.__dict__
+    assert "sessions" not in storage.__dict__
     assert storage.exists("f.txt")  # reconnects lazily after close()
 
 
@@ -255,7 +255,7 @@ def test_a_storage_that_is_garbage_collected_closes_its_connections(sshd, root):
         root_path=str(root),
     )
     storage.save("f.txt", ContentFile(b"x"))
-    (conn,) = (conn for conn, _since in storage._pool.pool._idle)
+    (conn,) = (conn for conn, _since in storage.sessions.pool._idle)
     transport = conn.ssh.get_transport()
     assert transport.is_active()
     del storage, conn

@@ -31,7 +31,7 @@ def test_many_threads_share_one_storage_safely(storage, root):
         results = list(pool.map(work, range(32)))
     assert sum(len(names) for names in results) == 32 * 6
     assert sum(len(os.listdir(root / f"t{i}")) for i in range(32)) == 32 * 5
-    assert storage._pool.pool.idle <= storage.max_idle
+    assert storage.sessions.pool.idle <= storage.max_idle
 
 
 def test_threads_reading_one_large_file_each_get_every_byte(storage):

@@ -96,35 +96,29 @@ class ConnectionPool(Generic[C]):
 
     def acquire(self) -> C:
         """Return an idle connection that still answers, or a new one."""
-        while True:
-            with self._lock:
-                if not self._idle:
-                    break
-                conn, since = self._idle.pop()
-            if self._usable(conn, since):
+        while self._idle:
+            conn = self.take_idle()
+            if conn is not None:
                 return conn
         return self._connect()
 
     def take_idle(self) -> C | None:
-        """The newest idle connection, checked as ``acquire`` checks it; None if there is
-        none or it fails its check (never connects): the common case of an operation."""
+        """The newest idle connection, checked first if it was idle for ``check_after``
+        seconds (discarded if the check fails); None if there is none or it failed.
+        Never connects: the common case of an operation, in one call."""
         with self._lock:
             if not self._idle:
                 return None
             conn, since = self._idle.pop()
-        return conn if self._usable(conn, since) else None
-
-    def _usable(self, conn: C, since: float) -> bool:
-        """Whether idle ``conn`` may be lent: checked if idle long enough, discarded if not."""
         check = self._check
         if check is None or (self._check_after and time.monotonic() - since < self._check_after):
-            return True
+            return conn
         try:
             check(conn)
         except Exception:
             self.discard(conn)
-            return False
-        return True
+            return None
+        return conn
 
     def release(self, conn: C) -> None:
         """Give ``conn`` back for reuse (or close it when enough are idle)."""

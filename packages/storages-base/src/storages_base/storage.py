@@ -310,7 +310,9 @@ class BaseStorage(BatchUploads, Storage):
         if name is None:
             raise ValueError("A file name is required.")
         resolved = names.resolve(name, self.key_prefix)
-        names.refuse_long_parts(resolved, self.max_name_part_length)
+        limit = self.max_name_part_length
+        if limit is not None and len(resolved) * 4 > limit:  # 4 bytes a character at most
+            names.refuse_long_parts(resolved, limit)
         return resolved
 
     def _refuse_unconfigured(self) -> None:

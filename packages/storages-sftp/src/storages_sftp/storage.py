@@ -104,7 +104,9 @@ class SFTPStorage(FileServerStorage):
     # -- connections ---------------------------------------------------------------------
 
     @client_property
-    def _pool(self) -> SFTPPool:
+    def sessions(self) -> SFTPPool:
+        """The storage's connections: built on first use, then a plain attribute (read by
+        every operation)."""
         settings = ConnectionSettings(
             host=self.host,
             params=dict(self.params),
@@ -117,10 +119,6 @@ class SFTPStorage(FileServerStorage):
         return pool
 
     @property
-    def sessions(self) -> SFTPPool:
-        return self._pool
-
-    @property
     def sftp(self) -> paramiko.SFTPClient:
         """django-storages' escape hatch: a paramiko ``SFTPClient`` of this storage's server,
         connected on first use (same host key checks), reconnected once dropped. Its own
@@ -130,7 +128,7 @@ class SFTPStorage(FileServerStorage):
         held = self._escape_hatch
         conn = held.get("conn")
         if conn is None or not conn.alive:
-            conn = held["conn"] = connect(self._pool.settings)
+            conn = held["conn"] = connect(self.sessions.settings)
         return conn.sftp
 
     #: The connection behind ``sftp`` (dropped by pickling, closed by ``close()``).
@@ -138,7 +136,7 @@ class SFTPStorage(FileServerStorage):
 
     def close(self) -> None:
         """Close the idle connections (files still open keep theirs until closed)."""
-        pool = self.__dict__.get("_pool")
+        pool = self.__dict__.get("sessions")
         if pool is not None:
             pool.close()
         conn = self.__dict__.get("_escape_hatch", {}).pop("conn", None)
@@ -188,7 +186,7 @@ class SFTPStorage(FileServerStorage):
             file = paramiko.SFTPFile(conn.sftp, handle, "rb")
             file.seek(offset + len(head))
         reader = SFTPReader(
-            self._pool,
+            self.sessions,
             path,
             info.size,
             offset,
@@ -207,7 +205,7 @@ class SFTPStorage(FileServerStorage):
 
         def start(conn: Connection) -> SFTPWriter:
             return SFTPWriter(
-                self._pool, conn, self._uploader, path, name=name, exclusive=request.exclusive
+                self.sessions, conn, self._uploader, path, name=name, exclusive=request.exclusive
             )
 
         return cast(IO[bytes], self._run(start, request.key, "open", keep=True))

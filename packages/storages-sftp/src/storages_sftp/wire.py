@@ -155,7 +155,10 @@ def _read_alone(channel: Any) -> bytes:
     data: bytes = channel.recv(_READ_SIZE)
     while len(data) < 4:
         data += _more(channel, _READ_SIZE)
-    size = _length(data) + 4
+    (size,) = _UINT32.unpack_from(data)  # ``_length``, one call fewer
+    if size > _TOO_LONG or size < 5:
+        raise paramiko.SFTPError("Garbage packet received")
+    size += 4
     while len(data) < size:
         data += _more(channel, size - len(data))
     if len(data) > size:
