@@ -174,7 +174,9 @@ class FileServerStorage(ClosingStorage, BaseStorage):
 
     def _run(self, work: Callable[[Any], T], key: str, operation: str, **options: Any) -> T:
         """Run ``work`` on a connection, with the storage's retries and error mapping."""
-        return self.sessions.run(work, name=self._name_for_key(key), operation=operation, **options)
+        # The name is for errors: worked out only when one happens.
+        name = partial(self._name_for_key, key)
+        return self.sessions.run(work, name=name, operation=operation, **options)
 
     def _stat(self, key: str) -> Stat:
         info = self._run(lambda conn: self._path_info(conn, self._path(key)), key, "stat")

@@ -264,7 +264,7 @@ class Sessions(Generic[C]):
         self,
         work: Callable[[C], T],
         *,
-        name: str | None = None,
+        name: str | Callable[[], str] | None = None,
         operation: str,
         can_retry: Callable[[], bool] = lambda: True,
         keep: bool = False,
@@ -275,21 +275,25 @@ class Sessions(Generic[C]):
         With ``keep``, the connection of a successful run is not given back: the result
         (an open file) owns it and gives it back when it is closed. ``broken`` replaces
         the storage's test for this operation (an upload whose content failed mid-way).
+        ``name`` (for errors) may be a function: asked only when it may be needed (not by
+        a run on an idle connection that succeeds).
         """
         # The common case in this frame: an idle connection that passes its check, no
         # orphans to delete first (about a third of the calls of the general path, which
         # an operation right after other work pays for cold: benchmarks/README.md).
         conn = None if self.orphans else self.pool.take_idle()
         if conn is None:
+            named = name() if callable(name) else name
             try:
-                return self._once(work, name, operation, keep, broken)
+                return self._once(work, named, operation, keep, broken)
             except TransientError as exc:
                 failed = exc
         else:
             try:
                 result = work(conn)
             except BaseException as exc:
-                error = self.give_back(conn, exc, name, operation, broken)
+                named = name() if callable(name) else name
+                error = self.give_back(conn, exc, named, operation, broken)
                 if not isinstance(error, TransientError):
                     if error is exc:
                         raise
@@ -303,11 +307,13 @@ class Sessions(Generic[C]):
                 return result
         describe = self._describe
         return retrying(
-            lambda: self._once(work, name, operation, keep, broken),
+            lambda: self._once(work, named, operation, keep, broken),
             transient=lambda exc: isinstance(exc, TransientError),
             attempts=self.attempts,
             can_retry=can_retry,
-            describe=(lambda exc, runs: describe(exc, runs, name, operation)) if describe else None,
+            describe=(lambda exc, runs: describe(exc, runs, named, operation))
+            if describe
+            else None,
             failed=failed,
         )
 

@@ -570,7 +570,7 @@ class BaseStorage(BatchUploads, Storage):
             self._preload.deleted(key)
 
     def exists(self, name: str) -> bool:
-        key = self._key(name)
+        key = self._resolve(name).key  # not _key(): one call fewer on the commonest calls
         if not batches_open():  # no held delete, nothing to settle, no preload answers
             return self._exists(key)
         if self._delete_is_held(key):
@@ -592,7 +592,7 @@ class BaseStorage(BatchUploads, Storage):
     def size(self, name: str) -> int:
         """The size of ``name``; a file open for reading answers from the stat its read
         returned (as the times do), so ``open()`` then ``size()`` is one request."""
-        key = self._key(name)
+        key = self._resolve(name).key
         if batches_open():
             self._settle(key)
         if self._reading:
@@ -625,7 +625,7 @@ class BaseStorage(BatchUploads, Storage):
         return self._time(name, "accessed")
 
     def _time(self, name: str, which: str) -> datetime:
-        key = self._key(name)
+        key = self._resolve(name).key
         open_batches = batches_open()
         if open_batches:
             self._settle(key)

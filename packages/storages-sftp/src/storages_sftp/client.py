@@ -106,8 +106,9 @@ class Connection:
 
     def check(self) -> None:
         """Run before the connection is lent: refuse a dead one, send the closes held back."""
-        transport, channel = self._transport, self.channel  # ``alive``, one call fewer
-        if transport is None or not transport.is_active() or channel is None or channel.closed:
+        transport: Any = self._transport  # ``alive``, without its calls
+        channel = self.channel
+        if transport is None or not transport.active or channel is None or channel.closed:
             raise TransientError("the SSH connection was closed", backend=BACKEND)
         while self.pending_closes:
             # Not waited for: the answer comes ahead of the borrower's first one, which

@@ -12,7 +12,9 @@ and lock, the transport's key-exchange hold, SSH encryption, integrity, keepaliv
 and the request ids and the table of answers awaited are paramiko's own
 (``request_number``, ``_expecting``, under its lock), so its own calls on the same
 session (``open``, ``listdir_attr``, a file's reads) interleave with these: an
-answer to one of them read here is handed over as paramiko's reader would.
+answer to one of them read here is handed over as paramiko's reader would. A request
+sent while nothing else is outstanding (the common case) is not entered in that table:
+its answer is the next packet, read before the request returns.
 """
 
 from __future__ import annotations
@@ -54,16 +56,21 @@ def send(conn: Connection, kind: int, payload: bytes) -> int:
         num: int = sftp.request_number
         sftp.request_number = num + 1
         sftp._expecting[num] = type(None)
+    _write(conn, kind, num, payload)
+    return num
+
+
+def _write(conn: Connection, kind: int, num: int, payload: bytes) -> None:
+    """Send request ``num`` on the connection's channel."""
     packet = _HEADER.pack(len(payload) + 5, kind, num) + payload
     channel: Any = conn.channel
     if _send_whole(channel, packet):
-        return num
+        return
     while packet:  # paramiko's way: waits for the window, sends what fits
         sent = channel.send(packet)
         if sent <= 0:
             raise paramiko.SSHException("Server connection dropped: the channel is closed")
         packet = packet[sent:]
-    return num
 
 
 def receive(conn: Connection, num: int) -> tuple[int, bytes]:
@@ -99,6 +106,12 @@ def _receive(conn: Connection, num: int, *, missing_ok: bool) -> tuple[int, byte
             break
         if owner is not _UNKNOWN and owner is not type(None):
             owner._async_response(kind, paramiko.Message(data[5:]), answer)
+    return _answer(sftp, data, missing_ok)
+
+
+def _answer(sftp: Any, data: bytes, missing_ok: bool) -> tuple[int, bytes] | None:
+    """An answer's type and what follows its id; an error status raised (see ``_receive``)."""
+    kind = data[0]
     if kind == CMD_STATUS:
         (status,) = _UINT32.unpack_from(data, 5)
         if status == SFTP_NO_SUCH_FILE and missing_ok:
@@ -110,12 +123,49 @@ def _receive(conn: Connection, num: int, *, missing_ok: bool) -> tuple[int, byte
 
 def call(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes]:
     """Send one request and wait for its answer (``send``, then ``receive``)."""
-    return receive(conn, send(conn, kind, payload))
+    answer = _call(conn, kind, payload, missing_ok=False)
+    assert answer is not None
+    return answer
 
 
 def call_unless_missing(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes] | None:
     """``call``, but None when the server answers "no such file"."""
-    return _receive(conn, send(conn, kind, payload), missing_ok=True)
+    return _call(conn, kind, payload, missing_ok=True)
+
+
+def _call(
+    conn: Connection, kind: int, payload: bytes, *, missing_ok: bool
+) -> tuple[int, bytes] | None:
+    """One request and its answer.
+
+    When nothing else is outstanding on the session (the usual case: the connection
+    is this thread's, and nobody else sends on it), the request is not entered in
+    paramiko's table of answers awaited (a ``WeakValueDictionary``: five Python calls
+    to enter and take out) and its answer is the next packet, read in one channel read.
+    Otherwise it is entered there and read as ``receive`` reads, among the others.
+    """
+    sftp: Any = conn.sftp
+    expecting = sftp._expecting
+    with sftp._lock:
+        num: int = sftp.request_number
+        sftp.request_number = num + 1
+        # ``data``: the dictionary behind it; an entry whose file is gone may linger
+        # there, which only sends this request the general way.
+        alone = not expecting.data
+        if not alone:
+            expecting[num] = type(None)
+    _write(conn, kind, num, payload)
+    if not alone:
+        return _receive(conn, num, missing_ok=missing_ok)
+    channel: Any = conn.channel
+    try:
+        data = _read_alone(channel)
+    except EOFError as exc:
+        raise paramiko.SSHException(f"Server connection dropped: {exc}") from exc
+    if _UINT32.unpack_from(data, 1)[0] != num:  # an answer to nothing asked: out of step
+        channel.close()
+        raise paramiko.SSHException("Server connection dropped: an answer came unasked")
+    return _answer(sftp, data, missing_ok)
 
 
 class _Payload(bytes):
