@@ -116,7 +116,7 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """The SFTP requests sent from now on, by type, read on the wire (test_requests)."""
     seen: Counter[str] = Counter()
     streams: dict[tuple[int, int], bytearray] = {}
-    original = paramiko.Transport._send_user_message
+    original = paramiko.Transport._send_message
 
     def recording(self: paramiko.Transport, message: Any) -> None:
         data = channel_data(message)
@@ -130,5 +130,5 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
                 del stream[: 4 + struct.unpack_from(">I", stream)[0]]
         return original(self, message)
 
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", recording)
+    monkeypatch.setattr(paramiko.Transport, "_send_message", recording)
     return seen

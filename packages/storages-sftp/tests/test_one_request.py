@@ -11,6 +11,8 @@ one (its socket shut, or an answer lost on the way in), against the real sshd.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,7 +53,7 @@ def _idle(storage: SFTPStorage) -> list[client.Connection]:
 
 def _on_first(kind: int, monkeypatch: pytest.MonkeyPatch, action: Callable[[Any], None]) -> None:
     """Run ``action(transport)`` as the first request of ``kind`` goes out, before it is sent."""
-    send = paramiko.Transport._send_user_message
+    send = paramiko.Transport._send_message
     armed = [True]
 
     def sending(self: paramiko.Transport, message: Any) -> None:
@@ -61,14 +63,14 @@ def _on_first(kind: int, monkeypatch: pytest.MonkeyPatch, action: Callable[[Any]
             action(self)
         return send(self, message)
 
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", sending)
+    monkeypatch.setattr(paramiko.Transport, "_send_message", sending)
 
 
 def _lose_first_answer(kind: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The answer to the first request of ``kind`` is lost with its connection: the server
     has done the request, the client never reads its answer (the transport closes as the
     answer comes in, as when the network drops it)."""
-    send = paramiko.Transport._send_user_message
+    send = paramiko.Transport._send_message
     table = paramiko.Transport._channel_handler_table  # how the transport thread feeds
     feed = table[MSG_CHANNEL_DATA]
     state = {"sent": False, "lost": False}
@@ -86,7 +88,7 @@ def _lose_first_answer(kind: int, monkeypatch: pytest.MonkeyPatch) -> None:
             return
         feed(self, m)
 
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", sending)
+    monkeypatch.setattr(paramiko.Transport, "_send_message", sending)
     monkeypatch.setitem(table, MSG_CHANNEL_DATA, feeding)
 
 
@@ -181,7 +183,7 @@ def test_a_connection_that_stays_down_gives_a_transient_error_after_the_retries(
     storage.save("f.txt", ContentFile(b"hello"))
     _warm(storage)
     logins.clear()
-    send = paramiko.Transport._send_user_message
+    send = paramiko.Transport._send_message
 
     def cut(self: paramiko.Transport, message: Any) -> None:
         data = channel_data(message)
@@ -189,7 +191,7 @@ def test_a_connection_that_stays_down_gives_a_transient_error_after_the_retries(
             self.sock.shutdown(socket.SHUT_RDWR)
         return send(self, message)
 
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", cut)
+    monkeypatch.setattr(paramiko.Transport, "_send_message", cut)
     monkeypatch.setattr("storages_base.remote.time.sleep", lambda seconds: None)
     requests.clear()
     with pytest.raises(TransientError):
@@ -236,3 +238,40 @@ def test_a_permission_error_is_mapped_and_keeps_the_connection(
         assert (_idle(storage), logins) == ([conn], [])
     finally:
         storage.close()
+
+
+def test_a_request_is_held_while_a_key_exchange_is_under_way(storage, requests):
+    """Requests go out as ``_send_user_message`` sends them: not during a key exchange
+    (paramiko clears ``clear_to_send`` under its lock for one), and as soon as it ends."""
+    storage.save("f.txt", ContentFile(b"hello"))
+    transport = _warm(storage).ssh.get_transport()
+    requests.clear()
+    with transport.clear_to_send_lock:  # as paramiko's _send_kex_init does
+        transport.clear_to_send.clear()
+    sizes: list[int] = []
+    worker = threading.Thread(target=lambda: sizes.append(storage.size("f.txt")))
+    worker.start()
+    time.sleep(0.3)
+    assert (requests, sizes, worker.is_alive()) == (Counter(), [], True)
+    transport.clear_to_send.set()
+    worker.join(10)
+    assert (requests, sizes) == (Counter({"STAT": 1}), [5])
+
+
+def test_operations_go_on_across_a_real_key_exchange(storage, logins):
+    storage.save("f.txt", ContentFile(b"hello"))
+    transport = _warm(storage).ssh.get_transport()
+    logins.clear()
+    answers: list[int] = []
+
+    def work() -> None:
+        for _ in range(300):
+            answers.append(storage.size("f.txt"))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    for _ in range(3):
+        transport.renegotiate_keys()
+    worker.join(30)
+    assert answers == [5] * 300
+    assert logins == []

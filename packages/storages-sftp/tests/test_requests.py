@@ -1,6 +1,6 @@
 """How many SFTP requests each operation costs (deterministic, so asserted).
 
-Every SSH message the client sends goes through ``Transport._send_user_message``
+Every SSH message the client sends goes through ``Transport._send_message``
 (paramiko's ``Channel.send`` and ``storages_sftp.wire`` alike); it is wrapped to read
 the SFTP packets out of each channel's data as it is sent, so each request is counted
 by its type on the wire; the session's opening INIT is left out. Nothing is mocked.
@@ -60,7 +60,7 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
     is not waited for (the classic waits: a third round trip)."""
     storage.save("f.txt", ContentFile(b"hello"))
     events: list[str] = []  # each request sent, and "wait" for the channel reads after it
-    send, recv = paramiko.Transport._send_user_message, paramiko.Channel.recv
+    send, recv = paramiko.Transport._send_message, paramiko.Channel.recv
 
     def sending(self, message):
         data = channel_data(message)
@@ -72,7 +72,7 @@ def test_the_fstat_of_a_read_goes_out_with_its_first_read(storage, monkeypatch):
         events[len(events) :] = [] if events[-1:] == ["wait"] else ["wait"]
         return recv(self, count)
 
-    monkeypatch.setattr(paramiko.Transport, "_send_user_message", sending)
+    monkeypatch.setattr(paramiko.Transport, "_send_message", sending)
     monkeypatch.setattr(paramiko.Channel, "recv", waiting)
     with storage.open("f.txt") as f:
         assert f.read() == b"hello"

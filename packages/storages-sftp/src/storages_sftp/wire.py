@@ -180,10 +180,11 @@ def _send_whole(channel: Any, packet: bytes) -> bool:
 
     What ``Channel.send`` does when nothing has to wait (``_send`` and
     ``_wait_for_send_window``, under the channel's lock), without the ``Message`` it
-    builds the header in: the window is charged, and the message goes out through the
-    transport's ``_send_user_message`` (which holds it during a key exchange, then
-    encrypts, numbers and writes it). False, and nothing sent, when the channel is
-    closed or the window is short: ``Channel.send`` then waits as it always did.
+    builds the header in: the window is charged, and the message goes out as the
+    transport's ``_send_user_message`` sends it (held during a key exchange, then
+    encrypted, numbered and written by ``_send_message``). False, and nothing sent,
+    when the channel is closed or the window is short: ``Channel.send`` then waits as
+    it always did.
     """
     size = len(packet)
     with channel.lock:
@@ -195,8 +196,15 @@ def _send_whole(channel: Any, packet: bytes) -> bool:
         ):
             return False
         channel.out_window_size -= size
-    header = _CHANNEL_DATA.pack(MSG_CHANNEL_DATA, channel.remote_chanid, size)
-    channel.transport._send_user_message(_Payload(header + packet))
+    message = _Payload(_CHANNEL_DATA.pack(MSG_CHANNEL_DATA, channel.remote_chanid, size) + packet)
+    transport = channel.transport
+    with transport.clear_to_send_lock:
+        # ``_send_user_message``'s own test, under its lock, without its wait on the
+        # event first (three calls): no key exchange under way, the transport up.
+        if transport.active and transport.clear_to_send.is_set():
+            transport._send_message(message)
+            return True
+    transport._send_user_message(message)  # waits for the key exchange to end
     return True
 
 
