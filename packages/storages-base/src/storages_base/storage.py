@@ -20,7 +20,7 @@ import sys
 import unicodedata
 import uuid
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -562,7 +562,7 @@ class BaseStorage(BatchUploads, Storage):
             if self._hold_delete(key):
                 return
         self._delete_quietly(key)
-        if self._reading:
+        if key in self._reading.data:  # not pop() alone: a miss raises and catches KeyError
             self._reading.pop(key, None)
         if open_batches:
             self._stored_digests.pop(key, None)
@@ -595,10 +595,9 @@ class BaseStorage(BatchUploads, Storage):
         key = self._resolve(name).key
         if batches_open():
             self._settle(key)
-        if self._reading:
-            opened = self._open_stat(key)
-            if opened is not None:
-                return opened.size
+        opened = self._open_stat(key)
+        if opened is not None:
+            return opened.size
         return self._size(key)
 
     def _size(self, key: str) -> int:
@@ -629,7 +628,7 @@ class BaseStorage(BatchUploads, Storage):
         open_batches = batches_open()
         if open_batches:
             self._settle(key)
-        opened = self._open_stat(key) if self._reading else None
+        opened = self._open_stat(key)
         if opened is not None and getattr(opened, which) is not None:
             return _django_time(getattr(opened, which))
         known = self._known(key) if open_batches and which == "modified" else UNKNOWN
@@ -662,13 +661,16 @@ class BaseStorage(BatchUploads, Storage):
         return KeyLocks()
 
     @client_property
-    def _reading(self) -> weakref.WeakValueDictionary[str, StorageFile]:
+    def _reading(self) -> _OpenFiles:
         """Files open for reading, by key: the stat their read returned answers times."""
-        return weakref.WeakValueDictionary()
+        return _OpenFiles()
 
     def _open_stat(self, key: str) -> Stat | None:
         """The stat of ``key`` as the file open on it read it (fresh as its content)."""
-        file = self._reading.get(key)
+        # Its weak reference, read in the dictionary behind it: the mapping's own get()
+        # raises and catches a KeyError when no file is open on ``key`` (the common case).
+        ref = self._reading.data.get(key)
+        file = None if ref is None else ref()
         return None if file is None or file.closed else file._stat
 
     def _answering_preload(self) -> MetadataPreload | None:
@@ -746,6 +748,15 @@ def public_path(cls: type) -> str:
 def _is_binary_stream(content: Any) -> bool:
     """Whether ``content`` is a plain binary stream (no Django ``File`` around it)."""
     return isinstance(content, (io.RawIOBase, io.BufferedIOBase)) and not isinstance(content, File)
+
+
+class _OpenFiles(weakref.WeakValueDictionary[str, StorageFile]):
+    """Files open for reading, by key (``BaseStorage._reading``)."""
+
+    #: The weak references behind the mapping (``WeakValueDictionary``'s own attribute):
+    #: read directly by the lookups of every size(), time and delete(), where the
+    #: mapping's get() and pop() raise and catch a KeyError for a name with no file open.
+    data: dict[str, Callable[[], StorageFile | None]]
 
 
 def _django_time(value: datetime) -> datetime:

@@ -144,7 +144,7 @@ def stat(conn: Connection, path: str) -> Attributes | None:
     ``SFTPAttributes`` with every field and extension parsed; the four fields a
     storage reads are unpacked here.
     """
-    answer = wire.call_unless_missing(conn, CMD_STAT, wire.string(path))
+    answer = wire.request(conn, CMD_STAT, wire.string(path), missing_ok=True)
     if answer is None:
         return None
     if answer[0] != CMD_ATTRS:  # ``attributes``, one call fewer
@@ -154,7 +154,7 @@ def stat(conn: Connection, path: str) -> Attributes | None:
 
 def exists(conn: Connection, path: str) -> bool:
     """Whether ``path`` exists: ``stat`` without reading the attributes."""
-    answer = wire.call_unless_missing(conn, CMD_STAT, wire.string(path))
+    answer = wire.request(conn, CMD_STAT, wire.string(path), missing_ok=True)
     if answer is None:
         return False
     if answer[0] != CMD_ATTRS:
@@ -235,7 +235,7 @@ def list_folder(conn: Connection, path: str) -> list[tuple[str, bool]]:
 def remove(conn: Connection, path: str) -> None:
     """Delete a file, or an empty folder as FileSystemStorage does; a missing one is fine."""
     try:
-        wire.call_unless_missing(conn, CMD_REMOVE, wire.string(path))  # SFTPClient.remove's
+        wire.request(conn, CMD_REMOVE, wire.string(path), missing_ok=True)  # SFTPClient.remove's
     except OSError:
         # remove() refuses folders; an empty one is deleted as FileSystemStorage does.
         if not conn.alive or not is_dir(conn, path):

@@ -29,7 +29,7 @@ from paramiko.sftp import CMD_STATUS, SFTP_NO_SUCH_FILE, SFTP_OK
 if TYPE_CHECKING:
     from .client import Connection
 
-__all__ = ["call", "call_unless_missing", "receive", "send", "string"]
+__all__ = ["call", "call_unless_missing", "receive", "request", "send", "string"]
 
 _UINT32 = struct.Struct(">I")
 #: An SFTP packet's length, type and request id (draft-ietf-secsh-filexfer-02, 3).
@@ -61,10 +61,40 @@ def send(conn: Connection, kind: int, payload: bytes) -> int:
 
 
 def _write(conn: Connection, kind: int, num: int, payload: bytes) -> None:
-    """Send request ``num`` on the connection's channel."""
+    """Send request ``num`` on the connection's channel, as one CHANNEL_DATA message if
+    the peer's window takes it whole.
+
+    What ``Channel.send`` does when nothing has to wait (``_send`` and
+    ``_wait_for_send_window``, under the channel's lock), without the ``Message`` it
+    builds the header in: the window is charged, and the message goes out as the
+    transport's ``_send_user_message`` sends it (held during a key exchange, then
+    encrypted, numbered and written by ``_send_message``). When the channel is closed
+    or the window is short, ``Channel.send`` sends it and waits, as it always did.
+    """
     packet = _HEADER.pack(len(payload) + 5, kind, num) + payload
     channel: Any = conn.channel
-    if _send_whole(channel, packet):
+    size = len(packet)
+    with channel.lock:
+        whole = not (
+            channel.closed
+            or channel.eof_sent
+            or size > channel.out_window_size
+            or size > channel.out_max_packet_size - 64
+        )
+        if whole:
+            channel.out_window_size -= size
+    if whole:
+        message = _Payload(
+            _CHANNEL_DATA.pack(MSG_CHANNEL_DATA, channel.remote_chanid, size) + packet
+        )
+        transport = channel.transport
+        with transport.clear_to_send_lock:
+            # ``_send_user_message``'s own test, under its lock, without its wait on the
+            # event first (three calls): no key exchange under way, the transport up.
+            if transport.active and transport.clear_to_send.is_set():
+                transport._send_message(message)
+                return
+        transport._send_user_message(message)  # waits for the key exchange to end
         return
     while packet:  # paramiko's way: waits for the window, sends what fits
         sent = channel.send(packet)
@@ -123,20 +153,20 @@ def _answer(sftp: Any, data: bytes, missing_ok: bool) -> tuple[int, bytes] | Non
 
 def call(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes]:
     """Send one request and wait for its answer (``send``, then ``receive``)."""
-    answer = _call(conn, kind, payload, missing_ok=False)
+    answer = request(conn, kind, payload, missing_ok=False)
     assert answer is not None
     return answer
 
 
 def call_unless_missing(conn: Connection, kind: int, payload: bytes) -> tuple[int, bytes] | None:
     """``call``, but None when the server answers "no such file"."""
-    return _call(conn, kind, payload, missing_ok=True)
+    return request(conn, kind, payload, missing_ok=True)
 
 
-def _call(
+def request(
     conn: Connection, kind: int, payload: bytes, *, missing_ok: bool
 ) -> tuple[int, bytes] | None:
-    """One request and its answer.
+    """One request and its answer (``call``, or with ``missing_ok`` ``call_unless_missing``).
 
     When nothing else is outstanding on the session (the usual case: the connection
     is this thread's, and nobody else sends on it), the request is not entered in
@@ -165,6 +195,8 @@ def _call(
     if _UINT32.unpack_from(data, 1)[0] != num:  # an answer to nothing asked: out of step
         channel.close()
         raise paramiko.SSHException("Server connection dropped: an answer came unasked")
+    if data[0] != CMD_STATUS:
+        return data[0], data[5:]
     return _answer(sftp, data, missing_ok)
 
 
@@ -173,39 +205,6 @@ class _Payload(bytes):
 
     def asbytes(self) -> bytes:
         return self
-
-
-def _send_whole(channel: Any, packet: bytes) -> bool:
-    """Send ``packet`` as one CHANNEL_DATA message if the peer's window takes it whole.
-
-    What ``Channel.send`` does when nothing has to wait (``_send`` and
-    ``_wait_for_send_window``, under the channel's lock), without the ``Message`` it
-    builds the header in: the window is charged, and the message goes out as the
-    transport's ``_send_user_message`` sends it (held during a key exchange, then
-    encrypted, numbered and written by ``_send_message``). False, and nothing sent,
-    when the channel is closed or the window is short: ``Channel.send`` then waits as
-    it always did.
-    """
-    size = len(packet)
-    with channel.lock:
-        if (
-            channel.closed
-            or channel.eof_sent
-            or size > channel.out_window_size
-            or size > channel.out_max_packet_size - 64
-        ):
-            return False
-        channel.out_window_size -= size
-    message = _Payload(_CHANNEL_DATA.pack(MSG_CHANNEL_DATA, channel.remote_chanid, size) + packet)
-    transport = channel.transport
-    with transport.clear_to_send_lock:
-        # ``_send_user_message``'s own test, under its lock, without its wait on the
-        # event first (three calls): no key exchange under way, the transport up.
-        if transport.active and transport.clear_to_send.is_set():
-            transport._send_message(message)
-            return True
-    transport._send_user_message(message)  # waits for the key exchange to end
-    return True
 
 
 def _read_alone(channel: Any) -> bytes:
