@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -33,22 +32,19 @@ __all__ = [
     "MAX_BLOCKS",
     "MAX_BLOCK_SIZE",
     "MAX_RANGE_MD5",
-    "RANGE_MD5_HEADERS",
     "UNCOMPRESSED_SIZE",
     "WRITE_TOKEN",
     "BlockBlobParts",
     "DownloadStream",
-    "RangeDigests",
-    "checked_chunks",
+    "check_range",
+    "checked_when_read",
 ]
 
 #: Azure's limits for block blobs: 50,000 blocks of up to 4000 MiB.
 MAX_BLOCKS = 50_000
 MAX_BLOCK_SIZE = 4000 * 1024 * 1024
-#: Asks Azure for the MD5 of each range it sends (ranges of up to 4 MiB: our reads' size).
-RANGE_MD5_HEADERS = {"x-ms-range-get-content-md5": "true"}
+#: Azure sends the MD5 of a range it is asked for of up to this size (our reads' size).
 MAX_RANGE_MD5 = 4 * 1024 * 1024
-_RANGE_START = re.compile(r"bytes (\d+)-")
 #: Metadata holding a gzipped blob's decompressed size (what read() returns).
 UNCOMPRESSED_SIZE = "uncompressed_size"
 #: Metadata holding the token of a create-only write (``AzureStorage._is_own_write``).
@@ -211,43 +207,29 @@ class MemoryPart(PartView):
         super().close()
 
 
-class RangeDigests:
-    """The Content-MD5 Azure sent with each range of one download, by the range's start.
+def check_range(name: str, start: int, chunk: bytes, headers: Any) -> bytes:
+    """``chunk``, the range of ``name`` from ``start``, if it has the MD5 Azure sent with
+    it (``Content-MD5``; a range sent without one is taken as it is), else
+    :class:`IntegrityError`: none of its bytes is handed out."""
+    expected = headers.get("Content-MD5")
+    if not expected:
+        return chunk
+    got = base64.b64encode(hashlib.md5(chunk, usedforsecurity=False).digest()).decode()
+    if got != expected:
+        raise IntegrityError(
+            f"the {len(chunk)} bytes read from Azure at offset {start} have MD5 {got}, "
+            f"Azure sent them as {expected}: nothing of them was returned",
+            name=name,
+            operation="read",
+            backend="azure",
+        )
+    return chunk
 
-    Filled by the SDK's ``raw_response_hook`` as each response arrives (a retried range
-    replaces its entry), read by :class:`DownloadStream` before it hands out the range.
-    """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._by_start: dict[int, str] = {}
-
-    def record(self, response: Any) -> None:
-        """The hook: keep the MD5 of a successful response, if Azure sent one."""
-        http = response.http_response
-        self.record_headers(http.headers, http.status_code)
-
-    def record_headers(self, headers: Any, status: int) -> None:
-        digest = headers.get("Content-MD5")
-        if digest and status < 300:
-            found = _RANGE_START.match(headers.get("Content-Range") or "")
-            self._by_start[int(found.group(1)) if found else 0] = digest
-
-    def check(self, start: int, chunk: bytes | bytearray) -> None:
-        """Raise :class:`IntegrityError` unless ``chunk`` (the range from ``start``) has
-        the MD5 Azure sent for it; a range sent without one is taken as it is."""
-        expected = self._by_start.pop(start, None)
-        if expected is None:
-            return
-        got = base64.b64encode(hashlib.md5(chunk, usedforsecurity=False).digest()).decode()
-        if got != expected:
-            raise IntegrityError(
-                f"the {len(chunk)} bytes read from Azure at offset {start} have MD5 {got}, "
-                f"Azure sent them as {expected}: nothing of them was returned",
-                name=self.name,
-                operation="read",
-                backend="azure",
-            )
+def checked_when_read(name: str, start: int, chunk: bytes, headers: Any) -> Iterator[bytes]:
+    """``chunk`` checked (:func:`check_range`) when it is first asked for: a corrupted
+    first range fails the read, not the open."""
+    yield check_range(name, start, chunk, headers)
 
 
 _EMPTY = memoryview(b"")
@@ -257,9 +239,9 @@ class DownloadStream(io.RawIOBase):
     """A blob download, as checked chunks, as the raw stream storages-base reads.
 
     ``chunks`` is the chunk the first GET brought, then the ones after it fetched as the
-    reader gets there (the SDK downloader's ``chunks()``, its streaming interface: one
-    chunk of 4 MiB in use at a time whatever the blob's size); from the second chunk on
-    the next one is fetched and checked in a thread while this one is handed out
+    reader gets there (one range of 4 MiB in use at a time whatever the blob's size);
+    from the second chunk on the next one is fetched and checked in a thread while this
+    one is handed out
     (:class:`~storages_base.readahead.ReadAhead`: the same GETs, one after the other,
     but Azure sends a range while the client checks the last one). Closing it stops
     fetching.
@@ -292,14 +274,3 @@ class DownloadStream(io.RawIOBase):
         self._chunks = None
         self._pending = memoryview(b"")
         super().close()
-
-
-def checked_chunks(
-    chunks: Iterator[bytes], digests: RangeDigests | None, offset: int
-) -> Iterator[bytes]:
-    """The chunks of a download from ``offset``, each checked against its MD5 first."""
-    for chunk in chunks:
-        if digests is not None:
-            digests.check(offset, chunk)
-        offset += len(chunk)
-        yield chunk

@@ -55,8 +55,8 @@ from .files import (
     WRITE_TOKEN,
     BlockBlobParts,
     DownloadStream,
-    RangeDigests,
-    checked_chunks,
+    check_range,
+    checked_when_read,
 )
 from .options import AZURE_OPTIONS
 from .uploads import presigned_upload
@@ -270,18 +270,16 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
             if offset and _is_invalid_range(exc.__cause__):
                 return io.BytesIO(b""), None  # at or past the end: nothing left to read
             raise
-        digests = RangeDigests(name)
-        digests.record_headers(headers, 200)
         stat = self._stat_from_headers(key, headers)
         stored = _stored_size(headers, len(body))
-        chunks = checked_chunks(iter((body,)), digests, offset)  # checked when read
+        chunks = checked_when_read(name, offset, body, headers)
         if offset + len(body) < stored:
-            rest = self._read_rest(blob, name, offset + len(body), stored, digests, stat.etag)
+            rest = self._read_rest(blob, name, offset + len(body), stored, stat.etag)
             chunks = itertools.chain(chunks, rest)
         return cast(IO[bytes], DownloadStream(chunks)), stat
 
     def _read_rest(
-        self, blob: Any, name: str, offset: int, end: int, digests: RangeDigests, etag: str | None
+        self, blob: Any, name: str, offset: int, end: int, etag: str | None
     ) -> Iterator[bytes]:
         """The ranges of a blob past its first, each fetched when the reader gets there
         (``DownloadStream`` reads one ahead), only from the version first read (its
@@ -294,8 +292,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
                 )
             if not body:
                 return
-            digests.record_headers(headers, 200)
-            digests.check(offset, body)
+            check_range(name, offset, body, headers)
             offset += len(body)
             yield body
 
