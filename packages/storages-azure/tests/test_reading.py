@@ -110,3 +110,20 @@ def test_a_read_from_past_the_end_is_empty_without_an_error(
         assert file.read() == b"456789"
         file.seek(50)
         assert file.read() == b""
+
+
+def test_the_stat_of_a_head_is_what_the_sdks_blob_properties_say(
+    counted: Azurite, counted_storage: AzureStorage
+) -> None:
+    name = counted_storage.save("stat/head.css", ContentFile(b"p { color: red }" * 64))
+    mark = counted.mark()
+    got = (
+        counted_storage.size(name),
+        counted_storage.get_modified_time(name),
+        counted_storage.get_created_time(name),
+    )
+    assert [r.method for r in counted.requests(mark)] == ["HEAD", "HEAD", "HEAD"]
+    properties = counted_storage.client.get_blob_client(name).get_blob_properties()
+    assert got == (properties.size, properties.last_modified, properties.creation_time)
+    assert counted_storage.exists(name)
+    assert not counted_storage.exists(name + ".missing")

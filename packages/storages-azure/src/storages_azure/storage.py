@@ -44,6 +44,7 @@ from .client import (
     build_custom_service_client,
     build_service_client,
     delete_blob,
+    get_properties,
     get_range,
     list_level,
     url_account_of,
@@ -63,7 +64,7 @@ from .uploads import presigned_upload
 from .urls import AzureUrlBuilder
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobProperties, ContentSettings
+    from azure.storage.blob import ContentSettings
 
 __all__ = ["AzureManifestStaticStorage", "AzureStaticStorage", "AzureStorage"]
 
@@ -297,7 +298,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
             yield body
 
     def _stat_from_headers(self, key: str, headers: Any) -> Stat:
-        """The stat of a blob from the headers of a GET of it (``_stat_from``'s fields)."""
+        """The stat of a blob from the headers of a HEAD or GET of it."""
         stat = Stat(
             size=_stored_size(headers, 0),
             modified=_http_date(headers.get("Last-Modified")),
@@ -315,26 +316,8 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
 
     def _stat(self, key: str) -> Stat:
         with azure_errors("stat", self._name_for_key(key), self.azure_container):
-            properties = self._blob(key).get_blob_properties()
-        return self._stat_from(key, properties)
-
-    def _stat_from(self, key: str, properties: BlobProperties) -> Stat:
-        content = properties.content_settings
-        stat = Stat(
-            size=int(properties.size or 0),
-            modified=properties.last_modified,
-            created=properties.creation_time,
-            etag=properties.etag,
-            content_type=content.content_type if content else None,
-            content_encoding=content.content_encoding if content else None,
-        )
-        if stat.content_encoding != "gzip":
-            return stat
-        # read() decompresses: report that size (stored at upload, else the gzip trailer).
-        size = (properties.metadata or {}).get(UNCOMPRESSED_SIZE)
-        if size and size.isdigit():
-            return replace(stat, size=int(size))
-        return replace(stat, size=self._gzip_size_from_trailer(key, stat.size))
+            headers = get_properties(self._blob(key))
+        return self._stat_from_headers(key, headers)
 
     def _gzip_size_from_trailer(self, key: str, stored: int) -> int:
         with azure_errors("stat", self._name_for_key(key), self.azure_container):
