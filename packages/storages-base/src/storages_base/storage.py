@@ -636,6 +636,8 @@ class BaseStorage(BatchUploads, Storage):
             value = getattr(known, which)
         elif which == "modified":  # a miss is confirmed by the server: the file may be newer
             value = self._modified(key)
+            if value is not None and value.tzinfo is timezone.utc and settings.USE_TZ:
+                return value  # what _django_time() returns for it, without the call
         else:
             value = getattr(self._stat(key), which)
         if value is None:
