@@ -595,9 +595,10 @@ class BaseStorage(BatchUploads, Storage):
         key = self._resolve(name).key
         if batches_open():
             self._settle(key)
-        opened = self._open_stat(key)
-        if opened is not None:
-            return opened.size
+        if key in self._reading.data:  # a file open on it (else no call at all)
+            opened = self._open_stat(key)
+            if opened is not None:
+                return opened.size
         return self._size(key)
 
     def _size(self, key: str) -> int:
@@ -628,7 +629,7 @@ class BaseStorage(BatchUploads, Storage):
         open_batches = batches_open()
         if open_batches:
             self._settle(key)
-        opened = self._open_stat(key)
+        opened = self._open_stat(key) if key in self._reading.data else None
         if opened is not None and getattr(opened, which) is not None:
             return _django_time(getattr(opened, which))
         known = self._known(key) if open_batches and which == "modified" else UNKNOWN
