@@ -40,6 +40,8 @@ from storages_base.uploads import DirectUploads
 
 from .client import (
     READ_CHUNK_SIZE,
+    BlobRef,
+    BlobRefs,
     build_container_client,
     build_custom_service_client,
     build_service_client,
@@ -247,13 +249,18 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
     # -- reading -------------------------------------------------------------------------
 
     @client_property
+    def _blob_refs(self) -> BlobRefs:
+        """Blob URLs and the container's pipeline: what read, stat and delete send."""
+        return BlobRefs(self.client)
+
+    @client_property
     def _blob_clients(self) -> BlobClients:
         return BlobClients(self.client)
 
     def _blob(self, key: str) -> Any:
-        """The ``BlobClient`` of ``key``: building one costs ~170 µs of parsing and
-        configuration, so the last few hundred used are kept (exists, size, open of one
-        name in a row build one)."""
+        """The ``BlobClient`` of ``key``, for saves (reads, stats and deletes need none:
+        ``_blob_refs``): building one costs ~170 µs of parsing and configuration, so the
+        last few hundred used are kept."""
         return self._blob_clients.get(key)
 
     def _read(self, key: str, offset: int = 0) -> tuple[IO[bytes], Stat | None]:
@@ -263,7 +270,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         a blob larger than the first chunk goes on in ranges of the same kind, from the
         end of that chunk, only while the blob is the one first read (its ETag)."""
         name = self._name_for_key(key)
-        blob = self._blob(key)
+        blob = self._blob_refs(key)
         try:
             with azure_errors("open", name, self.azure_container):
                 body, headers = get_range(blob, offset, self._first_read, md5=self._range_md5)
@@ -280,7 +287,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
         return cast(IO[bytes], DownloadStream(chunks)), stat
 
     def _read_rest(
-        self, blob: Any, name: str, offset: int, end: int, etag: str | None
+        self, blob: BlobRef, name: str, offset: int, end: int, etag: str | None
     ) -> Iterator[bytes]:
         """The ranges of a blob past its first, each fetched when the reader gets there
         (``DownloadStream`` reads one ahead), only from the version first read (its
@@ -316,7 +323,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
 
     def _stat(self, key: str) -> Stat:
         with azure_errors("stat", self._name_for_key(key), self.azure_container):
-            headers = get_properties(self._blob(key))
+            headers = get_properties(self._blob_refs(key))
         return self._stat_from_headers(key, headers)
 
     def _gzip_size_from_trailer(self, key: str, stored: int) -> int:
@@ -395,7 +402,7 @@ class AzureStorage(DirectUploads, ChunkedUploads, BaseStorage):
 
     def _delete(self, key: str) -> None:
         with azure_errors("delete", self._name_for_key(key), self.azure_container):
-            delete_blob(self._blob(key))
+            delete_blob(self._blob_refs(key))
 
     # -- URLs ----------------------------------------------------------------------------
 
