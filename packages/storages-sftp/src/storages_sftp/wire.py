@@ -39,6 +39,8 @@ _TOO_LONG = 0xFFFFFF
 #: Bytes asked of the channel when the answer awaited is the only one outstanding.
 _READ_SIZE = 65536
 _UNKNOWN = object()
+#: A STATUS answer's code when the request succeeded.
+_STATUS_OK = _UINT32.pack(SFTP_OK)
 #: An SSH CHANNEL_DATA message's type, recipient channel and data length (RFC 4254, 5.2).
 _CHANNEL_DATA = struct.Struct(">BII")
 
@@ -195,7 +197,7 @@ def request(
     if _UINT32.unpack_from(data, 1)[0] != num:  # an answer to nothing asked: out of step
         channel.close()
         raise paramiko.SSHException("Server connection dropped: an answer came unasked")
-    if data[0] != CMD_STATUS:
+    if data[0] != CMD_STATUS or data[5:9] == _STATUS_OK:  # nothing to check (a delete's OK)
         return data[0], data[5:]
     return _answer(sftp, data, missing_ok)
 
