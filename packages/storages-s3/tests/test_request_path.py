@@ -1,14 +1,17 @@
-"""What the client skips per request (client.EndpointRules, client._narrow_handlers) changes
-nothing a request carries: each test reads the requests moto received."""
+"""What the client skips per request (``storages_s3.sdk``) changes nothing a request
+carries or a response gives: each test reads what moto received or what a plain
+botocore client answers."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 
 from storages_base import TransientError
@@ -198,3 +201,60 @@ def test_the_sdk_escape_hatch_resource_is_unaffected(moto_counted: S3Server) -> 
     storage: S3Storage = moto_counted.storage(moto_counted.new_bucket())
     storage.save("a.txt", ContentFile(b"abc"))
     assert storage.bucket.Object("a.txt").content_length == 3
+
+
+def _parsed(response: dict[str, Any]) -> tuple[list[str], dict[str, Any], int]:
+    """What a parsed response says, without what differs per request (ids, dates)."""
+    rest = {k: v for k, v in response.items() if k not in ("ResponseMetadata", "Body")}
+    return list(rest), rest, response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_responses_parse_as_botocores_own(moto_counted: S3Server) -> None:
+    """Every member botocore reads from a response's headers, in the same order, for
+    the operations a storage sends and for an error: HeaderMembers against a plain
+    client of the same server."""
+    bucket = moto_counted.new_bucket()
+    ours = moto_counted.storage(bucket).client
+    plain = moto_counted.client()
+    expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    ours.put_object(
+        Bucket=bucket,
+        Key="full.txt",
+        Body=b"hello",
+        ContentType="text/plain; charset=utf-8",
+        ContentEncoding="identity",
+        ContentDisposition='attachment; filename="x.txt"',
+        CacheControl="max-age=60",
+        ContentLanguage="en",
+        Expires=expires,
+        Metadata={"Owner": "someone", "x-y": "z"},
+        StorageClass="STANDARD_IA",
+        ServerSideEncryption="AES256",
+    )
+    ours.put_object(Bucket=bucket, Key="bare.txt", Body=b"")
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("head_object", {"Key": "full.txt"}),
+        ("head_object", {"Key": "bare.txt"}),
+        ("get_object", {"Key": "full.txt"}),
+        ("get_object", {"Key": "full.txt", "Range": "bytes=1-2"}),
+        ("put_object", {"Key": "new.txt", "Body": b"x"}),
+        ("list_objects_v2", {"Prefix": "f", "Delimiter": "/"}),
+        ("delete_object", {"Key": "new.txt"}),
+    ]
+    for method, params in calls:
+        mine = getattr(ours, method)(Bucket=bucket, **params)
+        theirs = getattr(plain, method)(Bucket=bucket, **params)
+        assert _parsed(mine) == _parsed(theirs), (method, params)
+    head = ours.head_object(Bucket=bucket, Key="full.txt")
+    assert head["Metadata"] == {"owner": "someone", "x-y": "z"}
+    assert head["ExpiresString"]
+    assert head["Expires"] == expires
+    assert head["ContentLength"] == 5
+    assert head["CacheControl"] == "max-age=60"
+    for method in ("head_object", "get_object"):
+        errors = []
+        for client in (ours, plain):
+            with pytest.raises(ClientError) as caught:
+                getattr(client, method)(Bucket=bucket, Key="missing.txt")
+            errors.append((caught.value.response["Error"], _parsed(caught.value.response)))
+        assert errors[0] == errors[1], method

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from .sdk import EndpointRules, S3ResponseParsers, narrow_handlers
+
 if TYPE_CHECKING:  # boto3 is imported on the first request, not with the settings
     import boto3
     import botocore.session
@@ -79,8 +81,9 @@ def _botocore_session() -> botocore.session.Session:
         loader = _LOADER
     session = botocore.session.Session()
     session.register_component("data_loader", loader)
-    parsers = session.get_component("response_parser_factory")
+    parsers = S3ResponseParsers()
     parsers.set_parser_defaults(timestamp_parser=parse_timestamp)
+    session.register_component("response_parser_factory", parsers)
     return session
 
 
@@ -199,158 +202,8 @@ def build_client(storage: S3Storage) -> S3Client:
     client = storage.session.client("s3", **_connection_kwargs(storage))
     client.meta.events.register_first("needs-retry.s3", _retry_cut_response)  # type: ignore[arg-type]
     EndpointRules.install(client)
-    _narrow_handlers(client)
+    narrow_handlers(client)
     return client
-
-
-def _narrow_handlers(client: Any) -> None:
-    """Move botocore handlers registered for every operation onto the ones they act on.
-
-    Three of botocore's default handlers run before every request of every operation
-    and do something for a few S3 operations only, decided by the service model and the
-    client's config (fixed when the client is built): an idempotency token for
-    operations with an idempotent member (``RenameObject``), the checksum mode of
-    operations with a validation mode member when responses are validated
-    ``when_supported`` (``GetObject``), the API version header of endpoint discovery
-    operations (none in S3). Each is registered again on exactly those operations, so
-    every request still gets what it got; the others skip three calls. (Each of the
-    three is idempotent, so a botocore that registered one elsewhere would at worst run
-    it twice.)
-    """
-    from botocore import handlers
-
-    events = client.meta.events
-    model = client.meta.service_model
-    operations = [model.operation_model(name) for name in model.operation_names]
-    validating = getattr(client.meta.config, "response_checksum_validation", None)
-    moves = (
-        (
-            "before-parameter-build",
-            getattr(handlers, "generate_idempotent_uuid", None),
-            [op.name for op in operations if op.idempotent_members],
-        ),
-        (
-            "before-parameter-build",
-            getattr(handlers, "_handle_request_validation_mode_member", None),
-            [
-                op.name
-                for op in operations
-                if validating == "when_supported"
-                and op.http_checksum.get("requestValidationModeMember")
-            ],
-        ),
-        (
-            "before-call",
-            getattr(handlers, "inject_api_version_header_if_needed", None),
-            [op.name for op in operations if op.is_endpoint_discovery_operation],
-        ),
-    )
-    service = model.service_id.hyphenize()
-    for event, handler, names in moves:
-        if handler is None:
-            continue  # another botocore: left as it is
-        try:
-            events.unregister(event, handler)
-        except (AttributeError, KeyError, ValueError):  # registered elsewhere: left as it is
-            continue
-        for name in names:
-            events.register(f"{event}.{service}.{name}", handler)
-
-
-class EndpointRules:
-    """botocore's endpoint rule parameters, built once per operation, bucket and builtins.
-
-    Before every request botocore builds the ~17 parameters of S3's endpoint rules (each
-    looked up as a static, dynamic, operation and client context parameter, then as a
-    builtin: about 20 us) and then finds the endpoint in an LRU cache keyed by them. The
-    parameters depend only on the operation, the request's context parameters that the
-    rules read (``Bucket``; botocore itself drops ``Key``, ``Prefix`` and ``CopySource``,
-    which no S3 rule reads), the client's context and the builtins, which the
-    ``before-endpoint-resolution`` handlers customise per request (a region learnt from
-    a redirect, path style for a bucket that is no host label, presigning's global
-    endpoint). So the event is still emitted for every request, once, as botocore does,
-    and its builtins are part of the key; only the lookups are skipped. An operation
-    whose parameters come from a JMESPath over its arguments, or a builtin that is
-    computed when read (the account id), is resolved by botocore every time.
-    """
-
-    MAX_ENTRIES = 256
-
-    def __init__(self, resolver: Any) -> None:
-        self._resolver = resolver
-        self._customized_builtins = resolver._get_customized_builtins
-        self._provider_params = resolver._get_provider_params
-        self._excluded = frozenset(getattr(resolver._provider, "_excluded_params", None) or ())
-        self._builtins = tuple(
-            sorted({d.builtin for d in resolver._param_definitions.values() if d.builtin})
-        )
-        self._members: dict[str, tuple[str, ...] | None] = {}
-        self._cache: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._held = threading.local()
-
-    @classmethod
-    def install(cls, client: Any) -> None:
-        """Put the cache between the client's resolver and its parameter building."""
-        resolver = getattr(client, "_ruleset_resolver", None)
-        needed = ("_get_customized_builtins", "_get_provider_params", "_param_definitions")
-        if resolver is None or not all(hasattr(resolver, name) for name in needed):
-            return  # another botocore: its own path, uncached
-        rules = cls(resolver)
-        resolver._get_customized_builtins = rules.customized_builtins
-        resolver._get_provider_params = rules.provider_params
-
-    def customized_builtins(self, operation_model: Any, call_args: Any, context: Any) -> Any:
-        """The builtins this request's event gave (a miss builds its parameters with them)."""
-        held = getattr(self._held, "builtins", None)
-        if held is not None:
-            return held
-        return self._customized_builtins(operation_model, call_args, context)
-
-    def provider_params(self, operation_model: Any, call_args: Any, context: Any) -> Any:
-        builtins = self._customized_builtins(operation_model, call_args, context)
-        key = self._key(operation_model, call_args, builtins)
-        if key is not None:
-            params = self._cache.get(key)
-            if params is not None:
-                for name, value in params.items():  # what botocore's loop records per request
-                    self._resolver._register_endpoint_feature_ids(name, value)
-                return dict(params)
-        self._held.builtins = builtins
-        try:
-            params = self._provider_params(operation_model, call_args, context)
-        finally:
-            self._held.builtins = None
-        if key is not None:
-            if len(self._cache) >= self.MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[key] = dict(params)
-        return params
-
-    def _key(self, operation_model: Any, call_args: Any, builtins: Any) -> tuple[Any, ...] | None:
-        name = operation_model.name
-        if name in self._members:
-            members = self._members[name]
-        else:
-            members = self._members[name] = self._read_members(operation_model)
-        if members is None:
-            return None
-        values = [builtins.get(builtin) for builtin in self._builtins]
-        values += [call_args.get(member) for member in members]
-        if any(callable(value) for value in values):
-            return None
-        key = (name, *values)
-        try:
-            hash(key)
-        except TypeError:
-            return None
-        return key
-
-    def _read_members(self, operation_model: Any) -> tuple[str, ...] | None:
-        """The arguments of ``operation_model`` that feed the rules; None: not cacheable."""
-        if set(operation_model.operation_context_parameters) - self._excluded:
-            return None
-        dynamic = self._resolver._get_dynamic_context_params(operation_model)
-        return tuple(m for param, m in sorted(dynamic.items()) if param not in self._excluded)
 
 
 #: What every successful response of these operations carries. A connection closed in
