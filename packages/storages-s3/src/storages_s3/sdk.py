@@ -192,11 +192,12 @@ class S3ResponseParsers(_ResponseParserFactory):  # type: ignore[misc]
 
 
 _Member = tuple[int, str, Any]  # (position in the shape, member name, member shape)
-#: Per output shape: its header members by lower-cased header name, and its members
-#: read from elsewhere than one header (the status code, a header prefix map).
-_LAYOUTS: weakref.WeakKeyDictionary[Any, tuple[dict[str, list[_Member]], list[_Member]]] = (
-    weakref.WeakKeyDictionary()
-)
+#: A shape's header members by lower-cased header name, its members read from elsewhere
+#: than one header (the status code, a header prefix map), and whether all its members
+#: are read from the head (an empty body then holds none of them).
+_Layout = tuple[dict[str, list[_Member]], list[_Member], bool]
+#: Per output shape, its layout (weakly: a shape lives as long as its client's model).
+_LAYOUTS: weakref.WeakKeyDictionary[Any, _Layout] = weakref.WeakKeyDictionary()
 
 
 class HeaderMembers(_RestXMLParser):  # type: ignore[misc]
@@ -219,10 +220,7 @@ class HeaderMembers(_RestXMLParser):  # type: ignore[misc]
         if type(headers) is not HeadersDict:
             super()._parse_non_payload_attrs(response, shape, member_shapes, final_parsed)
             return
-        layout = _LAYOUTS.get(shape)
-        if layout is None:
-            layout = _LAYOUTS[shape] = _layout(member_shapes)
-        by_header, others = layout
+        by_header, others, _ = _layout_of(shape, member_shapes)
         found: list[tuple[int, str, Any, Any]] = []
         for header in headers:
             for index, name, member in by_header.get(header.lower(), ()):
@@ -240,14 +238,34 @@ class HeaderMembers(_RestXMLParser):  # type: ignore[misc]
             else:  # "headers": a prefix map (user metadata)
                 final_parsed[name] = self._parse_header_map(member, headers)
 
+    def _parse_payload(
+        self, response: Any, shape: Any, member_shapes: Any, final_parsed: Any
+    ) -> None:
+        """botocore's, unless the body is empty and no member is read from a body: then
+        its walk of every member (HeadObject's ~50, for a HEAD's empty body) adds nothing."""
+        if (
+            response["body"]
+            or "payload" in shape.serialization
+            or not _layout_of(shape, member_shapes)[2]
+        ):
+            super()._parse_payload(response, shape, member_shapes, final_parsed)
+
+
+def _layout_of(shape: Any, member_shapes: Any) -> _Layout:
+    layout = _LAYOUTS.get(shape)
+    if layout is None:
+        layout = _LAYOUTS[shape] = _layout(shape, member_shapes)
+    return layout
+
 
 def _position(item: tuple[int, str, Any, Any]) -> int:
     return item[0]
 
 
-def _layout(member_shapes: Any) -> tuple[dict[str, list[_Member]], list[_Member]]:
+def _layout(shape: Any, member_shapes: Any) -> _Layout:
     by_header: dict[str, list[_Member]] = {}
     others: list[_Member] = []
+    in_head = not (shape.is_tagged_union or shape.metadata.get("exception", False))
     for index, (name, member) in enumerate(member_shapes.items()):
         location = member.serialization.get("location")
         if location == "header":
@@ -255,4 +273,6 @@ def _layout(member_shapes: Any) -> tuple[dict[str, list[_Member]], list[_Member]
             by_header.setdefault(header, []).append((index, name, member))
         elif location in ("statusCode", "headers"):
             others.append((index, name, member))
-    return by_header, others
+        elif not member.serialization.get("eventheader"):
+            in_head = False  # read from the body (botocore's KNOWN_LOCATIONS skip the rest)
+    return by_header, others, in_head
