@@ -103,7 +103,7 @@ class EndpointRules:
             return None
         values = [builtins.get(builtin) for builtin in self._builtins]
         values += [call_args.get(member) for member in members]
-        if any(callable(value) for value in values):
+        if any(map(callable, values)):
             return None
         key = (name, *values)
         try:
