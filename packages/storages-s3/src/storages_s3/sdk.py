@@ -48,6 +48,9 @@ class EndpointRules:
         self._customized_builtins = resolver._get_customized_builtins
         self._provider_params = resolver._get_provider_params
         self._excluded = frozenset(getattr(resolver._provider, "_excluded_params", None) or ())
+        # botocore 1.36+ records the endpoint features a request used (its user agent's
+        # feature ids) while building the parameters; earlier versions have no such step.
+        self._register_features = getattr(resolver, "_register_endpoint_feature_ids", None)
         self._builtins = tuple(
             sorted({d.builtin for d in resolver._param_definitions.values() if d.builtin})
         )
@@ -79,8 +82,10 @@ class EndpointRules:
         if key is not None:
             params = self._cache.get(key)
             if params is not None:
-                for name, value in params.items():  # what botocore's loop records per request
-                    self._resolver._register_endpoint_feature_ids(name, value)
+                register = self._register_features
+                if register is not None:
+                    for name, value in params.items():  # what botocore's loop records
+                        register(name, value)
                 return dict(params)
         self._held.builtins = builtins
         try:
