@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from .sdk import EndpointRules, S3ResponseParsers, narrow_handlers
-
 if TYPE_CHECKING:  # boto3 is imported on the first request, not with the settings
     import boto3
     import botocore.session
@@ -73,6 +71,8 @@ def _botocore_session() -> botocore.session.Session:
     """
     import botocore.session
     from botocore.loaders import create_loader
+
+    from .sdk import S3ResponseParsers  # imports botocore: not with the backend module
 
     global _LOADER
     with _LOADER_LOCK:
@@ -199,6 +199,8 @@ def is_aws_endpoint(endpoint_url: str | None) -> bool:
 
 def build_client(storage: S3Storage) -> S3Client:
     """Return the storage's S3 client (built once, shared by all threads)."""
+    from .sdk import EndpointRules, narrow_handlers
+
     client = storage.session.client("s3", **_connection_kwargs(storage))
     client.meta.events.register_first("needs-retry.s3", _retry_cut_response)  # type: ignore[arg-type]
     EndpointRules.install(client)
